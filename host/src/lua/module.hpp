@@ -1,0 +1,63 @@
+// Shared helpers for the binding files, one per Lua module (matrix.cpp, io.cpp, arch.cpp, ...).
+//
+// Each module file defines `void open_<name>(lua_State* L, Context& ctx)`, called by
+// new_state() with the `ntk` table on top of the stack; it adds its functions or subtable.
+// Bindings hold no numerics: they check arguments, call host/src/core or a plugin, and push
+// results. C++ exceptions are turned into Lua errors at the caller's line by `protect`.
+#pragma once
+
+#include <lua.hpp>
+
+#include <armadillo>
+#include <exception>
+#include <string>
+
+#include "plugin/registry.hpp"
+
+namespace ntk::lua {
+
+struct Context {
+  host::PluginRegistry* registry = nullptr;
+};
+
+// The registry-stored Context of a state.
+Context& context(lua_State* L);
+
+// --- ntk.matrix userdata (metatable "ntk.matrix") -----------------------------------------
+// Pushes a new matrix userdata owning `m`.
+void push_matrix(lua_State* L, arma::mat m);
+// The matrix at `index`, or a Lua error "bad argument #i to 'name' (ntk.matrix expected, got T)".
+arma::mat& check_matrix(lua_State* L, int index);
+// True if the value at `index` is an ntk.matrix.
+bool is_matrix(lua_State* L, int index);
+// A matrix from an ntk.matrix or a Lua table of rows / numbers (a plain list is a column).
+arma::mat to_matrix(lua_State* L, int index);
+
+// --- table helpers ------------------------------------------------------------------------
+// Field `key` of the table at `index` as a number / string / bool, or `fallback` when nil;
+// a value of the wrong type raises a Lua error naming the key.
+double opt_number_field(lua_State* L, int index, const char* key, double fallback);
+std::string opt_string_field(lua_State* L, int index, const char* key, const std::string& fallback);
+bool opt_bool_field(lua_State* L, int index, const char* key, bool fallback);
+
+// Runs `body`, turning any C++ exception into a Lua error raised at the caller's line
+// (luaL_where(L, 1) prefix). Use in every lua_CFunction:
+//   static int l_foo(lua_State* L) { return protect(L, [&] { ...; return 1; }); }
+template <class Body>
+int protect(lua_State* L, Body&& body) {
+  std::string message;
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    message = e.what();
+  } catch (...) {
+    message = "unknown C++ exception";
+  }
+  // Leave the try block (destroying C++ temporaries) before the longjmp of lua_error.
+  luaL_where(L, 1);
+  lua_pushstring(L, message.c_str());
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+}  // namespace ntk::lua

@@ -1,0 +1,58 @@
+// Discovery and loading of architecture plugins (Boost.DLL).
+//
+// One precise error per failure (all ntk::Error):
+//   "cannot load plugin PATH: file not found"
+//   "PATH is not an ntklab plugin: it exports no 'ntklab_sdk_version'/'ntklab_plugin_entry'"
+//   "plugin PATH was built for SDK 2.x, this host is SDK 1.0"
+//   "plugin PATH has ABI tag X, this host has Y (rebuild the plugin)"
+//   "duplicate plugin name 'fc': PATH1 and PATH2"
+//   "plugin 'fc' (PATH): creating the architecture failed: <what the factory threw>"
+// A plugin's library stays loaded as long as any object it made is alive: architectures come
+// back as shared_ptr whose deleter holds the library.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ntk/sdk/sdk.hpp"
+
+namespace boost::dll {
+class shared_library;
+}
+
+namespace ntk::host {
+
+struct LoadedPlugin {
+  sdk::PluginInfo info;
+  sdk::SdkVersion sdk_version;  // the SDK the plugin was built against
+  std::string path;
+  std::shared_ptr<boost::dll::shared_library> library;
+  const sdk::PluginEntry* entry = nullptr;
+};
+
+class PluginRegistry {
+ public:
+  // Loads one plugin file; throws ntk::Error (see above).
+  const LoadedPlugin& load(const std::string& path);
+  // Loads every ntk_*.so in each directory (missing directories are skipped); errors of
+  // individual files are collected, not thrown, and returned as messages.
+  std::vector<std::string> discover(const std::vector<std::string>& directories);
+
+  // Throws ntk::Error naming the plugins that are loaded.
+  const LoadedPlugin& find(const std::string& name) const;
+  std::vector<const LoadedPlugin*> list() const;
+
+  // Makes an architecture; the returned pointer keeps the plugin's library loaded.
+  std::shared_ptr<sdk::Architecture> make(const std::string& name,
+                                          const sdk::Options& options) const;
+
+ private:
+  std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
+};
+
+// The directories searched by default: the build's plugins/ folder next to bin/ (found from
+// /proc/self/exe), then NTKLAB_PLUGIN_PATH (colon separated), then `extra` (--plugin-path).
+std::vector<std::string> default_plugin_directories(const std::vector<std::string>& extra);
+
+}  // namespace ntk::host

@@ -1,0 +1,43 @@
+// The SDK version and ABI tag a plugin is built against.
+//
+// The host loads a plugin only when the plugin's major version equals the host's and the
+// plugin's minor is not newer. Because plugins exchange C++ objects (Armadillo matrices,
+// std::string, virtual classes) with the host, the compiler and Armadillo versions must match
+// too: they are folded into the ABI tag, compared as a string.
+#pragma once
+
+#include <armadillo>
+
+#define NTK_SDK_VERSION_MAJOR 1
+#define NTK_SDK_VERSION_MINOR 0
+
+#define NTK_SDK_STRINGIFY_(x) #x
+#define NTK_SDK_STRINGIFY(x) NTK_SDK_STRINGIFY_(x)
+
+#if defined(__clang__)
+#define NTK_SDK_COMPILER "clang-" NTK_SDK_STRINGIFY(__clang_major__)
+#elif defined(__GNUC__)
+#define NTK_SDK_COMPILER "gcc-" NTK_SDK_STRINGIFY(__GNUC__)
+#else
+#define NTK_SDK_COMPILER "unknown-compiler"
+#endif
+
+// e.g. "gcc-12/armadillo-11.4"
+#define NTK_SDK_ABI_TAG                                                             \
+  NTK_SDK_COMPILER "/armadillo-" NTK_SDK_STRINGIFY(ARMA_VERSION_MAJOR) "." NTK_SDK_STRINGIFY( \
+      ARMA_VERSION_MINOR)
+
+namespace ntk::sdk {
+
+// Plain-old-data record exported by every plugin under the C symbol `ntklab_sdk_version`.
+// The loader reads it before touching any C++ type from the plugin.
+struct SdkVersion {
+  int major;
+  int minor;
+  const char* abi_tag;
+};
+
+inline constexpr SdkVersion kSdkVersion{NTK_SDK_VERSION_MAJOR, NTK_SDK_VERSION_MINOR,
+                                        NTK_SDK_ABI_TAG};
+
+}  // namespace ntk::sdk
