@@ -61,3 +61,9 @@ int protect(lua_State* L, Body&& body) {
 }
 
 }  // namespace ntk::lua
+
+namespace ntk::lua {
+// Defined in modules.cpp: opens every module into the `ntk` table on top of the stack.
+void open_all_modules(lua_State* L, Context& ctx);
+// Dataset <-> Lua table {x, y, labels, clean_y, clean_labels, classes} (see core/data/dataset.hpp).
+}  // namespace ntk::lua

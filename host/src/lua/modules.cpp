@@ -1,0 +1,17 @@
+// The list of Lua modules: new_state() calls open_all_modules with the `ntk` table on top.
+// Each binding file adds its opener here (one declaration, one call).
+#include "lua/module.hpp"
+
+namespace ntk::lua {
+
+void open_matrix(lua_State* L, Context& ctx);
+void open_io(lua_State* L, Context& ctx);
+void open_arch(lua_State* L, Context& ctx);
+
+void open_all_modules(lua_State* L, Context& ctx) {
+  open_matrix(L, ctx);
+  open_io(L, ctx);
+  open_arch(L, ctx);
+}
+
+}  // namespace ntk::lua
