@@ -65,5 +65,13 @@ int protect(lua_State* L, Body&& body) {
 namespace ntk::lua {
 // Defined in modules.cpp: opens every module into the `ntk` table on top of the stack.
 void open_all_modules(lua_State* L, Context& ctx);
+}  // namespace ntk::lua
+
+#include "core/data/dataset.hpp"
+
+namespace ntk::lua {
 // Dataset <-> Lua table {x, y, labels, clean_y, clean_labels, classes} (see core/data/dataset.hpp).
+// Implemented in dataset.cpp. to_dataset raises a Lua-visible ntk::Error naming the missing field.
+void push_dataset(lua_State* L, const core::Dataset& data);
+core::Dataset to_dataset(lua_State* L, int index);
 }  // namespace ntk::lua
