@@ -1,0 +1,60 @@
+// Losses, accuracies and kernel distances against values computed by hand.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "core/train/kernel_trace.hpp"
+#include "core/train/metrics.hpp"
+#include "ntk/sdk/error.hpp"
+
+using namespace ntk::core::train;
+
+TEST_CASE("squared_loss is 1/(2n) times the squared Frobenius error", "[train]") {
+  const arma::mat f = {{1.0, 2.0, 3.0}};
+  const arma::mat y = {{0.0, 2.0, 5.0}};
+  CHECK(squared_loss(f, y) == Approx((1.0 + 0.0 + 4.0) / 6.0));
+  CHECK_THROWS_AS(squared_loss(f, arma::mat(2, 3, arma::fill::zeros)), ntk::Error);
+}
+
+TEST_CASE("accuracy uses signs for ±1 targets and argmax for several outputs", "[train]") {
+  const arma::mat y = {{1.0, -1.0, 1.0, -1.0}};
+  const arma::mat f = {{0.3, -2.0, -0.1, 0.5}};
+  CHECK(has_accuracy(y));
+  CHECK(accuracy(f, y) == Approx(0.5));
+
+  const arma::mat onehot = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+  const arma::mat g = {{0.9, 0.2, 0.5}, {0.1, 0.1, 0.1}, {0.0, 0.0, 0.7}};
+  CHECK(accuracy(g, onehot) == Approx(2.0 / 3.0));
+
+  const arma::mat regression = {{0.2, 0.7}};
+  CHECK_FALSE(has_accuracy(regression));
+  CHECK(std::isnan(accuracy(regression, regression)));
+}
+
+TEST_CASE("kernel distance: 0 for identical or scaled kernels, 1 for orthogonal ones", "[train]") {
+  const arma::mat a = {{2.0, 1.0}, {1.0, 3.0}};
+  CHECK(kernel_distance(a, a) == Approx(0.0).margin(1e-15));
+  CHECK(kernel_distance(a, 7.5 * a) == Approx(0.0).margin(1e-15));
+  const arma::mat e1 = {{1.0, 0.0}, {0.0, 0.0}};
+  const arma::mat e2 = {{0.0, 0.0}, {0.0, 1.0}};
+  CHECK(kernel_distance(e1, e2) == Approx(1.0));
+  // ⟨a, e1⟩ = 2, ‖a‖ = √15: distance 1 − 2/√15.
+  CHECK(kernel_distance(a, e1) == Approx(1.0 - 2.0 / std::sqrt(15.0)));
+  CHECK_THROWS_AS(kernel_distance(a, arma::mat(3, 3, arma::fill::ones)), ntk::Error);
+  CHECK_THROWS_AS(kernel_distance(a, arma::mat(2, 2, arma::fill::zeros)), ntk::Error);
+}
+
+TEST_CASE("kernel trace: distance from the first snapshot and velocity per step", "[train]") {
+  const arma::mat e1 = {{1.0, 0.0}, {0.0, 0.0}};
+  const arma::mat e2 = {{0.0, 0.0}, {0.0, 1.0}};
+  KernelTrace trace;
+  trace.add(0, e1);
+  trace.add(10, e1);
+  trace.add(14, e2);
+  REQUIRE(trace.steps.size() == 3);
+  CHECK(trace.distance_from_init[1] == Approx(0.0).margin(1e-15));
+  CHECK(trace.distance_from_init[2] == Approx(1.0));
+  CHECK(trace.velocity[1] == Approx(0.0).margin(1e-15));
+  CHECK(trace.velocity[2] == Approx(1.0 / 4.0));
+  CHECK_THROWS_AS(trace.add(14, e1), ntk::Error);
+}
