@@ -8,13 +8,19 @@
 //   "duplicate plugin name 'fc': PATH1 and PATH2"
 //   "plugin 'fc' (PATH): creating the architecture failed: <what the factory threw>"
 // A plugin's library stays loaded as long as any object it made is alive: architectures come
-// back as shared_ptr whose deleter holds the library.
+// back as shared_ptr whose deleter holds the library, and make_network() gives networks a
+// deleter that holds their architecture.
+//
+// Besides the two required symbols, a plugin may export `ntklab_conformance_entry`
+// (NTK_REGISTER_CONFORMANCE_INPUTS in sdk/src/conformance.hpp): sample inputs of its own kind
+// (images, graphs) for `ntklab check-plugin`.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "conformance.hpp"
 #include "ntk/sdk/sdk.hpp"
 
 namespace boost::dll {
@@ -29,6 +35,8 @@ struct LoadedPlugin {
   std::string path;
   std::shared_ptr<boost::dll::shared_library> library;
   const sdk::PluginEntry* entry = nullptr;
+  // Optional: the plugin's own sample inputs for the conformance kit (nullptr when absent).
+  const sdk::ConformanceEntry* conformance = nullptr;
 };
 
 class PluginRegistry {
@@ -49,10 +57,18 @@ class PluginRegistry {
 
  private:
   std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
+  std::vector<std::string> searched_;  // directories given to discover(), for error messages
 };
 
+// A finite network whose deleter holds `architecture` (and so the plugin's library): the
+// network stays usable after every other reference to the architecture is gone.
+std::shared_ptr<sdk::Network> make_network(std::shared_ptr<const sdk::Architecture> architecture,
+                                           const sdk::NetworkSpec& spec);
+
 // The directories searched by default: the build's plugins/ folder next to bin/ (found from
-// /proc/self/exe), then NTKLAB_PLUGIN_PATH (colon separated), then `extra` (--plugin-path).
+// /proc/self/exe), then NTKLAB_BUILD_DIR/plugins when that variable is set (test programs do
+// not live in bin/), then NTKLAB_PLUGIN_PATH (colon separated), then `extra` (--plugin-path).
+// Duplicates (same directory spelled twice) are dropped.
 std::vector<std::string> default_plugin_directories(const std::vector<std::string>& extra);
 
 }  // namespace ntk::host

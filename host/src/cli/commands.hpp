@@ -1,0 +1,45 @@
+// The ntklab commands. Each command lives in its own file and describes itself with a Command;
+// main.cpp holds the table (a new command, e.g. `batch`, adds one file and one table entry).
+//
+// Exit status: 0 success, 1 failure (an error, a failing check), 2 misuse of the command line.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "cli/args.hpp"
+#include "plugin/registry.hpp"
+
+namespace ntk::cli {
+
+// Flags every command accepts, before or after the command name.
+struct GlobalOptions {
+  std::vector<std::string> plugin_paths;  // --plugin-path DIR, in order
+};
+
+struct Command {
+  std::string name;      // "run"
+  std::string synopsis;  // "FILE.lua [--set KEY=VALUE]..."
+  std::string summary;   // one line for `ntklab --help`
+  std::string help;      // a paragraph for `ntklab COMMAND --help`
+  std::vector<FlagSpec> flags;
+  int (*run)(const ParsedArgs& args, const GlobalOptions& global);
+};
+
+const Command& run_command();
+const Command& plugins_command();
+const Command& check_plugin_command();
+
+// The flags shared by all commands (--plugin-path, --help).
+const std::vector<FlagSpec>& global_flags();
+
+// Loads the plugins of the default directories plus --plugin-path; a plugin that fails to load
+// is reported on `err` as a warning (the others stay usable). Returns the load errors.
+std::vector<std::string> discover_plugins(host::PluginRegistry& registry,
+                                          const GlobalOptions& global, std::ostream& err);
+
+// "1.0 (gcc-12/armadillo-11.4)"
+std::string sdk_version_text(const sdk::SdkVersion& version);
+
+}  // namespace ntk::cli

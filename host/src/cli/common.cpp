@@ -1,0 +1,28 @@
+// Helpers shared by the commands: global flags, plugin discovery with warnings.
+#include <ostream>
+
+#include "cli/commands.hpp"
+
+namespace ntk::cli {
+
+const std::vector<FlagSpec>& global_flags() {
+  static const std::vector<FlagSpec> flags = {
+      {"--plugin-path", "DIR", "also load plugins (ntk_*.so) from DIR", true},
+      {"--help", "", "show this help", false},
+  };
+  return flags;
+}
+
+std::vector<std::string> discover_plugins(host::PluginRegistry& registry,
+                                          const GlobalOptions& global, std::ostream& err) {
+  const auto errors = registry.discover(host::default_plugin_directories(global.plugin_paths));
+  for (const auto& e : errors) err << "ntklab: warning: " << e << "\n";
+  return errors;
+}
+
+std::string sdk_version_text(const sdk::SdkVersion& version) {
+  return std::to_string(version.major) + "." + std::to_string(version.minor) + " (" +
+         (version.abi_tag != nullptr ? version.abi_tag : "no ABI tag") + ")";
+}
+
+}  // namespace ntk::cli

@@ -1,0 +1,136 @@
+// ntklab: the command-line entry point.
+//
+//   ntklab [--plugin-path DIR]... COMMAND [ARGS]     (--plugin-path may also follow COMMAND)
+//   ntklab --help | --version | help [COMMAND]
+//
+// Exit status: 0 success, 1 failure, 2 misuse of the command line (message and usage on stderr).
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/blas_setup.hpp"
+#include "cli/commands.hpp"
+#include "core/version.hpp"
+
+namespace ntk::cli {
+namespace {
+
+// One entry per command; `batch` (issue 4) adds its Command here.
+std::vector<const Command*> commands() {
+  return {&run_command(), &plugins_command(), &check_plugin_command()};
+}
+
+const Command* find_command(const std::string& name) {
+  for (const Command* c : commands())
+    if (c->name == name) return c;
+  return nullptr;
+}
+
+std::string usage() {
+  std::string out =
+      "usage: ntklab [--plugin-path DIR]... COMMAND [ARGS]\n"
+      "       ntklab --help | --version | help COMMAND\n\ncommands:\n";
+  for (const Command* c : commands()) {
+    std::string name = c->name;
+    name.resize(14, ' ');
+    out += "  " + name + " " + c->summary + "\n";
+  }
+  out += "\nglobal options:\n" + describe_flags(global_flags()) +
+         "  --version                show the versions of ntklab, its SDK and BLAS\n"
+         "\nPlugins are loaded from build/plugins (next to bin/), NTKLAB_PLUGIN_PATH (colon\n"
+         "separated) and --plugin-path. `ntklab COMMAND --help` describes a command.\n";
+  return out;
+}
+
+std::string command_usage(const Command& c) {
+  std::vector<FlagSpec> flags = c.flags;
+  flags.insert(flags.end(), global_flags().begin(), global_flags().end());
+  return "usage: ntklab " + c.name + (c.synopsis.empty() ? "" : " " + c.synopsis) + "\n\n" +
+         c.help + "\n\noptions:\n" + describe_flags(flags);
+}
+
+std::string version_text() {
+  return "ntklab " + core::ntklab_version() + "\nSDK " + sdk_version_text(sdk::kSdkVersion) +
+         "\nBLAS OpenBLAS, core " + blas_core_name() + " (" + blas_config() + ")\n";
+}
+
+int dispatch(const std::vector<std::string>& args) {
+  GlobalOptions global;
+  std::size_t i = 0;
+  // Global flags before the command.
+  for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << usage();
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << version_text();
+      return 0;
+    }
+    if (arg == "--plugin-path" && i + 1 < args.size()) {
+      global.plugin_paths.push_back(args[++i]);
+    } else if (arg.rfind("--plugin-path=", 0) == 0) {
+      global.plugin_paths.push_back(arg.substr(14));
+    } else if (arg == "--plugin-path") {
+      throw UsageError("option '--plugin-path' needs a value DIR");
+    } else {
+      throw UsageError("unknown option '" + arg + "'");
+    }
+  }
+  if (i == args.size()) throw UsageError("no command given");
+  const std::string name = args[i++];
+  const std::vector<std::string> rest(args.begin() + std::ptrdiff_t(i), args.end());
+
+  if (name == "help") {
+    if (rest.empty()) {
+      std::cout << usage();
+      return 0;
+    }
+    const Command* c = find_command(rest[0]);
+    if (c == nullptr) throw UsageError("unknown command '" + rest[0] + "'");
+    std::cout << command_usage(*c);
+    return 0;
+  }
+  const Command* command = find_command(name);
+  if (command == nullptr) throw UsageError("unknown command '" + name + "'");
+
+  std::vector<FlagSpec> flags = command->flags;
+  flags.insert(flags.end(), global_flags().begin(), global_flags().end());
+  ParsedArgs parsed;
+  try {
+    parsed = parse_args(rest, flags, command->name);
+  } catch (const UsageError& e) {
+    std::cerr << "ntklab: " << e.what() << "\n\n" << command_usage(*command);
+    return 2;
+  }
+  if (parsed.has("--help")) {
+    std::cout << command_usage(*command);
+    return 0;
+  }
+  for (const auto& dir : parsed.values("--plugin-path")) global.plugin_paths.push_back(dir);
+  try {
+    return command->run(parsed, global);
+  } catch (const UsageError& e) {
+    std::cerr << "ntklab: " << e.what() << "\n\n" << command_usage(*command);
+    return 2;
+  }
+}
+
+}  // namespace
+}  // namespace ntk::cli
+
+int main(int argc, char** argv) {
+  ntk::cli::configure_blas(argv);  // may re-execute this program once; see blas_setup.cpp
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    return ntk::cli::dispatch(args);
+  } catch (const ntk::cli::UsageError& e) {
+    std::cerr << "ntklab: " << e.what() << "\n\n" << ntk::cli::usage();
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "ntklab: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,90 @@
+// Finding plugin files: which directories, and which files in them (ntk_*.so).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+#include "plugin/registry.hpp"
+
+namespace ntk::host {
+namespace fs = std::filesystem;
+namespace {
+
+bool is_plugin_file_name(const std::string& name) {
+  return name.size() > 7 && name.rfind("ntk_", 0) == 0 &&
+         name.compare(name.size() - 3, 3, ".so") == 0;
+}
+
+// The directory of the running executable (/proc/self/exe), or empty.
+fs::path executable_directory() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
+}  // namespace
+
+std::vector<std::string> PluginRegistry::discover(const std::vector<std::string>& directories) {
+  std::vector<std::string> errors;
+  for (const auto& directory : directories) {
+    searched_.push_back(directory);
+    std::error_code ec;
+    if (!fs::is_directory(directory, ec)) continue;
+    std::vector<std::string> files;
+    for (const auto& item : fs::directory_iterator(directory, ec)) {
+      const std::string name = item.path().filename().string();
+      if (is_plugin_file_name(name) && !item.is_directory()) files.push_back(item.path().string());
+    }
+    if (ec) {
+      errors.push_back("cannot list plugin directory " + directory + ": " + ec.message());
+      continue;
+    }
+    // Sorted, so "first one wins" on duplicate names does not depend on the file system.
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+      try {
+        load(file);
+      } catch (const std::exception& e) {
+        errors.push_back(e.what());
+      }
+    }
+  }
+  return errors;
+}
+
+std::vector<std::string> default_plugin_directories(const std::vector<std::string>& extra) {
+  std::vector<std::string> candidates;
+  // A build puts the executable in build/bin and the plugins in build/plugins.
+  const fs::path exe_dir = executable_directory();
+  if (!exe_dir.empty()) candidates.push_back((exe_dir.parent_path() / "plugins").string());
+  // Test programs live in build/tests; ctest tells them where the build is.
+  if (const char* build = std::getenv("NTKLAB_BUILD_DIR"); build != nullptr && *build != '\0')
+    candidates.push_back((fs::path(build) / "plugins").string());
+  if (const char* path = std::getenv("NTKLAB_PLUGIN_PATH"); path != nullptr) {
+    std::string list = path;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      const std::size_t colon = std::min(list.find(':', start), list.size());
+      if (colon > start) candidates.push_back(list.substr(start, colon - start));
+      start = colon + 1;
+    }
+  }
+  candidates.insert(candidates.end(), extra.begin(), extra.end());
+
+  std::vector<std::string> directories;
+  std::set<std::string> seen;
+  for (const auto& candidate : candidates) {
+    std::error_code ec;
+    fs::path canonical = fs::weakly_canonical(candidate, ec).lexically_normal();
+    // "/a/b/" and "/a/b" are one directory.
+    if (!canonical.has_filename() && canonical != canonical.root_path())
+      canonical = canonical.parent_path();
+    const std::string key = ec ? candidate : canonical.string();
+    if (seen.insert(key).second) directories.push_back(key);
+  }
+  return directories;
+}
+
+}  // namespace ntk::host
