@@ -1,0 +1,246 @@
+#include "layers.hpp"
+
+#include <algorithm>
+#include <array>
+#include <sstream>
+
+#include "ntk/sdk/checks.hpp"
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::sdk::layers {
+namespace {
+
+// Entries carried through all rules at once: three arrays of this many doubles stay in L1.
+constexpr arma::uword kChunk = 256;
+
+bool is_activation(const Rule& r) { return r.kind != Rule::Kind::dense; }
+
+// The coefficients of a dense rule applied to a state whose layer input has `fan_in` channels.
+AffineCoefficients dense_coefficients(const Rule& r, double fan_in) {
+  AffineCoefficients k;
+  k.nngp_scale = r.w_std * r.w_std;
+  k.nngp_shift = r.b_std * r.b_std;
+  k.ntk_scale = r.w_std * r.w_std;
+  if (r.parametrization == Parametrization::ntk) {
+    k.ntk_from_nngp = k.nngp_scale;  // Θ ← (W²Σ + b²) + W²Θ = Σ_new + W²Θ
+    k.ntk_shift = k.nngp_shift;
+  } else {
+    k.ntk_from_nngp = fan_in;  // ∂z/∂W = x contributes Σ_j x_j x'_j = fan_in·Σ
+    k.ntk_shift = 1.0;         // ∂z/∂b = 1
+  }
+  return k;
+}
+
+// One rule's preparation: its coefficients and the variances entering it.
+struct PreparedRule {
+  Rule rule;
+  AffineCoefficients affine;
+  arma::vec var1, var2;  // only for activations; var2 empty when symmetric
+};
+
+// Checks the sequence, runs the O(n) variance recursion and updates the state's flags.
+std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules) {
+  std::vector<PreparedRule> out;
+  out.reserve(rules.size());
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    const Rule& rule = rules[r];
+    PreparedRule p{rule, {}, {}, {}};
+    if (is_activation(rule)) {
+      if (!s.gaussian)
+        throw_error("layers::apply_rules(): rule ", r + 1, " (", rule.name(),
+                    ") needs Gaussian pre-activations: put a dense rule before it");
+      p.var1 = s.diag1;
+      if (!s.symmetric) p.var2 = s.diag2;
+      if (rule.kind == Rule::Kind::relu) {
+        relu_variances(s.diag1.memptr(), s.diag1.n_elem);
+        if (!s.symmetric) relu_variances(s.diag2.memptr(), s.diag2.n_elem);
+      } else {
+        erf_variances(s.diag1.memptr(), s.diag1.n_elem);
+        if (!s.symmetric) erf_variances(s.diag2.memptr(), s.diag2.n_elem);
+      }
+      s.gaussian = false;
+    } else {
+      if (rule.parametrization == Parametrization::standard) {
+        if (!(s.width > 0))
+          throw_error("layers::apply_rules(): rule ", r + 1, " (", rule.name(),
+                      ") in the standard parametrisation needs the layer input width, but the "
+                      "state's width is ", s.width, "; start from input_kernel()");
+        if (!(rule.out_width > 0))
+          throw_error("layers::apply_rules(): rule ", r + 1, " (", rule.name(),
+                      ") in the standard parametrisation needs out_width > 0, got ",
+                      rule.out_width);
+      }
+      p.affine = dense_coefficients(rule, s.width);
+      affine_variances(s.diag1.memptr(), s.diag1.n_elem, p.affine);
+      if (!s.symmetric) affine_variances(s.diag2.memptr(), s.diag2.n_elem, p.affine);
+      s.gaussian = true;
+      if (rule.out_width > 0) s.width = rule.out_width;
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Rule::name() const {
+  std::ostringstream out;
+  switch (kind) {
+    case Kind::relu: return "Relu";
+    case Kind::erf: return "Erf";
+    case Kind::dense:
+      out << "Dense(W_std=" << w_std << ", b_std=" << b_std;
+      if (parametrization == Parametrization::standard) out << ", standard, width=" << out_width;
+      out << ")";
+  }
+  return out.str();
+}
+
+Rule dense(double w_std, double b_std, Parametrization parametrization, double out_width) {
+  Rule r;
+  r.kind = Rule::Kind::dense;
+  r.w_std = w_std;
+  r.b_std = b_std;
+  r.parametrization = parametrization;
+  r.out_width = out_width;
+  return r;
+}
+Rule relu() {
+  Rule r;
+  r.kind = Rule::Kind::relu;
+  return r;
+}
+Rule erf() {
+  Rule r;
+  r.kind = Rule::Kind::erf;
+  return r;
+}
+
+KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric, bool track_ntk,
+                         const std::string& caller) {
+  if (a.n_rows != b.n_rows)
+    throw_error(caller, ": inputs have ", a.n_rows, " and ", b.n_rows, " rows (", a.n_rows, " x ",
+                a.n_cols, " and ", b.n_rows, " x ", b.n_cols, ")");
+  if (a.n_rows == 0) throw_error(caller, ": inputs have 0 rows; each example needs d >= 1 values");
+  const arma::uword n1 = a.n_cols, n2 = symmetric ? a.n_cols : b.n_cols;
+  check_allocation(caller + ": the " + std::to_string(n1) + " x " + std::to_string(n2) + " kernel",
+                   double(n1), double(n2));
+  const double d = double(a.n_rows);
+  KernelState s;
+  s.symmetric = symmetric;
+  s.track_ntk = track_ntk;
+  s.ntk_is_zero = true;
+  s.gaussian = false;
+  s.width = d;
+  if (symmetric) {
+    // Σ = XᵀX/d, upper triangle only. The diagonal is taken from the same product so that
+    // Σ(x_i, x_i) and the variance are the same number (their rounding difference would
+    // otherwise become √ulp in √(Σ11Σ22 − Σ12²)).
+    s.nngp.set_size(n1, n1);
+    if (n1 > 0) {
+      const char uplo = 'U', trans = 'T';
+      const arma::blas_int n = arma::blas_int(n1), k = arma::blas_int(a.n_rows);
+      const double alpha = 1.0 / d, beta = 0.0;
+      arma::blas::syrk<double>(&uplo, &trans, &n, &k, &alpha, a.memptr(), &k, &beta,
+                               s.nngp.memptr(), &n);
+    }
+    s.diag1 = s.nngp.diag();
+  } else {
+    s.nngp = (1.0 / d) * (a.t() * b);
+    s.diag1 = arma::sum(arma::square(a), 0).t() / d;
+    s.diag2 = arma::sum(arma::square(b), 0).t() / d;
+  }
+  return s;
+}
+
+void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp) {
+  const bool with_ntk = s.track_ntk;
+  if (!with_ntk) keep_nngp = true;
+  std::vector<PreparedRule> prepared = prepare(s, rules);
+  if (std::any_of(rules.begin(), rules.end(), [](const Rule& r) { return !is_activation(r); }))
+    s.ntk_is_zero = false;
+
+  const arma::uword n1 = s.rows(), n2 = s.cols();
+  const bool ntk_zero_in = s.ntk.is_empty();
+  // Where the NTK goes: its own matrix, or over the NNGP when the NNGP is not kept.
+  double* ntk_out = nullptr;
+  if (with_ntk) {
+    if (ntk_zero_in && keep_nngp) {
+      check_allocation("layers::apply_rules(): the " + std::to_string(n1) + " x " + std::to_string(n2) +
+                           " NTK",
+                       double(n1), double(n2));
+      s.ntk.set_size(n1, n2);
+    }
+    ntk_out = s.ntk.is_empty() ? s.nngp.memptr() : s.ntk.memptr();
+  }
+  const double* ntk_in = ntk_zero_in ? nullptr : s.ntk.memptr();
+  double* nngp_data = s.nngp.memptr();
+  const bool symmetric = s.symmetric;
+
+#pragma omp parallel
+  {
+    std::array<double, kChunk> c{}, t{}, v2{};
+#pragma omp for schedule(dynamic, 8)
+    for (arma::uword j = 0; j < n2; ++j) {
+      const arma::uword rows = symmetric ? j + 1 : n1;
+      for (arma::uword i0 = 0; i0 < rows; i0 += kChunk) {
+        const arma::uword len = std::min(kChunk, rows - i0);
+        const arma::uword offset = j * n1 + i0;
+        std::copy_n(nngp_data + offset, len, c.data());
+        if (with_ntk) {
+          if (ntk_in != nullptr) std::copy_n(ntk_in + offset, len, t.data());
+          else std::fill_n(t.data(), len, 0.0);
+        }
+        double* tp = with_ntk ? t.data() : nullptr;
+        const bool has_diagonal = symmetric && j >= i0 && j < i0 + len;
+        for (const PreparedRule& p : prepared) {
+          if (!is_activation(p.rule)) {
+            affine_entries(c.data(), tp, len, p.affine);
+            continue;
+          }
+          const double var_j = symmetric ? p.var1[j] : p.var2[j];
+          std::fill_n(v2.data(), len, var_j);
+          // On the diagonal Σ12 is the variance: use the recursion's value so the two agree.
+          if (has_diagonal) c[j - i0] = var_j;
+          if (p.rule.kind == Rule::Kind::relu)
+            relu_entries(c.data(), tp, p.var1.memptr() + i0, v2.data(), len);
+          else
+            erf_entries(c.data(), tp, p.var1.memptr() + i0, v2.data(), len);
+        }
+        if (keep_nngp) std::copy_n(c.data(), len, nngp_data + offset);
+        if (with_ntk) std::copy_n(t.data(), len, ntk_out + offset);
+      }
+    }
+  }
+  if (!keep_nngp) {
+    if (s.ntk.is_empty()) s.ntk = std::move(s.nngp);
+    s.nngp.reset();
+  }
+}
+
+void mirror_upper(arma::mat& m) {
+  if (m.n_rows != m.n_cols)
+    throw_error("mirror_upper(): the matrix is ", m.n_rows, " x ", m.n_cols, ", not square");
+  const arma::uword n = m.n_rows;
+  constexpr arma::uword block = 64;
+  double* data = m.memptr();
+#pragma omp parallel for schedule(dynamic)
+  for (arma::uword jb = 0; jb < n; jb += block) {
+    const arma::uword j_end = std::min(jb + block, n);
+    for (arma::uword ib = jb; ib < n; ib += block) {
+      const arma::uword i_end = std::min(ib + block, n);
+      for (arma::uword j = jb; j < j_end; ++j)
+        for (arma::uword i = std::max(ib, j + 1); i < i_end; ++i) data[j * n + i] = data[i * n + j];
+    }
+  }
+}
+
+void finish(KernelState& s) {
+  if (!s.symmetric) return;
+  if (!s.nngp.is_empty()) mirror_upper(s.nngp);
+  if (!s.ntk.is_empty()) mirror_upper(s.ntk);
+  s.diag2 = s.diag1;
+  s.symmetric = false;
+}
+
+}  // namespace ntk::sdk::layers

@@ -1,0 +1,76 @@
+// Composable kernel rules over a KernelState, in the neural-tangents stax convention.
+//
+// An architecture's analytic kernel is a fold of rules over the input kernel, the way
+// stax.serial folds kernel_fn's. A depth-2 ReLU network, for example:
+//
+//   using namespace ntk::sdk::layers;
+//   KernelState s = input_kernel(a, b, &a == &b, /*track_ntk=*/true);      // Σ = x·x'/d
+//   apply_rules(s, {dense(w, b), relu(), dense(w, b), relu(), dense(w, b)});
+//   finish(s);                        // mirrors the triangle of a symmetric state
+//   // s.nngp, s.ntk are the n1 × n2 NNGP and NTK
+//
+// Rules:
+//   dense(W, b)    Σ ← W²Σ + b²,  Θ ← Σ_new + W²Θ                  (NTK parametrisation)
+//   dense(W, b, standard, N)
+//                  Σ ← W²Σ + b²,  Θ ← fan_in·Σ_old + W²Θ + 1       (standard parametrisation,
+//                  Sohl-Dickstein et al. 2020), fan_in = the state's `width`; the layer's out
+//                  width N becomes the next layer's fan-in, as in NT's Dense(N, …, 'standard').
+//   relu(), erf()  closed forms of layers_elementwise.hpp; they require a Gaussian state
+//                  (an affine rule before them), as neural-tangents does.
+//
+// apply_rules() fuses consecutive rules: for each column of the kernel it carries a cache-sized
+// chunk of entries through every rule before writing it back, so a whole network costs one
+// pass over the n1 × n2 matrix (plus O(n·depth) for the variances). Columns run in parallel
+// (OpenMP); a symmetric state touches only its upper triangle.
+#pragma once
+
+#include <armadillo>
+#include <string>
+#include <vector>
+
+#include "kernel_state.hpp"
+#include "layers_elementwise.hpp"
+
+namespace ntk::sdk {
+
+enum class Parametrization { ntk, standard };
+
+namespace layers {
+
+struct Rule {
+  enum class Kind { dense, relu, erf };
+  Kind kind = Kind::dense;
+  double w_std = 1, b_std = 0;                         // dense only
+  Parametrization parametrization = Parametrization::ntk;  // dense only
+  double out_width = 0;  // dense, standard parametrisation: the width N of this layer's output
+
+  std::string name() const;  // e.g. "Dense(W_std=1, b_std=0)", "Relu"
+};
+
+Rule dense(double w_std, double b_std, Parametrization parametrization = Parametrization::ntk,
+           double out_width = 0);
+Rule relu();
+Rule erf();
+
+// The input kernel Σ(x, x') = x·x'/d between the columns of a (d × n1) and b (d × n2),
+// Θ = 0, width = d. With `symmetric` (a and b are the same examples) it computes only the
+// upper triangle with one BLAS syrk. Refuses (ntk::Error) mismatched rows, zero rows and
+// kernels that would not fit in memory (with the estimate), before allocating.
+KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
+                         bool track_ntk, const std::string& caller = "input_kernel()");
+
+// Applies `rules` in order. With keep_nngp = false the NNGP is not kept: the NTK is written
+// over the NNGP's storage (state.ntk takes it, state.nngp is left empty), so a network's NTK
+// costs a single n1 × n2 matrix.
+void apply_rules(KernelState& state, const std::vector<Rule>& rules, bool keep_nngp = true);
+inline void apply_rule(KernelState& state, const Rule& rule) { apply_rules(state, std::vector<Rule>{rule}); }
+
+// Copies the upper triangle of a square matrix over its lower triangle, in place (blocked).
+void mirror_upper(arma::mat& m);
+
+// Makes a symmetric state's matrices whole (mirror_upper on nngp and ntk); no-op otherwise.
+// After finish() the state is no longer marked symmetric.
+void finish(KernelState& state);
+
+}  // namespace layers
+}  // namespace ntk::sdk
