@@ -1,0 +1,64 @@
+// A headless batch: run every job of grid × repetitions as its own process, J at a time.
+//
+// Folder layout (DIR = BatchOptions::out_dir):
+//   DIR/results.jsonl    one line per result row, appended atomically (see results.hpp)
+//   DIR/manifest.json    version, plugins, grid, seeds, times (see manifest.hpp)
+//   DIR/jobs/ID.jsonl    rows a running job writes; merged into results.jsonl and removed when
+//                        the job exits 0, removed when it fails or is stopped
+//   DIR/logs/ID.log      the job's stdout;  DIR/logs/ID.err  its stderr
+//
+// A worker is `worker_prefix… --set NAME=VALUE…` with, in this order: the constants (--set of
+// the batch), the grid parameters, then rep=R, seed=S, job=ID, mode=job and out=DIR/jobs/ID.jsonl.
+// (For ntklab the prefix is `/proc/self/exe run SCRIPT`, so all of them arrive in the script's
+// global `params`.) These names are reserved: rep, seed, job, mode, out, results, out_dir.
+//
+// Workers share the cores: unless OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set in the
+// environment, each worker gets max(1, cores / J) threads for both.
+//
+// Stopping: SIGINT, SIGTERM or SIGHUP make the batch stop its running workers (SIGTERM, then
+// SIGKILL after `stop_grace`), drop their partial output, finish the manifest and return; the
+// lines already in results.jsonl are untouched, and `--resume` runs the stopped jobs again.
+#pragma once
+
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "core/batch/grid.hpp"
+#include "core/batch/json.hpp"
+
+namespace ntk::core::batch {
+
+struct BatchOptions {
+  std::string script;                      // recorded in the manifest (make it absolute)
+  std::vector<GridAxis> grid;
+  Params constants;                        // the batch's --set NAME=VALUE
+  int reps = 1;
+  int workers = 1;
+  std::string out_dir;
+  bool resume = false;
+  std::vector<std::string> worker_prefix;  // argv before the --set options
+  Json manifest_extra = Json::object();    // first fields of the manifest (version, plugins, …)
+  std::ostream* progress = &std::cerr;
+  bool terminal = false;                   // draw a bar instead of lines
+  std::chrono::milliseconds stop_grace{2000};
+};
+
+struct BatchSummary {
+  std::size_t total = 0;    // jobs in grid × reps
+  std::size_t skipped = 0;  // already done (--resume)
+  std::size_t ok = 0;
+  std::size_t failed = 0;
+  std::size_t not_run = 0;  // stopped or never started because of an interrupt
+  int interrupted_by = 0;   // the signal that stopped the batch, or 0
+};
+
+// Throws ntk::Error for bad options (reserved or clashing names, workers < 1, results in DIR
+// without --resume, --resume with another script or other constants than the manifest's).
+BatchSummary run_batch(const BatchOptions& options);
+
+// The names the runner passes itself; a grid axis or constant may not use them.
+bool is_reserved_parameter(const std::string& name);
+
+}  // namespace ntk::core::batch

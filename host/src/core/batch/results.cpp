@@ -1,0 +1,198 @@
+#include "core/batch/results.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::core::batch {
+
+namespace {
+
+// An open descriptor with an exclusive flock, both released on destruction.
+class LockedFile {
+ public:
+  LockedFile(const std::string& path, int flags) : path_(path) {
+    fd_ = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+    if (fd_ < 0) fail("cannot open");
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) fail("cannot lock");
+    }
+  }
+  ~LockedFile() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+  }
+  LockedFile(const LockedFile&) = delete;
+  LockedFile& operator=(const LockedFile&) = delete;
+
+  int fd() const { return fd_; }
+  [[noreturn]] void fail(const char* what) const {
+    throw_error("batch results: ", what, " ", path_, ": ", std::strerror(errno));
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+void append_lines(const std::string& path, const std::string& lines) {
+  if (lines.empty()) return;
+  if (lines.back() != '\n') throw_error("append_lines(): text for ", path, " must end in a newline");
+  LockedFile file(path, O_WRONLY | O_APPEND | O_CREAT);
+  // One write() is what makes the append atomic; regular files complete it unless the disk is
+  // full, in which case the short write is reported (repair_tail cuts the torn line later).
+  ssize_t written;
+  do written = ::write(file.fd(), lines.data(), lines.size());
+  while (written < 0 && errno == EINTR);
+  if (written < 0) file.fail("cannot append to");
+  if (static_cast<std::size_t>(written) != lines.size())
+    throw_error("batch results: short write to ", path, " (", written, " of ", lines.size(),
+                " bytes; is the disk full?)");
+}
+
+std::size_t repair_tail(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0 || info.st_size == 0) return 0;
+  LockedFile file(path, O_RDWR);
+  const off_t size = ::lseek(file.fd(), 0, SEEK_END);
+  // Scan backwards in blocks for the last newline.
+  char block[4096];
+  off_t end = size;
+  while (end > 0) {
+    const off_t start = end > static_cast<off_t>(sizeof block) ? end - static_cast<off_t>(sizeof block) : 0;
+    const ssize_t n = ::pread(file.fd(), block, static_cast<std::size_t>(end - start), start);
+    if (n < 0) file.fail("cannot read");
+    for (ssize_t i = n; i-- > 0;) {
+      if (block[i] == '\n') {
+        const off_t keep = start + i + 1;
+        if (keep == size) return 0;
+        if (::ftruncate(file.fd(), keep) != 0) file.fail("cannot truncate");
+        return static_cast<std::size_t>(size - keep);
+      }
+    }
+    end = start;
+  }
+  if (::ftruncate(file.fd(), 0) != 0) file.fail("cannot truncate");
+  return static_cast<std::size_t>(size);
+}
+
+std::vector<Json> read_jsonl(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_error("read_jsonl(): cannot open ", path, ": ", std::strerror(errno));
+  std::vector<Json> rows;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    rows.push_back(parse_json(line, path + ":" + std::to_string(number)));
+  }
+  return rows;
+}
+
+std::set<std::string> completed_jobs(const std::string& path,
+                                     std::vector<std::string>& warnings) {
+  std::set<std::string> done;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return done;
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      const Json row = parse_json(line, path + ":" + std::to_string(number));
+      const Json* status = row.find("status");
+      const Json* job = row.find("job");
+      if (status && job && status->is_string() && job->is_string() && status->as_string() == "ok")
+        done.insert(job->as_string());
+    } catch (const Error& e) {
+      warnings.push_back(e.what());
+    }
+  }
+  return done;
+}
+
+Json job_fields(const Job& job, const Params& constants) {
+  Json row = Json::object();
+  row.set("job", job.id);
+  row.set("rep", job.rep);
+  row.set("seed", static_cast<unsigned long long>(job.seed));
+  for (const auto& [name, value] : constants) row.set(name, number_or_string(value));
+  for (const auto& [name, value] : job.params) row.set(name, number_or_string(value));
+  return row;
+}
+
+std::string make_ok_rows(const Job& job, const Params& constants, const std::string& job_output,
+                         double elapsed_s, std::size_t& row_count) {
+  const Json fields = job_fields(job, constants);
+  const auto finish = [&](Json row) {
+    for (const auto& [name, value] : fields.as_object()) row.set(name, value);
+    row.set("elapsed_s", elapsed_s);
+    row.set("status", "ok");
+    return row.dump() + "\n";
+  };
+  std::string text;
+  row_count = 0;
+  std::ifstream in(job_output, std::ios::binary);
+  if (in) {
+    std::string line;
+    for (std::size_t number = 1; std::getline(in, line); ++number) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      Json parsed = parse_json(line, job_output + ":" + std::to_string(number));
+      if (!parsed.is_object())
+        throw_error(job_output, ":", number, ": a result row must be a JSON object, got ",
+                    parsed.type_name());
+      // Job fields first, then the script's, then elapsed/status: rebuild in that order.
+      Json row = fields;
+      for (auto& [name, value] : parsed.as_object()) row.set(name, std::move(value));
+      text += finish(std::move(row));
+      ++row_count;
+    }
+  }
+  if (row_count == 0) text = finish(fields);
+  return text;
+}
+
+std::string make_failed_row(const Job& job, const Params& constants, double elapsed_s,
+                            int exit_code, const std::string& error) {
+  Json row = job_fields(job, constants);
+  row.set("elapsed_s", elapsed_s);
+  row.set("status", "failed");
+  if (exit_code >= 0) row.set("exit_code", exit_code);
+  else row.set("signal", -exit_code);
+  row.set("error", error);
+  return row.dump() + "\n";
+}
+
+std::string file_tail(const std::string& path, std::size_t max_lines, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  const std::streamoff start = size > static_cast<std::streamoff>(max_bytes)
+                                   ? size - static_cast<std::streamoff>(max_bytes)
+                                   : 0;
+  in.seekg(start);
+  std::string text(static_cast<std::size_t>(size - start), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  std::size_t cut = text.size(), lines = 0;
+  while (cut > 0 && lines < max_lines) {
+    const auto newline = text.rfind('\n', cut - 1);
+    if (newline == std::string::npos) {
+      cut = 0;
+      break;
+    }
+    cut = newline;
+    ++lines;
+  }
+  if (cut > 0) text = text.substr(cut + 1);
+  return text;
+}
+
+}  // namespace ntk::core::batch

@@ -1,0 +1,329 @@
+// The batch runner with a shell stand-in for the worker (core/batch/batch.hpp): parallel jobs,
+// results rows, failures, the manifest, --resume, and stopping by SIGTERM and SIGKILL.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "core/batch/batch.hpp"
+#include "core/batch/manifest.hpp"
+#include "core/batch/results.hpp"
+#include "ntk/sdk/error.hpp"
+
+using namespace ntk::core::batch;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("ntk_batch_run_" + name + "_" +
+                                                    std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string worker_script() {
+  const char* source = std::getenv("NTKLAB_SOURCE_DIR");
+  return std::string(source ? source : ".") + "/tests/host/core/batch/fake_worker.sh";
+}
+
+BatchOptions options_for(const fs::path& dir, const std::string& grid, int reps, int workers,
+                         std::ostream& progress) {
+  BatchOptions o;
+  o.script = worker_script();
+  if (!grid.empty()) o.grid = {parse_grid_axis(grid)};
+  o.reps = reps;
+  o.workers = workers;
+  o.out_dir = (dir / "out").string();
+  o.worker_prefix = {"/bin/sh", worker_script()};
+  o.progress = &progress;
+  Json extra = Json::object();
+  extra.set("ntklab_version", "test");
+  o.manifest_extra = extra;
+  return o;
+}
+
+std::vector<std::string> lines_of(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Ids of the jobs with an ok row, each with the number of ok rows it has.
+std::map<std::string, int> ok_rows_per_job(const fs::path& results) {
+  std::map<std::string, int> count;
+  for (const auto& row : read_jsonl(results.string()))
+    if (row.find("status")->as_string() == "ok") ++count[row.find("job")->as_string()];
+  return count;
+}
+
+bool process_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  const auto close = text.rfind(')');
+  return close != std::string::npos && text.size() > close + 2 && text[close + 2] == 'Z';
+}
+
+// Runs a batch in a child process (it installs signal handlers and may be killed).
+pid_t start_batch_process(const BatchOptions& o, bool slow) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (slow) ::setenv("FAKE_WORKER_SLOW", "1", 1);
+    std::ostringstream quiet;
+    BatchOptions copy = o;
+    copy.progress = &quiet;
+    int code = 2;
+    try {
+      code = run_batch(copy).interrupted_by == SIGTERM ? 0 : 1;
+    } catch (...) {
+    }
+    ::_exit(code);
+  }
+  return pid;
+}
+
+void wait_for_first_result(const fs::path& results) {
+  for (int i = 0; i < 2000; ++i) {
+    std::error_code ec;
+    if (fs::exists(results, ec) && fs::file_size(results, ec) > 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  FAIL("no result appeared in " << results);
+}
+
+}  // namespace
+
+TEST_CASE("a batch runs every job, J at a time, and records failures", "[batch]") {
+  const fs::path dir = fresh_dir("basic");
+  std::ostringstream progress;
+  BatchOptions o = options_for(dir, "x=1,2,fail", 2, 2, progress);
+  const std::string trace = (dir / "trace.txt").string();
+  o.constants = {{"trace", trace}, {"pause", "0.2"}};
+  const BatchSummary summary = run_batch(o);
+  CHECK(summary.total == 6);
+  CHECK(summary.ok == 4);
+  CHECK(summary.failed == 2);
+  CHECK(summary.skipped == 0);
+  CHECK(summary.not_run == 0);
+  CHECK(summary.interrupted_by == 0);
+
+  // results.jsonl: x=1 one row, x=2 two rows, fail one failed row, for each of 2 reps.
+  const fs::path results = dir / "out" / "results.jsonl";
+  const auto rows = read_jsonl(results.string());
+  REQUIRE(rows.size() == 8);
+  std::map<std::string, int> per_job;
+  int failed = 0;
+  for (const auto& row : rows) {
+    const std::string x = row.find("x")->is_number() ? "num" : row.find("x")->as_string();
+    const int rep = static_cast<int>(row.find("rep")->as_number());
+    const Params params = {{"x", row.find("x")->is_number()
+                                     ? std::to_string(static_cast<int>(row.find("x")->as_number()))
+                                     : row.find("x")->as_string()}};
+    CHECK(row.find("job")->as_string() == job_id(params, rep));
+    CHECK(row.find("seed")->as_number() == static_cast<double>(job_seed(params, rep)));
+    CHECK(row.find("pause")->as_number() == 0.2);
+    CHECK(row.find("elapsed_s")->as_number() >= 0.2);
+    ++per_job[row.find("job")->as_string()];
+    if (row.find("status")->as_string() == "failed") {
+      ++failed;
+      CHECK(x == "fail");
+      CHECK(row.find("exit_code")->as_number() == 3);
+      CHECK(row.find("error")->as_string() == "line one\ndeliberate failure x=fail");
+    } else {
+      const double value = row.find("x")->as_number();
+      CHECK(row.find("double")->as_number() == 2 * value);
+      if (!row.find("second")) CHECK(row.find("seed_seen")->as_number() == row.find("seed")->as_number());
+      if (const char* threads = std::getenv("OMP_NUM_THREADS"))
+        if (row.find("threads")) CHECK(row.find("threads")->as_string() == threads);
+    }
+  }
+  CHECK(failed == 2);
+  CHECK(per_job.size() == 6);
+
+  // At most two workers at once, and two did run together.
+  int level = 0, highest = 0;
+  std::vector<std::pair<long long, int>> events;
+  for (const auto& line : lines_of(trace)) {
+    std::istringstream in(line);
+    std::string kind;
+    long long t = 0;
+    in >> kind >> t;
+    events.push_back({t, kind == "start" ? 1 : -1});
+  }
+  REQUIRE(events.size() == 12);
+  std::sort(events.begin(), events.end());
+  for (const auto& [t, step] : events) highest = std::max(highest, level += step);
+  CHECK(highest == 2);
+
+  // Logs, no leftovers, progress lines.
+  for (const auto& [id, n] : per_job) {
+    const auto log = lines_of(dir / "out" / "logs" / (id + ".log"));
+    REQUIRE(log.size() == 1);
+    CHECK(log[0] == "stdout of " + id);
+  }
+  CHECK(fs::is_empty(dir / "out" / "jobs"));
+  CHECK(progress.str().find("[6/6] job ") != std::string::npos);
+  CHECK(progress.str().find("FAILED") != std::string::npos);
+
+  // The manifest.
+  const Json manifest = read_json_file((dir / "out" / "manifest.json").string());
+  CHECK(manifest.as_object()[0].first == "ntklab_version");
+  CHECK(manifest.find("script")->as_string() == worker_script());
+  CHECK(manifest.find("grid")->dump() == R"({"x":[1,2,"fail"]})");
+  CHECK(manifest.find("reps")->as_number() == 2);
+  CHECK(manifest.find("workers")->as_number() == 2);
+  CHECK(manifest.find("jobs")->as_array().size() == 6);
+  for (const auto& job : manifest.find("jobs")->as_array())
+    CHECK(per_job.count(job.find("job")->as_string()) == 1);
+  CHECK(manifest.find("status")->as_string() == "completed");
+  CHECK(manifest.find("start_time")->as_string().size() == 20);
+  CHECK(manifest.find("end_time")->as_string().size() == 20);
+  CHECK(manifest.find("counts")->dump() ==
+        R"({"total":6,"skipped":0,"ok":4,"failed":2,"not_run":0})");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a job writing a malformed row is recorded as failed", "[batch]") {
+  const fs::path dir = fresh_dir("malformed");
+  std::ostringstream progress;
+  const BatchSummary summary = run_batch(options_for(dir, "x=1,malformed", 1, 1, progress));
+  CHECK(summary.ok == 1);
+  CHECK(summary.failed == 1);
+  const auto rows = read_jsonl((dir / "out" / "results.jsonl").string());
+  REQUIRE(rows.size() == 2);
+  const Json& bad = rows[0].find("x")->is_string() ? rows[0] : rows[1];
+  CHECK(bad.find("status")->as_string() == "failed");
+  CHECK(bad.find("error")->as_string().find("malformed result") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--resume runs only the jobs without an ok row", "[batch]") {
+  const fs::path dir = fresh_dir("resume");
+  std::ostringstream progress;
+  BatchOptions o = options_for(dir, "x=1,3,4", 2, 2, progress);
+  const fs::path ran = dir / "ran.txt";
+  o.constants = {{"ran", ran.string()}};
+  run_batch(o);
+  REQUIRE(lines_of(ran).size() == 6);
+
+  // Remove one job's row and leave a torn line, as a crash of the machine could.
+  const fs::path results = dir / "out" / "results.jsonl";
+  auto lines = lines_of(results);
+  REQUIRE(lines.size() == 6);
+  const std::string removed = parse_json(lines[3]).find("job")->as_string();
+  {
+    std::ofstream out(results, std::ios::trunc);
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      if (i != 3) out << lines[i] << "\n";
+    out << R"({"job":"torn)";
+  }
+  // Without --resume the folder is refused; with other constants too.
+  CHECK_THROWS_WITH(run_batch(o), Catch::Contains("already holds results; add --resume"));
+  o.resume = true;
+  BatchOptions other = o;
+  other.constants.push_back({"n", "5"});
+  CHECK_THROWS_WITH(run_batch(other), Catch::Contains("was run with --set"));
+
+  const BatchSummary summary = run_batch(o);
+  CHECK(summary.skipped == 5);
+  CHECK(summary.ok == 1);
+  const auto ran_lines = lines_of(ran);
+  REQUIRE(ran_lines.size() == 7);
+  CHECK(ran_lines[6] == removed);
+  const auto per_job = ok_rows_per_job(results);
+  CHECK(per_job.size() == 6);
+  for (const auto& [id, n] : per_job) CHECK(n == 1);
+  CHECK(read_json_file((dir / "out" / "manifest.json").string()).find("resumed")->as_bool());
+
+  // Resuming a complete batch runs nothing.
+  CHECK(run_batch(o).skipped == 6);
+  CHECK(lines_of(ran).size() == 7);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("SIGTERM stops the workers and leaves only whole lines", "[batch]") {
+  const fs::path dir = fresh_dir("sigterm");
+  std::ostringstream progress;
+  BatchOptions o = options_for(dir, "x=1,3,4,5", 1, 2, progress);
+  const fs::path pids = dir / "pids.txt";
+  o.constants = {{"pids", pids.string()}};
+  const pid_t batch = start_batch_process(o, true);
+  const fs::path results = dir / "out" / "results.jsonl";
+  wait_for_first_result(results);
+  ::kill(batch, SIGTERM);
+  int status = 0;
+  ::waitpid(batch, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // run_batch returned, interrupted by SIGTERM
+
+  const auto rows = read_jsonl(results.string());  // throws on a partial line
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].find("x")->as_number() == 1);
+  for (const auto& line : lines_of(pids)) CHECK(process_gone(std::stoi(line)));
+  CHECK(fs::is_empty(dir / "out" / "jobs"));
+  const Json manifest = read_json_file((dir / "out" / "manifest.json").string());
+  CHECK(manifest.find("status")->as_string() == "interrupted (SIGTERM)");
+  CHECK(manifest.find("counts")->find("not_run")->as_number() == 3);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("after a SIGKILL, --resume gives every job exactly once", "[batch]") {
+  const fs::path dir = fresh_dir("sigkill");
+  std::ostringstream progress;
+  BatchOptions o = options_for(dir, "x=1,3,4,5", 1, 2, progress);
+  const fs::path pids = dir / "pids.txt";
+  o.constants = {{"pids", pids.string()}};
+  const pid_t batch = start_batch_process(o, true);
+  const fs::path results = dir / "out" / "results.jsonl";
+  wait_for_first_result(results);
+  ::kill(batch, SIGKILL);
+  ::waitpid(batch, nullptr, 0);
+  // The workers die with the batch (PR_SET_PDEATHSIG), they do not go on computing.
+  for (int i = 0; i < 300; ++i) {
+    bool all_gone = true;
+    for (const auto& line : lines_of(pids)) all_gone = all_gone && process_gone(std::stoi(line));
+    if (all_gone) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (const auto& line : lines_of(pids)) CHECK(process_gone(std::stoi(line)));
+  CHECK(read_jsonl(results.string()).size() == 1);
+  // A worker's own children (here `sleep`) outlive it; end them so the test leaves nothing.
+  for (const auto& line : lines_of(pids)) ::kill(-std::stoi(line), SIGKILL);
+
+  o.resume = true;
+  const BatchSummary summary = run_batch(o);
+  CHECK(summary.skipped == 1);
+  CHECK(summary.ok == 3);
+  const auto per_job = ok_rows_per_job(results);
+  CHECK(per_job.size() == 4);
+  for (const auto& [id, n] : per_job) CHECK(n == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("bad batch options are refused with a clear message", "[batch]") {
+  const fs::path dir = fresh_dir("options");
+  std::ostringstream progress;
+  BatchOptions o = options_for(dir, "seed=1,2", 1, 1, progress);
+  CHECK_THROWS_WITH(run_batch(o), Catch::Contains("--grid seed: 'seed' is set by the batch"));
+  o = options_for(dir, "x=1,2", 1, 0, progress);
+  CHECK_THROWS_WITH(run_batch(o), Catch::Contains("--jobs must be at least 1"));
+  o = options_for(dir, "x=1,2", 1, 1, progress);
+  o.constants = {{"x", "3"}};
+  CHECK_THROWS_WITH(run_batch(o), Catch::Contains("both by --grid and by --set"));
+  o.constants = {{"out", "3"}};
+  CHECK_THROWS_WITH(run_batch(o), Catch::Contains("--set out"));
+  fs::remove_all(dir);
+}
