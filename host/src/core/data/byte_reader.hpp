@@ -1,0 +1,49 @@
+// Sequential reading of a gzip-compressed or plain file, tracking the byte offset.
+//
+// zlib's gzread reads both forms transparently, so loaders need not care which they get.
+// Offsets count bytes of the decompressed stream: that is where the IDX/CSV format lives,
+// so an error can say "truncated at byte offset 7840016" of the data a user can inspect with
+// `zcat file | xxd`.
+#pragma once
+
+#include <zlib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace ntk::core::data {
+
+class ByteReader {
+ public:
+  // Opens `path`; `who` names the calling function in error messages ("idx()").
+  ByteReader(const std::string& path, std::string who);
+  ~ByteReader();
+  ByteReader(const ByteReader&) = delete;
+  ByteReader& operator=(const ByteReader&) = delete;
+
+  // Reads exactly n bytes or throws "<who>: <path>: truncated at byte offset X: <what> needs
+  // n bytes, only k are left".
+  void read_exact(void* buffer, std::size_t n, const char* what);
+
+  // Reads up to n bytes; returns how many were read (0 at the end).
+  std::size_t read_some(void* buffer, std::size_t n);
+
+  // A big-endian unsigned 32-bit integer.
+  std::uint32_t read_u32_be(const char* what);
+
+  // True if no byte is left (consumes at most one byte to find out).
+  bool at_end();
+
+  std::uint64_t offset() const { return offset_; }
+  const std::string& path() const { return path_; }
+  const std::string& who() const { return who_; }
+
+ private:
+  gzFile file_ = nullptr;
+  std::string path_;
+  std::string who_;
+  std::uint64_t offset_ = 0;
+};
+
+}  // namespace ntk::core::data
