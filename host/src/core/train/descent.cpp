@@ -81,8 +81,9 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
                                                 options.auto_fraction);
   const double lr = result.lr;
 
-  const arma::vec w0 = model.params();
-  arma::vec w = w0, w_prev;
+  // w0 is read after the first prediction: some plugins draw their parameters lazily, at the
+  // first input they see (e.g. fc with input_dim = 0).
+  arma::vec w0, w, w_prev;
   arma::mat b, b_prev;
   if (aux) b.zeros(train.y.n_rows, n);
   // Divergence is growth relative to the larger of the initial objective and the loss of the
@@ -92,6 +93,7 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
   arma::uword step = 0;
   for (;; ++step) {
     arma::mat f = model.predict(train.x);
+    if (step == 0) w = w0 = model.params();
     arma::mat residual = f - train.y;
     if (aux) residual += root_lambda * b;
     double objective = arma::accu(arma::square(residual)) / (2.0 * nn);

@@ -16,7 +16,9 @@ namespace {
 // input set (the trainer asks for the same training and test sets at every step).
 class LinearizedModel final : public DescentModel {
  public:
-  explicit LinearizedModel(const sdk::Network& net) : net_(net), center_(net.params()), w_(center_) {}
+  // The first forward comes before params(): some plugins draw parameters at the first input.
+  LinearizedModel(const sdk::Network& net, const sdk::Inputs& train)
+      : net_(net), f0_{{&train, net.forward(train)}}, center_(net.params()), w_(center_) {}
   const arma::vec& params() const override { return w_; }
   void set_params(const arma::vec& params) override { w_ = params; }
   arma::mat predict(const sdk::Inputs& x) override {
@@ -31,9 +33,9 @@ class LinearizedModel final : public DescentModel {
 
  private:
   const sdk::Network& net_;
+  std::map<const sdk::Inputs*, arma::mat> f0_;
   const arma::vec center_;
   arma::vec w_;
-  std::map<const sdk::Inputs*, arma::mat> f0_;
 };
 
 // Spectral filters of the closed form, per eigenvalue λ of Θ, with a = η/n:
@@ -61,7 +63,8 @@ double flow_gain(double lambda, double a, double t) {
 
 TrainResult linearized_gd(sdk::Network& net, const Labelled& train, const TrainOptions& options,
                           const Labelled* test, bool update_network) {
-  LinearizedModel model(net);
+  check_labelled("train.linearized()", "data", train, net);
+  LinearizedModel model(net, train.x);
   TrainResult result = run_descent("train.linearized()", model, train, options, test);
   if (update_network) net.set_params(result.params);
   return result;

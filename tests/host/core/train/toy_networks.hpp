@@ -78,7 +78,11 @@ class TanhNetwork : public sdk::Network {
   arma::mat w1() const { return arma::reshape(w_.head(m_ * d_), m_, d_); }
   arma::mat w2() const { return arma::reshape(w_.tail(k_ * m_), k_, m_); }
   arma::mat hidden(const sdk::Inputs& x) const {
-    return arma::tanh(w1() * x.x() / std::sqrt(double(d_)));
+    // A serial loop: arma::tanh would open an OpenMP region per call, which is slow for these
+    // small matrices on a loaded machine.
+    arma::mat h = w1() * x.x() / std::sqrt(double(d_));
+    h.transform([](double v) { return std::tanh(v); });
+    return h;
   }
   arma::uword d_, m_, k_;
   arma::vec w_;
