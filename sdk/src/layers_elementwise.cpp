@@ -110,7 +110,12 @@ void relu_block(double* __restrict nngp, double* __restrict ntk, const double* _
     const double prod = var1[i] * var2[i];
     x[i] = prod;
     root[i] = prod > 0 ? prod : 1.0;
-    sine[i] = max_of(prod - nngp[i] * nngp[i], 0.0);
+    // Σ11Σ22 − Σ12² by Kahan's difference of products: exact to an ulp, and exactly 0 when
+    // Σ12 = Σ11 = Σ22 (a plain subtraction, once the compiler fuses it into an FMA, leaves
+    // the rounding error of Σ11Σ22 there, and √ of that is 1e-8 of the variance).
+    const double c2 = nngp[i] * nngp[i];
+    const double c2_error = std::fma(-nngp[i], nngp[i], c2);  // c2 − Σ12² exactly
+    sine[i] = max_of(std::fma(var1[i], var2[i], -c2) + c2_error, 0.0);
   }
   sqrt_in_place(root, len);
   sqrt_in_place(sine, len);
