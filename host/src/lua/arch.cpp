@@ -1,0 +1,491 @@
+// Lua module ntk.arch: architectures from plugins and their finite networks.
+//
+//   ntk.arch(name, options)          -> architecture (options: a table of numbers, booleans,
+//                                       strings, lists of numbers; unknown keys are an error
+//                                       from the plugin listing the keys it knows)
+//   ntk.plugins()                    -> list of {name=, version=, summary=, path=,
+//                                       options = list of {name=, default=, doc=}}
+//   A:kernel(x1, x2, "ntk"|"nngp")   -> n1 × n2 ntk.matrix (default "ntk"; x2 may be omitted
+//                                       for x1; the same matrix twice computes one triangle)
+//   A:kernels(x1, x2)                -> {nngp = M, ntk = M}
+//   A:describe(), A:name(), A:outputs(), tostring(A)
+//   A:network{width = m, seed = s}   -> network (seed defaults to 0)
+//   N:forward(x) (k × n), N:ntk(x1, x2) (n1 × n2, x2 optional), N:jacobian(x) ((n·k) × P),
+//   N:jvp(x, v) (k × n, v has P entries), N:vjp(x, r) (P × 1, r is k × n), N:params() (P × 1),
+//   N:set_params(v) (returns N), N:num_params(), N:outputs(), tostring(N)
+//
+// Inputs x are d × n ntk.matrix values (columns are examples), or a table
+// {x = M, shape = {C, H, W}} for images flattened channel-major.
+// Inputs alias the matrix memory (no copy); the matrices are on the Lua stack for the call.
+#include "lua/arch.hpp"
+
+#include <new>
+#include <sstream>
+#include <string>
+
+#include "lua/args.hpp"
+#include "lua/module.hpp"
+#include "plugin/registry.hpp"
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::lua {
+namespace {
+
+struct ArchHandle {
+  std::shared_ptr<sdk::Architecture> arch;
+  std::string name;
+};
+
+struct NetworkHandle {
+  std::shared_ptr<sdk::Network> network;
+  std::shared_ptr<sdk::Architecture> arch;
+};
+
+template <class Handle>
+int handle_gc(lua_State* L) {
+  auto* h = static_cast<Handle*>(lua_touserdata(L, 1));
+  h->~Handle();
+  new (h) Handle{};  // a resurrected object stays valid (empty; methods then refuse it)
+  return 0;
+}
+
+template <class Handle>
+Handle* test_handle(lua_State* L, int index, const char* meta) {
+  return static_cast<Handle*>(luaL_testudata(L, index, meta));
+}
+
+ArchHandle& arch_handle(lua_State* L, int index, const char* function) {
+  auto* h = test_handle<ArchHandle>(L, index, kArchMeta);
+  if (h == nullptr) argument_error(L, index, function, "ntk.arch");
+  if (!h->arch) throw_error(function, "(): the architecture was already finalised");
+  return *h;
+}
+
+NetworkHandle& network_handle(lua_State* L, int index, const char* function) {
+  auto* h = test_handle<NetworkHandle>(L, index, kNetworkMeta);
+  if (h == nullptr) argument_error(L, index, function, "ntk.network");
+  if (!h->network) throw_error(function, "(): the network was already finalised");
+  return *h;
+}
+
+// An alias of the userdata's memory: no copy of (possibly large) inputs.
+arma::mat alias(arma::mat& x) {
+  if (x.is_empty()) return arma::mat(x.n_rows, x.n_cols);
+  return arma::mat(x.memptr(), x.n_rows, x.n_cols, false, true);
+}
+
+sdk::Inputs inputs_arg(lua_State* L, int index, const char* function) {
+  if (arma::mat* x = test_matrix(L, index)) return sdk::Inputs::dense(alias(*x));
+  if (lua_istable(L, index)) {
+    lua_getfield(L, index, "x");
+    arma::mat* x = test_matrix(L, -1);
+    lua_pop(L, 1);  // still referenced by the table argument
+    lua_getfield(L, index, "shape");
+    const bool has_shape = lua_istable(L, -1);
+    sdk::ImageShape shape;
+    if (has_shape) {
+      arma::uword* dims[3] = {&shape.channels, &shape.height, &shape.width};
+      for (int i = 0; i < 3; ++i) {
+        lua_rawgeti(L, -1, i + 1);
+        *dims[i] = lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0
+                       ? static_cast<arma::uword>(lua_tointeger(L, -1))
+                       : 0;
+        lua_pop(L, 1);
+      }
+    }
+    lua_pop(L, 1);
+    if (x == nullptr || !has_shape || shape.size() == 0)
+      argument_error(L, index, function,
+                     "ntk.matrix (d x n) or {x = ntk.matrix, shape = {C, H, W}} with positive C, H, W");
+    return sdk::Inputs::images(alias(*x), shape);
+  }
+  argument_error(L, index, function, "ntk.matrix or {x =, shape =}");
+}
+
+sdk::KernelRequest request_for(const std::string& which) {
+  if (which == "ntk") return {false, true};
+  if (which == "nngp") return {true, false};
+  throw_error("kernel(): unknown kernel \"", which, "\"; use \"ntk\" or \"nngp\"");
+}
+
+void check_kernel_shape(const arma::mat& k, const sdk::Inputs& a, const sdk::Inputs& b,
+                        const std::string& arch_name, const char* what) {
+  if (k.n_rows != a.size() || k.n_cols != b.size())
+    throw_error("plugin '", arch_name, "' returned a ", shape_text(k), " ", what, " for ",
+                a.size(), " and ", b.size(), " inputs");
+}
+
+// Calls `body(a, b)` with the inputs of arguments i and j; the same Lua value twice gives one
+// Inputs object, so the plugin sees &a == &b and computes one triangle.
+template <class Body>
+void with_input_pair(lua_State* L, int i, int j, const char* function, Body&& body) {
+  const sdk::Inputs a = inputs_arg(L, i, function);
+  if (lua_isnoneornil(L, j) || lua_rawequal(L, i, j)) return body(a, a);
+  const sdk::Inputs b = inputs_arg(L, j, function);
+  body(a, b);
+}
+
+int l_kernel(lua_State* L) {
+  return protect(L, [&] {
+    ArchHandle& h = arch_handle(L, 1, "kernel");
+    int second = 3, which_index = 4;
+    if (lua_type(L, 3) == LUA_TSTRING) second = 0, which_index = 3;  // A:kernel(x, "nngp")
+    const std::string which = opt_string_arg(L, which_index, "kernel", "ntk");
+    const sdk::KernelRequest request = request_for(which);
+    arma::mat result;
+    with_input_pair(L, 2, second == 0 ? 2 : second, "kernel",
+                    [&](const sdk::Inputs& a, const sdk::Inputs& b) {
+                      sdk::Kernels k = h.arch->kernels(a, b, request);
+                      result = std::move(request.ntk ? k.ntk : k.nngp);
+                      check_kernel_shape(result, a, b, h.name, which.c_str());
+                    });
+    push_matrix(L, std::move(result));
+    return 1;
+  });
+}
+
+int l_kernels(lua_State* L) {
+  return protect(L, [&] {
+    ArchHandle& h = arch_handle(L, 1, "kernels");
+    sdk::Kernels k;
+    with_input_pair(L, 2, 3, "kernels", [&](const sdk::Inputs& a, const sdk::Inputs& b) {
+      k = h.arch->kernels(a, b, sdk::KernelRequest{true, true});
+      check_kernel_shape(k.nngp, a, b, h.name, "nngp");
+      check_kernel_shape(k.ntk, a, b, h.name, "ntk");
+    });
+    lua_createtable(L, 0, 2);
+    push_matrix(L, std::move(k.nngp));
+    lua_setfield(L, -2, "nngp");
+    push_matrix(L, std::move(k.ntk));
+    lua_setfield(L, -2, "ntk");
+    return 1;
+  });
+}
+
+int l_describe(lua_State* L) {
+  return protect(L, [&] {
+    const std::string text = arch_handle(L, 1, "describe").arch->describe();
+    lua_pushlstring(L, text.data(), text.size());
+    return 1;
+  });
+}
+
+int l_arch_name(lua_State* L) {
+  return protect(L, [&] {
+    const std::string& name = arch_handle(L, 1, "name").name;
+    lua_pushlstring(L, name.data(), name.size());
+    return 1;
+  });
+}
+
+int l_arch_outputs(lua_State* L) {
+  return protect(L, [&] {
+    lua_pushinteger(L, lua_Integer(arch_handle(L, 1, "outputs").arch->outputs()));
+    return 1;
+  });
+}
+
+int l_arch_tostring(lua_State* L) {
+  return protect(L, [&] {
+    ArchHandle* h = test_handle<ArchHandle>(L, 1, kArchMeta);
+    const std::string text = h && h->arch ? "ntk.arch '" + h->name + "': " + h->arch->describe()
+                                          : std::string("ntk.arch (finalised)");
+    lua_pushlstring(L, text.data(), text.size());
+    return 1;
+  });
+}
+
+// Integer field `key` of the table at `index`, `fallback` when absent.
+long long integer_field(lua_State* L, int index, const char* key, long long fallback,
+                        bool required) {
+  lua_getfield(L, index, key);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    if (required) throw_error("network(): field '", key, "' is required");
+    return fallback;
+  }
+  int is_integer = 0;
+  const long long v = static_cast<long long>(lua_tointegerx(L, -1, &is_integer));
+  const bool ok = is_integer && lua_type(L, -1) == LUA_TNUMBER;  // 3 and 3.0, not "3" or 3.5
+  const char* type = luaL_typename(L, -1);
+  lua_pop(L, 1);
+  if (!ok) throw_error("network(): field '", key, "' must be an integer, got a ", type);
+  return v;
+}
+
+int l_network(lua_State* L) {
+  return protect(L, [&] {
+    ArchHandle& h = arch_handle(L, 1, "network");
+    table_arg(L, 2, "network");
+    lua_pushnil(L);
+    while (lua_next(L, 2) != 0) {
+      lua_pop(L, 1);
+      const bool known = lua_type(L, -1) == LUA_TSTRING &&
+                         (std::string(lua_tostring(L, -1)) == "width" ||
+                          std::string(lua_tostring(L, -1)) == "seed");
+      if (!known) {
+        lua_pushvalue(L, -1);
+        const std::string key = luaL_tolstring(L, -1, nullptr);
+        throw_error("network(): unknown field '", key, "'; known fields are: width, seed");
+      }
+    }
+    const long long width = integer_field(L, 2, "width", 0, true);
+    const long long seed = integer_field(L, 2, "seed", 0, false);
+    if (width <= 0) throw_error("network(): width = ", width, " must be a positive integer");
+    if (seed < 0) throw_error("network(): seed = ", seed, " must be >= 0");
+    sdk::NetworkSpec spec;
+    spec.width = static_cast<arma::uword>(width);
+    spec.seed = static_cast<std::uint64_t>(seed);
+    // The network's deleter holds the Architecture, hence the plugin library.
+    std::shared_ptr<sdk::Network> network = host::make_network(h.arch, spec);
+    if (!network) throw_error("plugin '", h.name, "' returned no network");
+    push_network(L, std::move(network), h.arch);
+    return 1;
+  });
+}
+
+// --- network methods -----------------------------------------------------------------------
+
+// A vector of exactly `size` entries (P × 1 or 1 × P) aliasing the userdata's memory.
+arma::vec vector_arg(lua_State* L, int index, const char* function, arma::uword size,
+                     const char* what) {
+  arma::mat& v = matrix_arg(L, index, function);
+  if (v.n_elem != size || (v.n_rows != 1 && v.n_cols != 1))
+    throw_error(function, "(): ", what, " is ", shape_text(v), " but the network has ", size,
+                " parameters (a ", size, " x 1 matrix is expected)");
+  if (size == 0) return arma::vec();
+  return arma::vec(v.memptr(), size, false, true);
+}
+
+int l_forward(lua_State* L) {
+  return protect(L, [&] {
+    NetworkHandle& h = network_handle(L, 1, "forward");
+    const sdk::Inputs x = inputs_arg(L, 2, "forward");
+    push_matrix(L, h.network->forward(x));
+    return 1;
+  });
+}
+
+int l_network_ntk(lua_State* L) {
+  return protect(L, [&] {
+    NetworkHandle& h = network_handle(L, 1, "ntk");
+    arma::mat result;
+    with_input_pair(L, 2, 3, "ntk", [&](const sdk::Inputs& a, const sdk::Inputs& b) {
+      result = h.network->ntk(a, b);
+      check_kernel_shape(result, a, b, "network", "empirical ntk");
+    });
+    push_matrix(L, std::move(result));
+    return 1;
+  });
+}
+
+int l_jacobian(lua_State* L) {
+  return protect(L, [&] {
+    NetworkHandle& h = network_handle(L, 1, "jacobian");
+    const sdk::Inputs x = inputs_arg(L, 2, "jacobian");
+    push_matrix(L, h.network->jacobian(x));
+    return 1;
+  });
+}
+
+int l_jvp(lua_State* L) {
+  return protect(L, [&] {
+    NetworkHandle& h = network_handle(L, 1, "jvp");
+    const sdk::Inputs x = inputs_arg(L, 2, "jvp");
+    const arma::vec v = vector_arg(L, 3, "jvp", h.network->num_params(), "the tangent");
+    push_matrix(L, h.network->jvp(x, v));
+    return 1;
+  });
+}
+
+int l_vjp(lua_State* L) {
+  return protect(L, [&] {
+    NetworkHandle& h = network_handle(L, 1, "vjp");
+    const sdk::Inputs x = inputs_arg(L, 2, "vjp");
+    const arma::mat& r = matrix_arg(L, 3, "vjp");
+    const arma::uword k = h.network->outputs(), n = x.size();
+    if (r.n_rows != k || r.n_cols != n)
+      throw_error("vjp(): the cotangent is ", shape_text(r), " but forward(x) is ", k, " x ", n,
+                  " (outputs x examples)");
+    push_matrix(L, arma::mat(h.network->vjp(x, r)));
+    return 1;
+  });
+}
+
+int l_params(lua_State* L) {
+  return protect(L, [&] {
+    push_matrix(L, arma::mat(network_handle(L, 1, "params").network->params()));
+    return 1;
+  });
+}
+
+int l_set_params(lua_State* L) {
+  return protect(L, [&] {
+    NetworkHandle& h = network_handle(L, 1, "set_params");
+    const arma::vec v = vector_arg(L, 2, "set_params", h.network->num_params(), "the vector");
+    h.network->set_params(v);
+    lua_settop(L, 1);
+    return 1;
+  });
+}
+
+int l_num_params(lua_State* L) {
+  return protect(L, [&] {
+    lua_pushinteger(L, lua_Integer(network_handle(L, 1, "num_params").network->num_params()));
+    return 1;
+  });
+}
+
+int l_network_outputs(lua_State* L) {
+  return protect(L, [&] {
+    lua_pushinteger(L, lua_Integer(network_handle(L, 1, "outputs").network->outputs()));
+    return 1;
+  });
+}
+
+int l_network_tostring(lua_State* L) {
+  return protect(L, [&] {
+    NetworkHandle* h = test_handle<NetworkHandle>(L, 1, kNetworkMeta);
+    std::ostringstream out;
+    if (h && h->network)
+      out << "ntk.network (" << h->network->num_params() << " parameters, "
+          << h->network->outputs() << " outputs)";
+    else
+      out << "ntk.network (finalised)";
+    const std::string text = out.str();
+    lua_pushlstring(L, text.data(), text.size());
+    return 1;
+  });
+}
+
+// --- module functions ----------------------------------------------------------------------
+
+int l_arch(lua_State* L) {
+  return protect(L, [&] {
+    const std::string name = string_arg(L, 1, "arch");
+    const sdk::Options options = to_options(L, 2, "arch(\"" + name + "\")");
+    std::shared_ptr<sdk::Architecture> arch = context(L).registry->make(name, options);
+    auto* h = new (lua_newuserdatauv(L, sizeof(ArchHandle), 0)) ArchHandle{};
+    luaL_setmetatable(L, kArchMeta);
+    h->arch = std::move(arch);
+    h->name = name;
+    return 1;
+  });
+}
+
+void push_option_value(lua_State* L, const sdk::OptionValue& value) {
+  if (auto* b = std::get_if<bool>(&value)) lua_pushboolean(L, *b);
+  else if (auto* d = std::get_if<double>(&value)) lua_pushnumber(L, *d);
+  else if (auto* s = std::get_if<std::string>(&value)) lua_pushlstring(L, s->data(), s->size());
+  else {
+    const auto& list = std::get<std::vector<double>>(value);
+    lua_createtable(L, int(list.size()), 0);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      lua_pushnumber(L, list[i]);
+      lua_rawseti(L, -2, lua_Integer(i + 1));
+    }
+  }
+}
+
+void set_string(lua_State* L, const char* key, const std::string& value) {
+  lua_pushlstring(L, value.data(), value.size());
+  lua_setfield(L, -2, key);
+}
+
+int l_plugins(lua_State* L) {
+  return protect(L, [&] {
+    const auto plugins = context(L).registry->list();
+    lua_createtable(L, int(plugins.size()), 0);
+    lua_Integer i = 0;
+    for (const host::LoadedPlugin* p : plugins) {
+      lua_createtable(L, 0, 5);
+      set_string(L, "name", p->info.name);
+      set_string(L, "version", p->info.version);
+      set_string(L, "summary", p->info.summary);
+      set_string(L, "path", p->path);
+      lua_createtable(L, int(p->info.options.size()), 0);
+      lua_Integer j = 0;
+      for (const sdk::OptionSpec& spec : p->info.options) {
+        lua_createtable(L, 0, 3);
+        set_string(L, "name", spec.name);
+        push_option_value(L, spec.default_value);
+        lua_setfield(L, -2, "default");
+        set_string(L, "doc", spec.doc);
+        lua_rawseti(L, -2, ++j);
+      }
+      lua_setfield(L, -2, "options");
+      lua_rawseti(L, -2, ++i);
+    }
+    return 1;
+  });
+}
+
+const luaL_Reg kArchMethods[] = {{"kernel", l_kernel},       {"kernels", l_kernels},
+                                 {"describe", l_describe},   {"name", l_arch_name},
+                                 {"outputs", l_arch_outputs}, {"network", l_network},
+                                 {nullptr, nullptr}};
+
+const luaL_Reg kNetworkMethods[] = {
+    {"forward", l_forward}, {"ntk", l_network_ntk},       {"jacobian", l_jacobian},
+    {"jvp", l_jvp},         {"vjp", l_vjp},               {"params", l_params},
+    {"set_params", l_set_params}, {"num_params", l_num_params},
+    {"outputs", l_network_outputs}, {nullptr, nullptr}};
+
+void new_class(lua_State* L, const char* meta, const luaL_Reg* methods, lua_CFunction gc,
+               lua_CFunction to_string) {
+  luaL_newmetatable(L, meta);
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, to_string);
+  lua_setfield(L, -2, "__tostring");
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+}  // namespace
+
+void push_network(lua_State* L, std::shared_ptr<sdk::Network> network,
+                  std::shared_ptr<sdk::Architecture> arch) {
+  auto* h = new (lua_newuserdatauv(L, sizeof(NetworkHandle), 0)) NetworkHandle{};
+  luaL_setmetatable(L, kNetworkMeta);
+  h->network = std::move(network);
+  h->arch = std::move(arch);
+}
+
+std::shared_ptr<sdk::Architecture> check_arch(lua_State* L, int index) {
+  auto* h = static_cast<ArchHandle*>(luaL_checkudata(L, index, kArchMeta));
+  if (!h->arch) luaL_argerror(L, index, "the architecture was already finalised");
+  return h->arch;
+}
+
+std::shared_ptr<sdk::Network> check_network(lua_State* L, int index) {
+  auto* h = static_cast<NetworkHandle*>(luaL_checkudata(L, index, kNetworkMeta));
+  if (!h->network) luaL_argerror(L, index, "the network was already finalised");
+  return h->network;
+}
+
+std::shared_ptr<sdk::Architecture> arg_arch(lua_State* L, int index, const char* function) {
+  return arch_handle(L, index, function).arch;
+}
+
+std::shared_ptr<sdk::Network> arg_network(lua_State* L, int index, const char* function) {
+  return network_handle(L, index, function).network;
+}
+
+std::shared_ptr<sdk::Architecture> arg_network_arch(lua_State* L, int index,
+                                                    const char* function) {
+  return network_handle(L, index, function).arch;
+}
+
+void open_arch(lua_State* L, Context&) {
+  new_class(L, kArchMeta, kArchMethods, handle_gc<ArchHandle>, l_arch_tostring);
+  new_class(L, kNetworkMeta, kNetworkMethods, handle_gc<NetworkHandle>, l_network_tostring);
+  lua_pushcfunction(L, l_arch);
+  lua_setfield(L, -2, "arch");
+  lua_pushcfunction(L, l_plugins);
+  lua_setfield(L, -2, "plugins");
+}
+
+}  // namespace ntk::lua

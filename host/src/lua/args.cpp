@@ -1,0 +1,75 @@
+// Throwing argument helpers (see args.hpp).
+#include "lua/args.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::lua {
+
+// Argument numbers as Lua's luaL_argerror writes them: for a method call (M:get(i, j)) the
+// receiver is not counted, so `i` is argument #1.
+static int visible_index(lua_State* L, int index) {
+  lua_Debug ar;
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) && ar.namewhat != nullptr &&
+      std::strcmp(ar.namewhat, "method") == 0)
+    return index - 1;
+  return index;
+}
+
+[[noreturn]] void argument_error(lua_State* L, int index, const char* function,
+                                 const char* expected) {
+  const char* got = lua_isnone(L, index) ? "no value" : luaL_typename(L, index);
+  const int shown = visible_index(L, index);
+  if (shown == 0)
+    throw_error("calling '", function, "' on bad self (", expected, " expected, got ", got, ")");
+  throw_error("bad argument #", shown, " to '", function, "' (", expected, " expected, got ",
+              got, ")");
+}
+
+arma::mat& matrix_arg(lua_State* L, int index, const char* function) {
+  if (arma::mat* m = test_matrix(L, index)) return *m;
+  argument_error(L, index, function, "ntk.matrix");
+}
+
+double number_arg(lua_State* L, int index, const char* function) {
+  if (lua_type(L, index) != LUA_TNUMBER) argument_error(L, index, function, "number");
+  return lua_tonumber(L, index);
+}
+
+long long integer_arg(lua_State* L, int index, const char* function) {
+  if (lua_type(L, index) != LUA_TNUMBER) argument_error(L, index, function, "integer");
+  if (lua_isinteger(L, index)) return static_cast<long long>(lua_tointeger(L, index));
+  const double v = lua_tonumber(L, index);
+  if (!(std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15))
+    throw_error("bad argument #", visible_index(L, index), " to '", function, "' (number ", v,
+                " has no integer representation)");
+  return static_cast<long long>(v);
+}
+
+std::string string_arg(lua_State* L, int index, const char* function) {
+  if (lua_type(L, index) != LUA_TSTRING) argument_error(L, index, function, "string");
+  size_t len = 0;
+  const char* s = lua_tolstring(L, index, &len);
+  return std::string(s, len);
+}
+
+std::string opt_string_arg(lua_State* L, int index, const char* function,
+                           const std::string& fallback) {
+  if (lua_isnoneornil(L, index)) return fallback;
+  return string_arg(L, index, function);
+}
+
+void table_arg(lua_State* L, int index, const char* function) {
+  if (!lua_istable(L, index)) argument_error(L, index, function, "table");
+}
+
+std::string shape_text(const arma::mat& m) {
+  std::ostringstream out;
+  out << m.n_rows << " x " << m.n_cols;
+  return out.str();
+}
+
+}  // namespace ntk::lua

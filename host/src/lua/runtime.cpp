@@ -1,0 +1,130 @@
+// The Lua runtime: a state with the `ntk` module, and the protected run of a script file.
+#include "lua/runtime.hpp"
+
+#include <filesystem>
+#include <new>
+#include <ostream>
+#include <string>
+
+#include "lua/module.hpp"
+
+namespace ntk::lua {
+namespace {
+
+// The Context lives in a userdata anchored in the registry, so it dies with the state;
+// its address sits in the state's extra space for context(L).
+constexpr const char* kContextKey = "ntk.context";
+
+int context_gc(lua_State* L) {
+  static_cast<Context*>(lua_touserdata(L, 1))->~Context();
+  return 0;
+}
+
+void install_context(lua_State* L, host::PluginRegistry& registry) {
+  auto* ctx = new (lua_newuserdatauv(L, sizeof(Context), 0)) Context{};
+  ctx->registry = &registry;
+  lua_newtable(L);
+  lua_pushcfunction(L, context_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kContextKey);
+  *static_cast<Context**>(lua_getextraspace(L)) = ctx;
+}
+
+// A --set value: a number when the whole text is a Lua numeral ("3" -> integer, "1e-3" ->
+// float), otherwise the string as given.
+void push_param_value(lua_State* L, const std::string& text) {
+  if (!text.empty() && lua_stringtonumber(L, text.c_str()) == text.size() + 1) return;
+  lua_pushlstring(L, text.data(), text.size());
+}
+
+// Message handler: the error (made a string) followed by the stack traceback.
+int traceback_handler(lua_State* L) {
+  const char* message = lua_tostring(L, 1);
+  if (message == nullptr) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+      message = lua_tostring(L, -1);
+    } else {
+      message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+  }
+  luaL_traceback(L, L, message, 1);
+  return 1;
+}
+
+int new_state_body(lua_State* L) {  // runs protected: argument 1 is the ScriptParams
+  const auto& params = *static_cast<const ScriptParams*>(lua_touserdata(L, 1));
+  luaL_openlibs(L);
+
+  lua_newtable(L);  // ntk
+  open_all_modules(L, context(L));
+  lua_pushvalue(L, -1);
+  lua_setglobal(L, "ntk");
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "ntk");  // require "ntk" gives the same table
+  lua_pop(L, 1);
+
+  lua_newtable(L);  // params
+  for (const auto& [key, value] : params) {
+    push_param_value(L, value);
+    lua_setfield(L, -2, key.c_str());
+  }
+  lua_setglobal(L, "params");
+  return 0;
+}
+
+// Lets scripts `require` modules next to them and in scripts/lib: prepends
+// "<dir>/?.lua;<dir>/lib/?.lua" to package.path.
+void add_script_directory(lua_State* L, const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "path");
+  const std::string old_path = lua_tostring(L, -1) ? lua_tostring(L, -1) : "";
+  lua_pop(L, 1);
+  const std::string new_path = dir + "/?.lua;" + dir + "/lib/?.lua;" + old_path;
+  lua_pushlstring(L, new_path.data(), new_path.size());
+  lua_setfield(L, -2, "path");
+  lua_pop(L, 1);
+}
+
+}  // namespace
+
+lua_State* new_state(host::PluginRegistry& registry, const ScriptParams& params) {
+  lua_State* L = luaL_newstate();
+  if (L == nullptr) throw std::bad_alloc();
+  install_context(L, registry);
+  lua_pushcfunction(L, new_state_body);
+  lua_pushlightuserdata(L, const_cast<ScriptParams*>(&params));
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    const std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error";
+    lua_close(L);
+    throw std::runtime_error("cannot create the Lua state: " + message);
+  }
+  return L;
+}
+
+int run_script(const std::string& path, const ScriptParams& params,
+               host::PluginRegistry& registry, std::ostream& err) {
+  lua_State* L = nullptr;
+  try {
+    L = new_state(registry, params);
+  } catch (const std::exception& e) {
+    err << e.what() << '\n';
+    return 1;
+  }
+  add_script_directory(L, path);
+  lua_pushcfunction(L, traceback_handler);
+  // luaL_loadfile names the chunk "@PATH", so messages read "PATH:LINE: message".
+  int status = luaL_loadfile(L, path.c_str());
+  if (status == LUA_OK) status = lua_pcall(L, 0, 0, -2);
+  if (status != LUA_OK) {
+    const char* message = lua_tostring(L, -1);
+    err << (message ? message : "(error object is not a string)") << '\n';
+  }
+  lua_close(L);
+  return status == LUA_OK ? 0 : 1;
+}
+
+}  // namespace ntk::lua
