@@ -1,0 +1,53 @@
+// Argument helpers shared by the ntk.solve and ntk.analysis bindings (solve*.cpp, analysis.cpp).
+//
+// All of them THROW ntk::Error (call them inside `protect`, module.hpp). Matrices are read
+// without a copy when the argument is an ntk.matrix, so an n × n kernel is not duplicated.
+#pragma once
+
+#include <lua.hpp>
+
+#include <armadillo>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ntk::lua::solve_args {
+
+// The matrix at `index`: the ntk.matrix itself, or a table converted into `storage`.
+const arma::mat& matrix_ref(lua_State* L, int index, const char* fn, const char* what,
+                            arma::mat& storage);
+
+// Targets k × n for n training examples: a k × n matrix, or a 1 × n / n × 1 vector or list
+// (taken as one output, 1 × n).
+arma::mat targets(lua_State* L, int index, arma::uword n, const char* fn, const char* what);
+
+// A vector of values: a matrix with one row or one column, or a list of numbers.
+arma::vec values(lua_State* L, int index, const char* fn, const char* what);
+
+// Class labels: a vector of labels, or a k × n target matrix with k ≥ 2 rows (one-hot /
+// scores) whose per-column argmax (1-based row) is the label.
+arma::vec labels(lua_State* L, int index, const char* fn, const char* what);
+
+// A Lua list of 1-based indices in 1..n, as 0-based indices.
+arma::uvec index_list(lua_State* L, int index, arma::uword n, const char* fn, const char* what);
+
+// Fields of the table at `t`. Absent (nil) fields give nullopt / nullptr.
+void check_keys(lua_State* L, int t, const char* fn, std::initializer_list<const char*> known);
+const arma::mat* matrix_field(lua_State* L, int t, const char* key, const char* fn,
+                              arma::mat& storage);
+const arma::mat& required_matrix_field(lua_State* L, int t, const char* key, const char* fn,
+                                       arma::mat& storage);
+std::optional<double> number_field(lua_State* L, int t, const char* key, const char* fn);
+std::optional<bool> bool_field(lua_State* L, int t, const char* key, const char* fn);
+std::optional<std::string> string_field(lua_State* L, int t, const char* key, const char* fn);
+
+// Setting fields of the table on top of the stack.
+void set_number(lua_State* L, const char* key, double value);
+void set_string(lua_State* L, const char* key, const std::string& value);
+void set_matrix(lua_State* L, const char* key, arma::mat value);
+void set_strings(lua_State* L, const char* key, const std::vector<std::string>& list);
+// Pushes a Lua list of 1-based indices.
+void push_index_list(lua_State* L, const arma::uvec& zero_based);
+
+}  // namespace ntk::lua::solve_args
