@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/batch_command.hpp"
 #include "cli/blas_setup.hpp"
 #include "cli/commands.hpp"
+#include "cli/plot_command.hpp"
 #include "core/version.hpp"
 
 namespace ntk::cli {
@@ -18,7 +20,8 @@ namespace {
 
 // One entry per command; `batch` (issue 4) adds its Command here.
 std::vector<const Command*> commands() {
-  return {&run_command(), &plugins_command(), &check_plugin_command()};
+  return {&run_command(), &batch_command(), &plot_command(), &plugins_command(),
+          &check_plugin_command()};
 }
 
 const Command* find_command(const std::string& name) {

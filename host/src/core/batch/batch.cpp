@@ -98,9 +98,14 @@ std::string signal_name(int signal) {
   return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
 }
 
-std::string last_line(const std::string& text) {
-  const auto newline = text.rfind('\n');
-  return newline == std::string::npos ? text : text.substr(newline + 1);
+// The line of a worker's stderr that says what went wrong: for a Lua error the message line
+// before "stack traceback:", otherwise the last line.
+std::string error_summary(const std::string& text) {
+  std::size_t end = text.find("\nstack traceback:");
+  if (end == std::string::npos) end = text.size();
+  const auto newline = text.rfind('\n', end == 0 ? 0 : end - 1);
+  const std::size_t start = newline == std::string::npos || newline >= end ? 0 : newline + 1;
+  return text.substr(start, end - start);
 }
 
 }  // namespace
@@ -202,7 +207,7 @@ BatchSummary run_batch(const BatchOptions& o) {
                                   const std::string& error) {
     append_lines(results, make_failed_row(job, o.constants, elapsed, code, error));
     ++summary.failed;
-    progress.job_failed(label(job), elapsed, last_line(error));
+    progress.job_failed(label(job), elapsed, error_summary(error));
   };
 
   const auto finished = [&](const WorkerExit& exit) {
@@ -228,7 +233,7 @@ BatchSummary run_batch(const BatchOptions& o) {
         record_failure(job, exit.elapsed_s, 0, "malformed result: " + error);
       }
     } else {
-      std::string error = file_tail(dir + "/logs/" + job.id + ".err", 20, 4000);
+      std::string error = file_tail(dir + "/logs/" + job.id + ".err", 40, 6000);
       if (error.empty())
         error = exit.exit_code > 0 ? "exited with code " + std::to_string(exit.exit_code)
                                    : "killed by signal " + std::to_string(-exit.exit_code);

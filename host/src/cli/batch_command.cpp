@@ -1,0 +1,153 @@
+// `ntklab batch`: parses the command line, describes the run for the manifest (version,
+// plugins, command line) and hands the jobs to core::batch::run_batch.
+#include "cli/batch_command.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/plot_command.hpp"
+#include "core/batch/batch.hpp"
+#include "core/version.hpp"
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using core::batch::Json;
+
+// The exact argv of this process (for the manifest), from /proc/self/cmdline.
+Json command_line() {
+  Json list = Json::array();
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string arg;
+  while (std::getline(in, arg, '\0')) list.push_back(arg);
+  return list;
+}
+
+std::string this_executable() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("ntklab batch: cannot find this program's path (/proc/self/exe): " + ec.message());
+  return exe.string();
+}
+
+Json plugin_list(const GlobalOptions& global) {
+  host::PluginRegistry registry;
+  discover_plugins(registry, global, std::cerr);
+  Json list = Json::array();
+  for (const auto* plugin : registry.list()) {
+    Json entry = Json::object();
+    entry.set("name", plugin->info.name);
+    entry.set("version", plugin->info.version);
+    entry.set("sdk", sdk_version_text(plugin->sdk_version));
+    entry.set("path", plugin->path);
+    list.push_back(std::move(entry));
+  }
+  return list;
+}
+
+int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
+  if (args.positional.size() != 1)
+    throw UsageError("ntklab batch: expected one script file, got " +
+                     std::to_string(args.positional.size()) + " arguments");
+  std::error_code ec;
+  const fs::path script = fs::absolute(args.positional[0], ec).lexically_normal();
+  if (!fs::is_regular_file(script, ec)) {
+    std::cerr << "ntklab batch: cannot open script " << args.positional[0]
+              << (fs::exists(script, ec) ? ": not a regular file" : ": file not found") << "\n";
+    return 1;
+  }
+  const auto out = args.value("--out");
+  if (!out) throw UsageError("ntklab batch: --out DIR is required (where results go)");
+
+  core::batch::BatchOptions options;
+  options.script = script.string();
+  options.out_dir = *out;
+  options.resume = args.has("--resume");
+  const auto reps = parse_count(args.value("--reps").value_or("1"), "--reps");
+  const auto jobs = parse_count(args.value("--jobs").value_or("1"), "--jobs");
+  if (reps < 1 || reps > 1000000) throw UsageError("--reps must be between 1 and 1000000");
+  if (jobs < 1 || jobs > 4096) throw UsageError("--jobs must be between 1 and 4096");
+  options.reps = static_cast<int>(reps);
+  options.workers = static_cast<int>(jobs);
+  try {
+    for (const auto& spec : args.values("--grid"))
+      options.grid.push_back(core::batch::parse_grid_axis(spec));
+    for (const auto& spec : args.values("--set"))
+      options.constants.push_back(core::batch::parse_assignment(spec, "--set"));
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+
+  options.worker_prefix = {this_executable()};
+  for (const auto& dir : global.plugin_paths) {
+    options.worker_prefix.push_back("--plugin-path");
+    options.worker_prefix.push_back(fs::absolute(dir, ec).string());
+  }
+  options.worker_prefix.push_back("run");
+  options.worker_prefix.push_back(script.string());
+
+  Json extra = Json::object();
+  extra.set("ntklab_version", core::ntklab_version());
+  extra.set("plugins", plugin_list(global));
+  extra.set("command_line", command_line());
+  extra.set("working_directory", fs::current_path(ec).string());
+  options.manifest_extra = std::move(extra);
+  options.progress = &std::cerr;
+  options.terminal = ::isatty(STDERR_FILENO) == 1;
+
+  core::batch::BatchSummary summary;
+  try {
+    summary = core::batch::run_batch(options);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    std::cerr << (what.rfind("batch", 0) == 0 ? "ntklab " : "ntklab batch: ") << what << "\n";
+    return 1;
+  }
+  if (summary.interrupted_by != 0) return 128 + summary.interrupted_by;
+  int status = summary.failed > 0 ? 1 : 0;
+  if (args.has("--plot")) {
+    lua::ScriptParams none;
+    const int plotted = plot_batch_folder(options.out_dir, "", none, global);
+    if (plotted != 0) status = plotted;
+  }
+  return status;
+}
+
+}  // namespace
+
+const Command& batch_command() {
+  static const Command command{
+      "batch",
+      "FILE.lua --out DIR [--grid KEY=V1,V2,...]... [--reps N] [--jobs J] [--resume] [--plot] "
+      "[--set KEY=VALUE]...",
+      "run a script over a parameter grid, J processes at a time",
+      "Expands the --grid axes (cartesian product) times --reps repetitions into jobs and runs\n"
+      "each as `ntklab run FILE.lua` in its own process, at most J at once. A job's grid values,\n"
+      "the --set constants, rep (1..N), seed (derived from the job's values and rep: the same\n"
+      "job always gets the same seed), job (its id), mode = \"job\" and out (a file for its rows)\n"
+      "arrive in `params`; the script reports with ntk.io.write_jsonl(params.out, row).\n"
+      "DIR/results.jsonl gets one line per row (the job's parameters, rep, seed, elapsed_s,\n"
+      "status added), appended atomically; a failing job is recorded with status \"failed\" and\n"
+      "the tail of its stderr, and the others go on. DIR/manifest.json records the version,\n"
+      "plugins, grid, seeds and times; DIR/logs holds each job's stdout (.log) and stderr (.err).\n"
+      "Ctrl-C or SIGTERM stops the running jobs and loses only them; --resume skips the jobs\n"
+      "already recorded as ok. --plot runs `ntklab plot DIR` at the end.\n"
+      "Exit status: 0 all jobs ok, 1 a job failed or an error, 128+N stopped by signal N.",
+      {{"--grid", "KEY=V1,V2,...", "a parameter axis (repeat for a grid)", true},
+       {"--reps", "N", "repetitions of every grid point (default 1)", false},
+       {"--jobs", "J", "worker processes at once (default 1)", false},
+       {"--out", "DIR", "the batch folder (results.jsonl, manifest.json, logs/)", false},
+       {"--resume", "", "skip the jobs DIR/results.jsonl already has", false},
+       {"--plot", "", "draw the figure when done (see `ntklab plot --help`)", false},
+       {"--set", "KEY=VALUE", "a constant parameter for every job, params.KEY", true}},
+      &batch_main};
+  return command;
+}
+
+}  // namespace ntk::cli

@@ -1,0 +1,265 @@
+// `ntklab batch` and `ntklab plot` end to end, through the built binary and a tiny Lua script:
+// two jobs in parallel, a failing job, --resume, the manifest, SIGTERM, and the plot step.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "core/batch/grid.hpp"
+#include "core/batch/json.hpp"
+#include "core/batch/manifest.hpp"
+#include "core/batch/results.hpp"
+
+using namespace ntk::core::batch;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The job: y = x² + rep, reported through ntk.io.write_jsonl(params.out, row); x = 3 fails;
+// with slow = 1 the jobs x > 1 sleep; in plot mode it draws the rows.
+const char* kScript = R"LUA(
+if params.mode == "plot" then
+  local rows = ntk.io.read_jsonl(params.results)
+  local series = ntk.plot.summarize(rows, {x = "x", y = "y"})
+  ntk.plot.line{file = params.out_dir .. "/fig.png", title = "y vs x", xlabel = "x",
+                ylabel = "y", logx = true, logy = true, series = series}
+  ntk.plot.line{file = params.out_dir .. "/fig.svg", series = series}
+  return
+end
+if params.ran then
+  local f = assert(io.open(params.ran, "a"))
+  f:write(params.job, "\n")
+  f:close()
+end
+print("job " .. params.job .. " says hello")
+if params.slow == 1 and params.x > 1 then os.execute("sleep 30") end
+if params.x == 3 then error("deliberate failure for x = 3") end
+assert(params.mode == "job" and math.type(params.seed) ~= nil)
+ntk.io.write_jsonl(params.out, {y = params.x * params.x + params.rep, seed_seen = params.seed,
+                                label = params.label})
+)LUA";
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("ntk_batch_cli_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "job.lua") << kScript;
+  return dir;
+}
+
+std::string ntklab() {
+  const char* build = std::getenv("NTKLAB_BUILD_DIR");
+  REQUIRE(build != nullptr);
+  return std::string(build) + "/bin/ntklab";
+}
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+// Runs a shell command line; returns the exit status and the combined output in `output`.
+int shell(const std::string& command, std::string& output) {
+  const fs::path log = fs::temp_directory_path() / ("ntk_batch_cli_" + std::to_string(::getpid()) + ".out");
+  const int status = std::system((command + " > " + quoted(log.string()) + " 2>&1").c_str());
+  std::ifstream in(log);
+  std::ostringstream s;
+  s << in.rdbuf();
+  output = s.str();
+  fs::remove(log);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::vector<std::string> lines_of(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("ntklab batch runs a Lua script over a grid, with a failing job, and resumes",
+          "[batch][cli]") {
+  const fs::path dir = fresh_dir("grid");
+  const fs::path out = dir / "out";
+  const fs::path ran = dir / "ran.txt";
+  const std::string command = ntklab() + " batch " + quoted((dir / "job.lua").string()) +
+                              " --grid x=1,2,3 --grid label=a,b --reps 2 --jobs 2 --out " +
+                              quoted(out.string()) + " --set ran=" + quoted(ran.string());
+  std::string output;
+  const int status = shell(command, output);
+  INFO(output);
+  CHECK(status == 1);  // a job failed
+  CHECK(output.find("[12/12] job ") != std::string::npos);  // not a terminal: plain lines
+  CHECK(output.find("deliberate failure for x = 3") != std::string::npos);
+
+  const auto rows = read_jsonl((out / "results.jsonl").string());
+  REQUIRE(rows.size() == 12);
+  std::map<std::string, int> ok, failed;
+  for (const auto& row : rows) {
+    const double x = row.find("x")->as_number();
+    const double rep = row.find("rep")->as_number();
+    const std::string label = row.find("label")->as_string();
+    const Params params = {{"x", std::to_string(static_cast<int>(x))}, {"label", label}};
+    const std::string id = row.find("job")->as_string();
+    CHECK(id == job_id(params, static_cast<int>(rep)));
+    CHECK(row.find("seed")->as_number() == static_cast<double>(job_seed(params, static_cast<int>(rep))));
+    if (row.find("status")->as_string() == "ok") {
+      ++ok[id];
+      CHECK(x != 3);
+      CHECK(row.find("y")->as_number() == x * x + rep);
+      CHECK(row.find("seed_seen")->as_number() == row.find("seed")->as_number());
+      CHECK(row.find("elapsed_s")->as_number() > 0);
+    } else {
+      ++failed[id];
+      CHECK(x == 3);
+      CHECK(row.find("exit_code")->as_number() == 1);
+      CHECK(row.find("error")->as_string().find("job.lua:17: deliberate failure for x = 3") !=
+            std::string::npos);
+    }
+  }
+  CHECK(ok.size() == 8);
+  CHECK(failed.size() == 4);
+  // Each job's stdout went to its log.
+  const std::string some_id = ok.begin()->first;
+  CHECK(slurp(out / "logs" / (some_id + ".log")).find("job " + some_id + " says hello") !=
+        std::string::npos);
+
+  // The manifest.
+  const Json manifest = read_json_file((out / "manifest.json").string());
+  CHECK(manifest.find("ntklab_version")->is_string());
+  CHECK(manifest.find("plugins")->is_array());
+  CHECK(manifest.find("command_line")->as_array().size() == 15);
+  CHECK(manifest.find("script")->as_string() == (dir / "job.lua").string());
+  CHECK(manifest.find("grid")->dump() == R"({"x":[1,2,3],"label":["a","b"]})");
+  CHECK(manifest.find("reps")->as_number() == 2);
+  CHECK(manifest.find("jobs")->as_array().size() == 12);
+  CHECK(manifest.find("constants")->find("ran")->as_string() == ran.string());
+  CHECK(manifest.find("status")->as_string() == "completed");
+  CHECK(manifest.find("end_time")->is_string());
+  CHECK(manifest.find("counts")->find("failed")->as_number() == 4);
+
+  // Delete one ok row and resume: that job and the 4 failed ones run again, nothing else.
+  REQUIRE(lines_of(ran).size() == 12);
+  auto lines = lines_of(out / "results.jsonl");
+  std::string removed;
+  {
+    std::ofstream rewrite(out / "results.jsonl", std::ios::trunc);
+    for (const auto& line : lines) {
+      const Json row = parse_json(line);
+      if (removed.empty() && row.find("status")->as_string() == "ok") {
+        removed = row.find("job")->as_string();
+        continue;
+      }
+      rewrite << line << "\n";
+    }
+  }
+  CHECK(shell(command + " --resume", output) == 1);
+  INFO(output);
+  const auto ran_lines = lines_of(ran);
+  REQUIRE(ran_lines.size() == 12 + 5);
+  std::map<std::string, int> reran;
+  for (std::size_t i = 12; i < ran_lines.size(); ++i) ++reran[ran_lines[i]];
+  CHECK(reran.count(removed) == 1);
+  for (const auto& [id, n] : failed) CHECK(reran.count(id) == 1);
+  std::map<std::string, int> ok_after;
+  for (const auto& row : read_jsonl((out / "results.jsonl").string()))
+    if (row.find("status")->as_string() == "ok") ++ok_after[row.find("job")->as_string()];
+  CHECK(ok_after.size() == 8);
+  for (const auto& [id, n] : ok_after) CHECK(n == 1);
+
+  // Without --resume the folder is refused; an unknown flag is a usage error.
+  CHECK(shell(command, output) == 1);
+  CHECK(output.find("add --resume") != std::string::npos);
+  CHECK(shell(command + " --bogus", output) == 2);
+  CHECK(shell(ntklab() + " batch " + quoted((dir / "job.lua").string()) + " --out " +
+                  quoted(out.string()) + " --grid rep=1,2",
+              output) == 1);
+  CHECK(output.find("'rep' is set by the batch itself") != std::string::npos);
+
+  // ntklab plot DIR redraws the figure from results.jsonl without rerunning a job.
+  CHECK(shell(ntklab() + " plot " + quoted(out.string()), output) == 0);
+  INFO(output);
+  CHECK(lines_of(ran).size() == 17);
+  const std::string png = slurp(out / "fig.png");
+  REQUIRE(png.size() > 1000);
+  CHECK(png.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
+  CHECK(slurp(out / "fig.svg").find("<svg") != std::string::npos);
+  CHECK(fs::exists(out / "fig.png.gp"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("SIGTERM to ntklab batch stops the jobs and leaves only whole result lines",
+          "[batch][cli]") {
+  const fs::path dir = fresh_dir("sigterm");
+  const fs::path out = dir / "out";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    const std::string exe = ntklab(), script = (dir / "job.lua").string(), folder = out.string();
+    ::execl(exe.c_str(), exe.c_str(), "batch", script.c_str(), "--grid", "x=1,2,4,5", "--jobs",
+            "2", "--out", folder.c_str(), "--set", "slow=1", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const fs::path results = out / "results.jsonl";
+  bool appeared = false;
+  for (int i = 0; i < 3000 && !appeared; ++i) {
+    std::error_code ec;
+    appeared = fs::exists(results, ec) && fs::file_size(results, ec) > 0;
+    if (!appeared) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(appeared);
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  const auto rows = read_jsonl(results.string());  // throws on a partial line
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].find("x")->as_number() == 1);
+  CHECK(rows[0].find("status")->as_string() == "ok");
+  const Json manifest = read_json_file((out / "manifest.json").string());
+  CHECK(manifest.find("status")->as_string() == "interrupted (SIGTERM)");
+  CHECK(fs::is_empty(out / "jobs"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("ntk.plot raises script errors naming the figure", "[batch][cli][plot]") {
+  const fs::path dir = fresh_dir("plot_errors");
+  std::ofstream(dir / "bad.lua") << R"LUA(
+local ok, err = pcall(ntk.plot.line, {file = "x.png", series = {{x = {1, 2}, y = {1}}}})
+assert(not ok and err:find("x has 2 values and y has 1", 1, true), err)
+ok, err = pcall(ntk.plot.line, {file = "x.png", colour = "red", series = {}})
+assert(not ok and err:find("unknown option 'colour'", 1, true), err)
+ok, err = pcall(ntk.plot.heatmap, {file = "x.gif", matrix = {{1, 2}, {3, 4}}})
+assert(not ok and err:find("use .png or .svg", 1, true), err)
+local s = ntk.plot.summarize({{x = 1, y = 2, m = "a"}, {x = 1, y = 4, m = "a"},
+                              {x = 2, y = 5, m = "b"}, {x = 1, y = 100, status = "failed"}},
+                             {x = "x", y = "y", by = "m"})
+assert(#s == 2 and s[1].label == "m=a" and s[1].y[1] == 3 and s[1].yerr[1] == 1, "summarize")
+assert(s[2].x[1] == 2 and s[2].y[1] == 5 and s[2].yerr[1] == 0, "summarize b")
+print(ntk.plot.heatmap{file = ")LUA" << (dir / "h.png").string() << R"LUA(", matrix = {{1, 2}, {3, 4}}})
+)LUA";
+  std::string output;
+  CHECK(shell(ntklab() + " run " + quoted((dir / "bad.lua").string()), output) == 0);
+  INFO(output);
+  CHECK(slurp(dir / "h.png").compare(0, 4, "\x89PNG") == 0);
+  fs::remove_all(dir);
+}
