@@ -38,37 +38,61 @@ arma::mat scaled_relu(const arma::mat& z) { return kSqrt2 * arma::clamp(z, 0.0, 
 }  // namespace
 
 GnnNetwork::GnnNetwork(const Config& config, arma::uword width, std::uint64_t seed)
-    : config_(config), width_(width) {
+    : config_(config), width_(width), seed_(seed) {
   if (width == 0) throw_error("gnn network(): width = 0; a positive width is expected");
-  if (config.features == 0)
-    throw_error("gnn network(): the node-feature dimension is unknown; set the option "
-                "features = f (e.g. ntk.arch(\"gnn\", {features = graphs:features()}))");
-  const double m = double(width);
+  if (config.features > 0) materialise(config.features);
+}
+
+void GnnNetwork::materialise(arma::uword features) const {
+  const double m = double(width_);
+  std::vector<Layer> layers, readout;
   arma::uword offset = 0;
-  for (arma::uword b = 0; b < config.blocks; ++b)
-    for (arma::uword r = 0; r < config.mlp_layers; ++r) {
+  for (arma::uword b = 0; b < config_.blocks; ++b)
+    for (arma::uword r = 0; r < config_.mlp_layers; ++r) {
       const bool first = b == 0 && r == 0;
-      Layer layer{first ? config.features : width, offset, first ? 1.0 : 1.0 / std::sqrt(m)};
-      offset += width * layer.fan_in;
-      layers_.push_back(layer);
+      Layer layer{first ? features : width_, offset, first ? 1.0 : 1.0 / std::sqrt(m)};
+      offset += width_ * layer.fan_in;
+      layers.push_back(layer);
     }
-  if (config.jumping_knowledge) {
-    readout_.push_back({config.features, offset, kSqrt2});
-    offset += config.features;
-    for (arma::uword b = 0; b < config.blocks; ++b) {
-      readout_.push_back({width, offset, kSqrt2 / std::sqrt(m)});
-      offset += width;
+  if (config_.jumping_knowledge) {
+    readout.push_back({features, offset, kSqrt2});
+    offset += features;
+    for (arma::uword b = 0; b < config_.blocks; ++b) {
+      readout.push_back({width_, offset, kSqrt2 / std::sqrt(m)});
+      offset += width_;
     }
   } else {
-    readout_.push_back({width, offset, kSqrt2 / std::sqrt(m)});
-    offset += width;
+    readout.push_back({width_, offset, kSqrt2 / std::sqrt(m)});
+    offset += width_;
   }
-  sdk::check_allocation("gnn network(): the parameter vector", double(offset), 1.0);
-  params_.set_size(offset);
-  fill_normal(params_, seed);
+  sdk::check_allocation("gnn network(): the " + std::to_string(offset) + " parameters",
+                        double(offset), 1.0);
+  arma::vec params(offset);
+  fill_normal(params, seed_);
+  layers_ = std::move(layers);
+  readout_ = std::move(readout);
+  params_ = std::move(params);
+  features_ = features;
+}
+
+void GnnNetwork::require_materialised(const char* caller) const {
+  if (features_ == 0)
+    throw_error("gnn network ", caller, ": the node-feature dimension is not known yet; give the "
+                "option features = f to the architecture, or call forward(graphs) first");
+}
+
+arma::uword GnnNetwork::num_params() const {
+  require_materialised("num_params()");
+  return params_.n_elem;
+}
+
+const arma::vec& GnnNetwork::params() const {
+  require_materialised("params()");
+  return params_;
 }
 
 void GnnNetwork::set_params(const arma::vec& params) {
+  require_materialised("set_params()");
   if (params.n_elem != params_.n_elem)
     throw_error("gnn set_params(): got ", params.n_elem, " values, the network has ",
                 params_.n_elem, " parameters");
@@ -85,9 +109,13 @@ std::vector<PreparedGraph> GnnNetwork::prepare(const sdk::Inputs& x,
                                                const std::string& where) const {
   arma::uword features = 0;
   std::vector<PreparedGraph> graphs = prepare_graphs(x, config_.scale, where, features);
-  if (!graphs.empty() && features != config_.features)
-    throw_error(where, ": the graphs have ", features, " node features but the network was made "
-                "with features = ", config_.features);
+  if (graphs.empty()) return graphs;
+  if (features == 0)
+    throw_error(where, ": the graphs have 0 node features; at least one is needed");
+  if (features_ == 0) materialise(features);
+  if (features != features_)
+    throw_error(where, ": the graphs have ", features, " node features but the network has "
+                "features = ", features_);
   return graphs;
 }
 

@@ -31,12 +31,14 @@ namespace ntk::gnn {
 
 class GnnNetwork : public sdk::Network {
  public:
-  // Requires config.features > 0 and width > 0 (throws ntk::Error otherwise).
+  // Requires width > 0. The parameters are drawn from `seed` at once when config.features > 0,
+  // else on the first input the network is given (the first layer's fan-in is the graphs'
+  // feature dimension); until then num_params()/params()/set_params() throw ntk::Error.
   GnnNetwork(const Config& config, arma::uword width, std::uint64_t seed);
 
-  arma::uword num_params() const override { return params_.n_elem; }
+  arma::uword num_params() const override;
   arma::uword outputs() const override { return 1; }
-  const arma::vec& params() const override { return params_; }
+  const arma::vec& params() const override;
   void set_params(const arma::vec& params) override;
 
   arma::mat forward(const sdk::Inputs& x) const override;
@@ -73,11 +75,17 @@ class GnnNetwork : public sdk::Network {
   std::vector<arma::mat> backward(const PreparedGraph& g, const Trace& t, double cotangent) const;
   Sensitivities sensitivities(const std::vector<PreparedGraph>& graphs) const;
 
+  void materialise(arma::uword features) const;  // lays out and draws the parameters
+  void require_materialised(const char* caller) const;
+
   Config config_;
   arma::uword width_;
-  std::vector<Layer> layers_;
-  std::vector<Layer> readout_;  // fan_in = length of the vector, scale = its readout factor
-  arma::vec params_;
+  std::uint64_t seed_;
+  // Set once by materialise (lazily from a const method, like the fc plugin's network).
+  mutable arma::uword features_ = 0;
+  mutable std::vector<Layer> layers_;
+  mutable std::vector<Layer> readout_;  // fan_in = length of the vector, scale = its factor
+  mutable arma::vec params_;
 };
 
 }  // namespace ntk::gnn

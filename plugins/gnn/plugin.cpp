@@ -1,6 +1,9 @@
 // Registration of the gnn plugin: options, the Architecture, the factory.
 #include <memory>
+#include <random>
 #include <sstream>
+
+#include "conformance.hpp"
 
 #include "config.hpp"
 #include "gnn_network.hpp"
@@ -75,8 +78,29 @@ std::unique_ptr<sdk::Architecture> make_architecture(const sdk::Options& options
   return std::make_unique<GnnArchitecture>(read_config(options));
 }
 
+sdk::Inputs sample_graphs(const sdk::Options& options, arma::uword n, std::uint64_t seed) {
+  const Config c = read_config(options);
+  const arma::uword f = c.features > 0 ? c.features : 3;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<sdk::Graph> graphs(n);
+  for (auto& g : graphs) {
+    const arma::uword nodes = 1 + rng() % 6;
+    arma::mat a(nodes, nodes, arma::fill::zeros);
+    for (arma::uword i = 0; i < nodes; ++i)
+      for (arma::uword j = i + 1; j < nodes; ++j)
+        if (unit(rng) < 0.4) a(i, j) = a(j, i) = 1.0;
+    g.adjacency = arma::sp_mat(a);
+    g.features.set_size(f, nodes);
+    for (auto& x : g.features) x = normal(rng);
+  }
+  return sdk::Inputs::graphs(std::move(graphs));
+}
+
 }  // namespace ntk::gnn
 
 #ifndef NTK_PLUGIN_NO_REGISTER
 NTK_REGISTER_PLUGIN(ntk::gnn::plugin_info, ntk::gnn::make_architecture)
+NTK_REGISTER_CONFORMANCE_INPUTS(ntk::gnn::sample_graphs)
 #endif

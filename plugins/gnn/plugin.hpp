@@ -5,6 +5,7 @@
 
 #include "config.hpp"
 #include "ntk/sdk/architecture.hpp"
+#include "ntk/sdk/inputs.hpp"
 #include "ntk/sdk/options.hpp"
 #include "ntk/sdk/plugin.hpp"
 
@@ -14,5 +15,8 @@ sdk::PluginInfo plugin_info();
 // Validated options (unknown keys, ranges, choices → ntk::Error).
 Config read_config(const sdk::Options& options);
 std::unique_ptr<sdk::Architecture> make_architecture(const sdk::Options& options);
+// Random graphs for the conformance kit (ntklab check-plugin gnn): 1–6 nodes, edges with
+// probability 0.4, standard-normal features (option `features`, else 3 per node).
+sdk::Inputs sample_graphs(const sdk::Options& options, arma::uword n, std::uint64_t seed);
 
 }  // namespace ntk::gnn

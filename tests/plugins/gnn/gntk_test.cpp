@@ -170,5 +170,10 @@ TEST_CASE("gnn kernel: bad inputs and options are clear errors", "[gnn_kernel]")
   CHECK_THAT(error_of([&] { gnn::read_config({{"blocks", 0.0}}); }), Catch::Contains("'blocks' = 0"));
   const auto arch = gnn::make_architecture({{"blocks", 3.0}, {"scale", std::string("degree")}});
   CHECK_THAT(arch->describe(), Catch::Contains("3 BLOCK") && Catch::Contains("degree"));
-  CHECK_THAT(error_of([&] { arch->network({16, 1}); }), Catch::Contains("features = f"));
+  // Without the option `features`, the network draws its parameters on its first input.
+  const auto net = arch->network({16, 1});
+  CHECK_THAT(error_of([&] { net->num_params(); }), Catch::Contains("not known yet"));
+  const sdk::Inputs g = sdk::Inputs::graphs({gnn_test::random_graph(3, 2, 0.5, 1)});
+  CHECK(net->forward(g).n_cols == 1);
+  CHECK(net->num_params() == 16 * 2 + 16 * 16 * 5 + 2 + 3 * 16);
 }
