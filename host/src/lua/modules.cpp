@@ -6,6 +6,7 @@ namespace ntk::lua {
 
 void open_matrix(lua_State* L, Context& ctx);
 void open_io(lua_State* L, Context& ctx);
+void open_data(lua_State* L, Context& ctx);
 void open_plot(lua_State* L, Context& ctx);
 void open_arch(lua_State* L, Context& ctx);
 void open_train(lua_State* L, Context& ctx);
@@ -15,6 +16,7 @@ void open_analysis(lua_State* L, Context& ctx);
 void open_all_modules(lua_State* L, Context& ctx) {
   open_matrix(L, ctx);
   open_io(L, ctx);
+  open_data(L, ctx);
   open_plot(L, ctx);
   open_arch(L, ctx);
   open_train(L, ctx);

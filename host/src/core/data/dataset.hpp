@@ -5,9 +5,11 @@
 // integer class ids (1 × n, as doubles, empty for regression). After label noise, y/labels are
 // the noisy ones and clean_y/clean_labels keep the originals (empty when no noise was applied).
 //
-// In Lua a Dataset is a table {x =, y =, labels =, clean_y =, clean_labels =, classes =}
+// In Lua a Dataset is a table {x =, y =, labels =, clean_y =, clean_labels =, classes =, shape =}
 // of ntk.matrix values (absent fields are nil); `classes` is a list of the original class ids
-// in the order used by y's rows (one-hot) or {negative, positive} (±1).
+// in the order used by y's rows (one-hot) or {negative, positive} (±1); `shape` is the image
+// shape {C, H, W} of each column when the examples are images flattened channel-major
+// (e.g. {1, 28, 28} for MNIST), nil for plain vectors.
 #pragma once
 
 #include <armadillo>
@@ -22,6 +24,7 @@ struct Dataset {
   arma::mat clean_y;
   arma::rowvec clean_labels;
   std::vector<double> classes;
+  std::vector<arma::uword> shape;  // {C, H, W} for images, empty otherwise
 
   arma::uword size() const { return x.n_cols; }
 };

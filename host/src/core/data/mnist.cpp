@@ -92,6 +92,7 @@ Dataset to_dataset(const LabelledImages& set, const std::vector<arma::uword>& it
   Dataset d;
   d.x = idx_to_matrix(set.images, items) / 255.0;
   d.labels = arma::rowvec(idx_to_matrix(set.labels, items));
+  d.shape = {1, set.images.dims[1], set.images.dims[2]};  // one grey channel, rows × cols
   return d;
 }
 

@@ -47,7 +47,8 @@ struct LabelledImages {
 LabelledImages read_labelled_images(const std::string& images_path, const std::string& labels_path,
                                     const std::string& who);
 
-// The examples `items` (0-based) as a Dataset: x = pixels / 255, labels = class ids, no y.
+// The examples `items` (0-based) as a Dataset: x = pixels / 255, labels = class ids, no y,
+// shape = {1, rows, cols}.
 Dataset to_dataset(const LabelledImages& set, const std::vector<arma::uword>& items);
 
 }  // namespace ntk::core::data

@@ -48,6 +48,7 @@ Dataset select(const Dataset& data, const std::vector<arma::uword>& columns) {
   out.clean_y = take(data.clean_y, idx);
   out.clean_labels = take(data.clean_labels, idx);
   out.classes = data.classes;
+  out.shape = data.shape;
   return out;
 }
 
