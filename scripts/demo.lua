@@ -12,7 +12,7 @@
 
 local n_train = params.n_train or 200
 local n_test = params.n_test or 500
-local width = params.width or 1024
+local width = params.width or 512
 local seed = params.seed or 1
 local out = params.out or "results/demo.jsonl"
 
@@ -52,8 +52,8 @@ local probe = X:cols_range(1, math.min(50, X:cols()))
 local Ke = net:ntk(probe, probe)
 local Ka = arch:kernel(probe, probe, "ntk")
 local rel = (Ke - Ka):norm() / Ka:norm()
-local run = ntk.train.gd{net = net, data = d.train, lr = "auto", until_loss = 1e-3,
-                         max_steps = 2000, record_every = 50, record = {test = d.test}}
+local run = ntk.train.gd{net = net, data = d.train, lr = "auto", until_loss = 1e-2,
+                         max_steps = params.max_steps or 500, record_every = 25, record = {test = d.test}}
 print(string.format("finite net (width %d): empirical vs analytic NTK rel. error %.3f; "
                     .. "GD %s after %d steps, train loss %.2e, test accuracy %.2f%%",
                     width, rel, run.status, run.steps, run.train_loss,
