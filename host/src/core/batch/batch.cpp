@@ -65,17 +65,19 @@ Json params_json(const Params& params) {
   return object;
 }
 
-// Refuses to mix results of different batches in one folder.
-void check_folder(const BatchOptions& o, const std::string& results, const std::string& manifest) {
+// Refuses to mix results of different batches in one folder. Returns the earlier runs of a
+// resumed batch (the old manifest's "history" plus its own run) for the new manifest.
+Json check_folder(const BatchOptions& o, const std::string& results, const std::string& manifest) {
   struct stat info {};
   const bool has_results = ::stat(results.c_str(), &info) == 0 && info.st_size > 0;
+  Json history = Json::array();
   if (!o.resume) {
     if (has_results)
       throw_error("batch: ", results, " already holds results; add --resume to continue that "
                   "batch, or choose another --out");
-    return;
+    return history;
   }
-  if (::stat(manifest.c_str(), &info) != 0) return;
+  if (::stat(manifest.c_str(), &info) != 0) return history;
   const Json old = read_json_file(manifest);
   const Json* script = old.find("script");
   if (script && script->is_string() && script->as_string() != o.script)
@@ -86,6 +88,12 @@ void check_folder(const BatchOptions& o, const std::string& results, const std::
     throw_error("batch --resume: the batch in ", o.out_dir, " was run with --set ",
                 constants->dump(), ", now ", params_json(o.constants).dump(),
                 "; resume with the same --set values or choose another --out");
+  if (const Json* earlier = old.find("history"); earlier && earlier->is_array()) history = *earlier;
+  Json run = Json::object();
+  for (const char* key : {"start_time", "end_time", "status", "counts"})
+    if (const Json* value = old.find(key)) run.set(key, *value);
+  history.push_back(std::move(run));
+  return history;
 }
 
 std::string hardware_threads_per_worker(int workers) {
@@ -121,7 +129,7 @@ BatchSummary run_batch(const BatchOptions& o) {
     fs::create_directories(dir + sub, ec);
     if (ec) throw_error("batch: cannot create ", dir + sub, ": ", ec.message());
   }
-  check_folder(o, results, manifest_path);
+  Json history = check_folder(o, results, manifest_path);
 
   BatchSummary summary;
   summary.total = jobs.size();
@@ -159,6 +167,7 @@ BatchSummary run_batch(const BatchOptions& o) {
   }
   manifest.set("jobs", std::move(job_list));
   manifest.set("resumed", o.resume);
+  manifest.set("history", std::move(history));  // earlier runs of this batch (--resume)
   manifest.set("start_time", utc_timestamp());
   manifest.set("end_time", Json());
   manifest.set("status", "running");

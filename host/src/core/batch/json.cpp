@@ -94,6 +94,16 @@ static void write(std::string& out, const Json& json, int indent, int depth) {
     out += '\n';
     out.append(static_cast<std::size_t>(indent * level), ' ');
   };
+  // Pretty output keeps short containers on one line: [0.01, 0.1, 1] reads better than
+  // one number per line.
+  if (indent >= 0 && (json.is_array() || json.is_object())) {
+    std::string compact;
+    write(compact, json, -1, 0);
+    if (compact.size() + static_cast<std::size_t>(indent * depth) <= 96) {
+      out += compact;
+      return;
+    }
+  }
   if (json.is_null()) {
     out += "null";
   } else if (json.is_bool()) {

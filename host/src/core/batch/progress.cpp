@@ -32,6 +32,7 @@ void Progress::clear_bar() {
 
 void Progress::job_done(const std::string& label, double elapsed_s, const std::string& note) {
   ++ok_;
+  if (running_ > 0) --running_;
   if (terminal_) {
     if (!note.empty()) {
       clear_bar();
@@ -46,6 +47,7 @@ void Progress::job_done(const std::string& label, double elapsed_s, const std::s
 
 void Progress::job_failed(const std::string& label, double elapsed_s, const std::string& reason) {
   ++failed_;
+  if (running_ > 0) --running_;
   if (terminal_) {
     clear_bar();
     out_ << "job " << label << " FAILED in " << seconds_text(elapsed_s) << ": " << reason << "\n";

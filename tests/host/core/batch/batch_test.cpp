@@ -111,7 +111,7 @@ TEST_CASE("a batch runs every job, J at a time, and records failures", "[batch]"
   std::ostringstream progress;
   BatchOptions o = options_for(dir, "x=1,2,fail", 2, 2, progress);
   const std::string trace = (dir / "trace.txt").string();
-  o.constants = {{"trace", trace}, {"pause", "0.2"}};
+  o.constants = {{"trace", trace}, {"pause", "0.3"}};
   const BatchSummary summary = run_batch(o);
   CHECK(summary.total == 6);
   CHECK(summary.ok == 4);
@@ -134,8 +134,8 @@ TEST_CASE("a batch runs every job, J at a time, and records failures", "[batch]"
                                      : row.find("x")->as_string()}};
     CHECK(row.find("job")->as_string() == job_id(params, rep));
     CHECK(row.find("seed")->as_number() == static_cast<double>(job_seed(params, rep)));
-    CHECK(row.find("pause")->as_number() == 0.2);
-    CHECK(row.find("elapsed_s")->as_number() >= 0.2);
+    CHECK(row.find("pause")->as_number() == 0.3);
+    CHECK(row.find("elapsed_s")->as_number() >= 0.3);  // it slept that long
     ++per_job[row.find("job")->as_string()];
     if (row.find("status")->as_string() == "failed") {
       ++failed;
@@ -246,7 +246,10 @@ TEST_CASE("--resume runs only the jobs without an ok row", "[batch]") {
   const auto per_job = ok_rows_per_job(results);
   CHECK(per_job.size() == 6);
   for (const auto& [id, n] : per_job) CHECK(n == 1);
-  CHECK(read_json_file((dir / "out" / "manifest.json").string()).find("resumed")->as_bool());
+  const Json manifest = read_json_file((dir / "out" / "manifest.json").string());
+  CHECK(manifest.find("resumed")->as_bool());
+  REQUIRE(manifest.find("history")->as_array().size() == 1);
+  CHECK(manifest.find("history")->as_array()[0].find("counts")->find("ok")->as_number() == 6);
 
   // Resuming a complete batch runs nothing.
   CHECK(run_batch(o).skipped == 6);
