@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "core/solve/kernel_ridge.hpp"
 #include "core/solve/lapack.hpp"
@@ -43,30 +44,50 @@ void ridge_benchmark(arma::uword n, int repeats) {
   const arma::mat Y = arma::randn(1, n);
   const double ridge = 1e-3;
 
-  double potrf_best = 1e300, ridge_best = 1e300;
+  double potrf_best = 1e300, potrs_best = 1e300, pocon_best = 1e300;
+  double ridge_best = 1e300, plain_best = 1e300;
+  ntk::core::solve::RidgeOptions plain;
+  plain.estimate_condition = false;
   for (int r = 0; r < repeats; ++r) {
     {
       arma::mat W = K;  // not timed: dpotrf needs a matrix to destroy
       W.diag() += ridge;
-      const int nn = static_cast<int>(n);
+      const int nn = static_cast<int>(n), one = 1;
       int info = 0;
       const char lower = 'L';
-      const auto start = Clock::now();
+      auto start = Clock::now();
       dpotrf_(&lower, &nn, W.memptr(), &nn, &info, 1);
       potrf_best = std::min(potrf_best, seconds_since(start));
       if (info != 0) std::printf("dpotrf failed: info %d\n", info);
+      // The other LAPACK pieces of the ridge solve, for the breakdown.
+      arma::vec rhs = Y.t();
+      start = Clock::now();
+      dpotrs_(&lower, &nn, &one, W.memptr(), &nn, rhs.memptr(), &nn, &info, 1);
+      potrs_best = std::min(potrs_best, seconds_since(start));
+      std::vector<double> work(3 * n);
+      std::vector<int> iwork(n);
+      double rcond = 0, anorm = 1.0;
+      start = Clock::now();
+      dpocon_(&lower, &nn, W.memptr(), &nn, &anorm, &rcond, work.data(), iwork.data(), &info, 1);
+      pocon_best = std::min(pocon_best, seconds_since(start));
     }
-    const auto start = Clock::now();
+    auto start = Clock::now();
     const ntk::core::solve::RidgeSolution s =
         ntk::core::solve::kernel_ridge_in_place(K, Y, ridge);
     ridge_best = std::min(ridge_best, seconds_since(start));
+    start = Clock::now();
+    ntk::core::solve::kernel_ridge_in_place(K, Y, ridge, plain);
+    plain_best = std::min(plain_best, seconds_since(start));
     if (r == 0)
       std::printf("  ridge method %s, condition number %.3g, residual %.2e\n", s.method.c_str(),
                   s.condition_number,
                   arma::norm(K * s.alpha + ridge * s.alpha - Y.t()) / arma::norm(Y));
   }
-  std::printf("(a) ridge n = %llu: dpotrf alone %.3f s, kernel_ridge_in_place %.3f s, ratio %.3f\n",
-              static_cast<unsigned long long>(n), potrf_best, ridge_best, ridge_best / potrf_best);
+  std::printf("(a) ridge n = %llu: dpotrf alone %.3f s; kernel_ridge_in_place %.3f s (ratio %.3f); "
+              "without the condition estimate %.3f s (ratio %.3f); breakdown: dpotrs %.3f s, "
+              "dpocon %.3f s\n",
+              static_cast<unsigned long long>(n), potrf_best, ridge_best, ridge_best / potrf_best,
+              plain_best, plain_best / potrf_best, potrs_best, pocon_best);
 }
 
 void spectral_benchmark(arma::uword n, arma::uword m, int repeats) {

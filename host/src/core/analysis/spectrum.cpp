@@ -1,5 +1,6 @@
 #include "core/analysis/spectrum.hpp"
 
+#include "core/solve/symmetry.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -12,9 +13,8 @@ Spectrum spectrum(const arma::mat& K, const arma::mat& Y, bool keep_eigenvectors
   if (!Y.is_empty() && Y.n_cols != K.n_rows)
     throw_error(fn, ": targets are ", Y.n_rows, " x ", Y.n_cols, " but the kernel is ", K.n_rows,
                 " x ", K.n_cols, "; targets must be k x n");
-  sdk::check_finite(std::string(fn) + " kernel", K);
+  solve::check_symmetric(fn, K);  // also checks the entries are finite
   sdk::check_finite(std::string(fn) + " targets", Y);
-  if (!K.is_symmetric(1e-10)) throw_error(fn, ": the kernel is not symmetric (relative 1e-10)");
 
   arma::vec values;
   arma::mat vectors;

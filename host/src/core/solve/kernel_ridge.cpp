@@ -1,8 +1,12 @@
 #include "core/solve/kernel_ridge.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "core/solve/lapack.hpp"
 #include "ntk/sdk/checks.hpp"
@@ -29,33 +33,53 @@ void check_arguments(const char* fn, const arma::mat& K, const arma::mat& Y, dou
 
 // One blocked pass over the kernel: finite values, symmetry to a relative 1e-10, and the
 // 1-norm of K + λI (LAPACK's dpocon needs it). Reading the two triangles block by block keeps
-// the transposed access in cache.
+// the transposed access in cache; column blocks are shared among threads, each with its own
+// column sums, and the first bad entry (in column-block order) is reported after the loop.
 double check_symmetric_one_norm(const char* fn, const arma::mat& K, double ridge) {
   const arma::uword n = K.n_rows;
-  arma::vec column_sums(n, arma::fill::zeros);
-  for (arma::uword jb = 0; jb < n; jb += kBlock) {
-    const arma::uword je = std::min(n, jb + kBlock);
-    for (arma::uword ib = jb; ib < n; ib += kBlock) {
+  const arma::uword blocks = (n + kBlock - 1) / kBlock;
+  arma::mat column_sums(n, static_cast<arma::uword>(omp_get_max_threads()), arma::fill::zeros);
+  // Per column block: 0 fine, 1 non-finite, 2 asymmetric; and where.
+  std::vector<int> problem(blocks, 0);
+  std::vector<std::pair<arma::uword, arma::uword>> where(blocks);
+#pragma omp parallel for schedule(dynamic)
+  for (arma::uword b = 0; b < blocks; ++b) {
+    double* sums = column_sums.colptr(static_cast<arma::uword>(omp_get_thread_num()));
+    const arma::uword jb = b * kBlock, je = std::min(n, jb + kBlock);
+    for (arma::uword ib = jb; ib < n && problem[b] == 0; ib += kBlock) {
       const arma::uword ie = std::min(n, ib + kBlock);
-      for (arma::uword j = jb; j < je; ++j) {
+      for (arma::uword j = jb; j < je && problem[b] == 0; ++j) {
         for (arma::uword i = std::max(ib, j); i < ie; ++i) {
           const double lower = K(i, j), upper = K(j, i);
-          if (!std::isfinite(lower) || !std::isfinite(upper))
-            throw_error(fn, ": the kernel has a non-finite entry at (", i + 1, ", ", j + 1, ")");
-          if (std::abs(lower - upper) > 1e-10 * (std::abs(lower) + std::abs(upper)) + 1e-300)
-            throw_error(fn, ": the kernel is not symmetric: K(", i + 1, ", ", j + 1, ") = ", lower,
-                        " but K(", j + 1, ", ", i + 1, ") = ", upper);
+          if (!std::isfinite(lower) || !std::isfinite(upper)) {
+            problem[b] = 1;
+            where[b] = {i, j};
+            break;
+          }
+          if (std::abs(lower - upper) > 1e-10 * (std::abs(lower) + std::abs(upper)) + 1e-300) {
+            problem[b] = 2;
+            where[b] = {i, j};
+            break;
+          }
           if (i == j) {
-            column_sums[j] += std::abs(lower + ridge);
+            sums[j] += std::abs(lower + ridge);
           } else {
-            column_sums[j] += std::abs(lower);
-            column_sums[i] += std::abs(lower);
+            sums[j] += std::abs(lower);
+            sums[i] += std::abs(lower);
           }
         }
       }
     }
   }
-  return column_sums.max();
+  for (arma::uword b = 0; b < blocks; ++b) {
+    const auto [i, j] = where[b];
+    if (problem[b] == 1)
+      throw_error(fn, ": the kernel has a non-finite entry at (", i + 1, ", ", j + 1, ")");
+    if (problem[b] == 2)
+      throw_error(fn, ": the kernel is not symmetric: K(", i + 1, ", ", j + 1, ") = ", K(i, j),
+                  " but K(", j + 1, ", ", i + 1, ") = ", K(j, i));
+  }
+  return arma::sum(column_sums, 1).max();
 }
 
 // Restores the strict lower triangle from the upper one and the diagonal from `diagonal`.

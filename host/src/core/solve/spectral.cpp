@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/solve/symmetry.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -29,10 +30,8 @@ SpectralSolver::SpectralSolver(const arma::mat& K, const arma::mat& Y, const Spe
   if (Y.n_cols != n || Y.n_rows == 0)
     throw_error(fn, ": targets Y are ", Y.n_rows, " x ", Y.n_cols, "; expected k x ", n,
                 " (one column per training example)");
-  sdk::check_finite(std::string(fn) + " kernel", K);
+  check_symmetric(fn, K);  // also checks the entries are finite
   sdk::check_finite(std::string(fn) + " targets", Y);
-  if (!K.is_symmetric(1e-10))
-    throw_error(fn, ": the kernel is not symmetric (relative tolerance 1e-10)");
   arma::mat residual = -Y;
   if (!options.u0.is_empty()) {
     if (arma::size(options.u0) != arma::size(Y))

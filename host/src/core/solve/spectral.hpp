@@ -11,9 +11,11 @@
 //
 // Time: t is the gradient-flow time of u̇ = −K(u − y) (unit learning rate, summed loss
 // ½Σ_i‖u_i − y_i‖²). Gradient descent with learning rate η on the mean loss
-// L = 1/(2n) Σ_i ‖f(x_i) − y_i‖² for s steps corresponds to t = η·s/n.
-// Loss: loss(t) = 1/(2n) Σ_i ‖u_i(t) − y_i‖² (that mean loss; sum over outputs);
-// residual_norm2(t) = ‖u(t) − y‖²_F (the sum above, no factor).
+// L = 1/(2n) Σ_i ‖f(x_i) − y_i‖² (the loss of core/train) for s steps corresponds, in the
+// small-η limit, to t = η·s/n with K = Θ, or equivalently to t = η·s with K = Θ/n (the
+// convention of core/train/gradient_descent.hpp).
+// Loss: loss(t) = 1/(2n) Σ_i ‖u_i(t) − y_i‖² (that mean loss, summed over outputs; it does
+// not depend on how K is scaled); residual_norm2(t) = ‖u(t) − y‖²_F (the sum above).
 //
 // Precomputed once: V, λ, Vᵀyᵀ and Vᵀ(u(0) − y)ᵀ (n × k), and K(X_test, X)·V (m × n) when a
 // test kernel is given. A query then costs O(n·k) (loss), O(m·n·k) (test predictions) or
