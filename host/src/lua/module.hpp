@@ -26,16 +26,19 @@ Context& context(lua_State* L);
 // --- ntk.matrix userdata (metatable "ntk.matrix") -----------------------------------------
 // Pushes a new matrix userdata owning `m`.
 void push_matrix(lua_State* L, arma::mat m);
-// The matrix at `index`, or a Lua error "bad argument #i to 'name' (ntk.matrix expected, got T)".
+// The matrix at `index`, or a Lua error "bad argument #i to 'name' (ntk.matrix expected, got T)"
+// raised directly (a longjmp: call before creating C++ objects; inside `protect` prefer
+// matrix_arg from lua/args.hpp, which throws).
 arma::mat& check_matrix(lua_State* L, int index);
 // True if the value at `index` is an ntk.matrix.
 bool is_matrix(lua_State* L, int index);
 // A matrix from an ntk.matrix or a Lua table of rows / numbers (a plain list is a column).
+// Throws ntk::Error (ragged rows, non-numbers, naming the row): call inside `protect`.
 arma::mat to_matrix(lua_State* L, int index);
 
 // --- table helpers ------------------------------------------------------------------------
 // Field `key` of the table at `index` as a number / string / bool, or `fallback` when nil;
-// a value of the wrong type raises a Lua error naming the key.
+// a value of the wrong type raises a Lua error naming the key (directly, like check_matrix).
 double opt_number_field(lua_State* L, int index, const char* key, double fallback);
 std::string opt_string_field(lua_State* L, int index, const char* key, const std::string& fallback);
 bool opt_bool_field(lua_State* L, int index, const char* key, bool fallback);
@@ -43,20 +46,25 @@ bool opt_bool_field(lua_State* L, int index, const char* key, bool fallback);
 // Runs `body`, turning any C++ exception into a Lua error raised at the caller's line
 // (luaL_where(L, 1) prefix). Use in every lua_CFunction:
 //   static int l_foo(lua_State* L) { return protect(L, [&] { ...; return 1; }); }
+// Inside `body`, report bad input by throwing ntk::Error (lua/args.hpp has throwing argument
+// checks): Debian's Lua is C, so a Lua error is a longjmp that would skip C++ destructors.
 template <class Body>
 int protect(lua_State* L, Body&& body) {
-  std::string message;
-  try {
-    return body();
-  } catch (const std::exception& e) {
-    message = e.what();
-  } catch (...) {
-    message = "unknown C++ exception";
+  {
+    std::string message;
+    try {
+      return body();
+    } catch (const std::exception& e) {
+      message = e.what();
+    } catch (...) {
+      message = "unknown C++ exception";
+    }
+    // The exception has unwound body's frames; `message` dies at the end of this block,
+    // before the longjmp of lua_error.
+    luaL_where(L, 1);
+    lua_pushlstring(L, message.data(), message.size());
+    lua_concat(L, 2);
   }
-  // Leave the try block (destroying C++ temporaries) before the longjmp of lua_error.
-  luaL_where(L, 1);
-  lua_pushstring(L, message.c_str());
-  lua_concat(L, 2);
   return lua_error(L);
 }
 
