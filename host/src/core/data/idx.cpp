@@ -119,9 +119,12 @@ IdxArray read_idx(const std::string& path) {
   return array;
 }
 
-arma::mat idx_to_matrix(const IdxArray& array, const std::vector<arma::uword>& items) {
+arma::mat idx_to_matrix(const IdxArray& array, const std::vector<arma::uword>& items,
+                        double divisor) {
   const arma::uword d = array.item_size();
   arma::mat m(d, items.size());
+  double byte_value[256];  // unsigned bytes: one division per possible value, not per pixel
+  for (int b = 0; b < 256; ++b) byte_value[b] = b / divisor;
   for (std::size_t j = 0; j < items.size(); ++j) {
     if (items[j] >= array.items())
       throw_error("idx_to_matrix(): item ", items[j], " out of range: ", array.path, " has ",
@@ -130,9 +133,9 @@ arma::mat idx_to_matrix(const IdxArray& array, const std::vector<arma::uword>& i
     double* column = m.colptr(j);
     if (array.type == 0x08) {  // the common case (images, labels): no per-element dispatch
       const unsigned char* p = array.bytes.data() + base;
-      for (arma::uword i = 0; i < d; ++i) column[i] = p[i];
+      for (arma::uword i = 0; i < d; ++i) column[i] = byte_value[p[i]];
     } else {
-      for (arma::uword i = 0; i < d; ++i) column[i] = array.value(base + i);
+      for (arma::uword i = 0; i < d; ++i) column[i] = array.value(base + i) / divisor;
     }
   }
   return m;

@@ -37,9 +37,11 @@ IdxArray read_idx(const std::string& path);
 // The items as columns of a matrix (item_size × items), raw values (no scaling): an image
 // file n × r × c gives an (r·c) × n matrix whose column j is image j in row-major pixel order
 // (pixel (i, k) at index i·c + k); a label file gives a 1 × n row.
-// With `items` given, only those items (0-based), in that order.
+// With `items` given, only those items (0-based), in that order, each value divided by
+// `divisor` on the way (one pass, no temporary: 60,000 Fashion-MNIST images are 376 MB).
 arma::mat idx_to_matrix(const IdxArray& array);
-arma::mat idx_to_matrix(const IdxArray& array, const std::vector<arma::uword>& items);
+arma::mat idx_to_matrix(const IdxArray& array, const std::vector<arma::uword>& items,
+                        double divisor = 1.0);
 
 // Writes an IDX file (uncompressed, or gzip when `gzip` is true) with the given element type
 // from values laid out like idx_to_matrix's output (one item per column); `dims` must have

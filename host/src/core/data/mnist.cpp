@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 
 #include "core/data/data_dir.hpp"
 #include "core/data/random.hpp"
@@ -64,6 +67,39 @@ std::string require_file(const std::string& dir, const char* name, const std::st
   return path;
 }
 
+// Scripts call the loaders again and again (one call per seed, per σ, per repetition), and
+// decompressing the 47 MB Fashion-MNIST training images dominates such a call: keep the last
+// few decoded file pairs, keyed by path, size and modification time (a changed file is re-read).
+std::string file_key(const std::string& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  const auto time = std::filesystem::last_write_time(path, error).time_since_epoch().count();
+  return path + "|" + std::to_string(size) + "|" + std::to_string(time);
+}
+
+std::shared_ptr<const LabelledImages> load(const std::string& images_path,
+                                           const std::string& labels_path,
+                                           const std::string& who) {
+  struct Entry {
+    std::string key;
+    std::shared_ptr<const LabelledImages> set;
+  };
+  static std::mutex mutex;
+  static std::deque<Entry> cache;  // most recent first
+  const std::string key = file_key(images_path) + "||" + file_key(labels_path);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const Entry& e : cache)
+      if (e.key == key) return e.set;
+  }
+  auto set = std::make_shared<const LabelledImages>(
+      read_labelled_images(images_path, labels_path, who));
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.push_front({key, set});
+  if (cache.size() > 3) cache.pop_back();  // MNIST test + Fashion train and test
+  return set;
+}
+
 }  // namespace
 
 LabelledImages read_labelled_images(const std::string& images_path, const std::string& labels_path,
@@ -90,7 +126,7 @@ LabelledImages read_labelled_images(const std::string& images_path, const std::s
 
 Dataset to_dataset(const LabelledImages& set, const std::vector<arma::uword>& items) {
   Dataset d;
-  d.x = idx_to_matrix(set.images, items) / 255.0;
+  d.x = idx_to_matrix(set.images, items, 255.0);
   d.labels = arma::rowvec(idx_to_matrix(set.labels, items));
   d.shape = {1, set.images.dims[1], set.images.dims[2]};  // one grey channel, rows × cols
   return d;
@@ -110,9 +146,9 @@ Split mnist(const ImageSetOptions& options) {
   const std::vector<double> classes = checked_classes(options.classes, who);
   const std::string dir = options.dir.empty() ? mnist_dir() : options.dir;
   const char* hint = "the project ships it in data/mnist (set NTKLAB_DATA_DIR or dir =)";
-  const LabelledImages set =
-      read_labelled_images(require_file(dir, "t10k-images-idx3-ubyte.gz", who, hint),
+  const auto loaded = load(require_file(dir, "t10k-images-idx3-ubyte.gz", who, hint),
                            require_file(dir, "t10k-labels-idx1-ubyte.gz", who, hint), who);
+  const LabelledImages& set = *loaded;
   const std::vector<arma::uword> items = pool(set, classes);
   const auto [train, test] =
       split_indices(items.size(), *options.n_train, *options.n_test, options.seed,
@@ -142,9 +178,9 @@ Split fashion_mnist(const ImageSetOptions& options) {
        options.seed ^ 0x9E3779B97F4A7C15ull},
   };
   for (const auto& side : sides) {
-    const LabelledImages set =
-        read_labelled_images(require_file(dir, side.images, who, hint),
+    const auto loaded = load(require_file(dir, side.images, who, hint),
                              require_file(dir, side.labels, who, hint), who);
+    const LabelledImages& set = *loaded;
     const std::vector<arma::uword> items = pool(set, classes);
     const arma::uword n = side.n.value_or(items.size());
     if (n > items.size())

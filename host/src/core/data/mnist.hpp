@@ -8,6 +8,8 @@
 //   split_indices: nested in n_train for a fixed seed, test set independent of n_train).
 // * fashion_mnist(): the official 60,000 / 10,000 split from the Debian package
 //   dataset-fashion-mnist (/usr/share/datasets/fashion-mnist), each side subsampled (seeded).
+// Both keep the last three decoded file pairs in memory (keyed by path, size and modification
+// time), so repeated calls in a script do not decompress the files again.
 #pragma once
 
 #include <cstdint>

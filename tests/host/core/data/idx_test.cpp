@@ -63,6 +63,7 @@ TEST_CASE("idx: plain and gzip files with known bytes read back", "[data][idx]")
     const arma::mat some = idx_to_matrix(a, {2, 0});
     CHECK(some(0, 0) == 80.0);
     CHECK(some(3, 1) == 30.0);
+    CHECK(idx_to_matrix(a, {1}, 10.0)(2, 0) == 6.0);  // divisor applied: 60 / 10
   }
 }
 

@@ -182,3 +182,18 @@ TEST_CASE("mnist(): image and label files that disagree name both files", "[data
   o.dir = dir.file("nowhere");
   CHECK_THROWS_WITH(mnist(o), Catch::Contains("not found"));
 }
+
+TEST_CASE("mnist(): a rewritten file is read again, not served from the cache", "[data][mnist]") {
+  ntk::test::TempDir dir("mnist_cache");
+  ImageSetOptions o = options({1, 2}, 2, 0, 1);
+  o.dir = dir.file("");
+  write_idx(dir.file("t10k-images-idx3-ubyte.gz"), arma::mat(4, 2, arma::fill::value(51)), {2, 2, 2});
+  write_idx(dir.file("t10k-labels-idx1-ubyte.gz"), arma::mat{{1, 2}}, {2});
+  CHECK(mnist(o).train.x.max() == 51.0 / 255.0);
+  write_idx(dir.file("t10k-images-idx3-ubyte.gz"), arma::mat(4, 3, arma::fill::value(255)), {3, 2, 2});
+  write_idx(dir.file("t10k-labels-idx1-ubyte.gz"), arma::mat{{1, 2, 2}}, {3});
+  o.n_train = 3;
+  const Split s = mnist(o);
+  CHECK(s.train.size() == 3);
+  CHECK(s.train.x.min() == 1.0);
+}
