@@ -1,6 +1,7 @@
 // The shipped MNIST test split and the mnist() loader.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <set>
 
 #include "core/data/data_dir.hpp"
@@ -196,4 +197,32 @@ TEST_CASE("mnist(): a rewritten file is read again, not served from the cache", 
   const Split s = mnist(o);
   CHECK(s.train.size() == 3);
   CHECK(s.train.x.min() == 1.0);
+}
+
+TEST_CASE("data folder: NTKLAB_DATA_DIR, else next to the executable, else ./data",
+          "[data][mnist]") {
+  namespace fs = std::filesystem;
+  const char* relative = "mnist/t10k-labels-idx1-ubyte.gz";
+  const char* preset = std::getenv("NTKLAB_DATA_DIR");
+  const std::string saved = preset ? preset : "";
+  unsetenv("NTKLAB_DATA_DIR");
+  // From another working directory the folder is still found through the executable's path
+  // (build/tests/test_x -> build/tests/../../data).
+  const fs::path cwd = fs::current_path();
+  ntk::test::TempDir elsewhere("data_dir_cwd");
+  fs::current_path(elsewhere.file(""));
+  std::string found;
+  CHECK_NOTHROW(found = find_data_file(relative));
+  fs::current_path(cwd);
+  CHECK(fs::equivalent(found, cwd / "data" / relative));
+
+  ntk::test::TempDir dir("data_dir_env");
+  fs::create_directories(dir.file("mnist"));
+  ntk::test::write_text(dir.file(relative), "x");
+  setenv("NTKLAB_DATA_DIR", dir.file("").c_str(), 1);
+  CHECK(fs::equivalent(find_data_file(relative), dir.file(relative)));
+  CHECK_THROWS_WITH(find_data_file("mnist/other.gz"),
+                    Catch::Contains(dir.file("")) && Catch::Contains("NTKLAB_DATA_DIR"));
+  unsetenv("NTKLAB_DATA_DIR");
+  if (preset) setenv("NTKLAB_DATA_DIR", saved.c_str(), 1);
 }
