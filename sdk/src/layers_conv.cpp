@@ -1,0 +1,190 @@
+#include "layers_conv.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "layers_conv_detail.hpp"
+#include "ntk/sdk/checks.hpp"
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::sdk::layers {
+
+std::string ImageRule::name() const {
+  std::ostringstream out;
+  switch (kind) {
+    case Kind::relu: return "Relu";
+    case Kind::erf: return "Erf";
+    case Kind::conv:
+      out << "Conv(W_std=" << w_std << ", b_std=" << b_std << ", " << filter << "x" << filter
+          << ", " << (padding == Padding::same ? "SAME" : "CIRCULAR") << ")";
+  }
+  return out.str();
+}
+
+ImageRule conv(double w_std, double b_std, arma::uword filter, Padding padding) {
+  if (filter == 0 || filter % 2 == 0)
+    throw_error("conv(): filter = ", filter, " must be odd (1, 3, 5, ...) so that SAME padding "
+                "centres it on each pixel");
+  ImageRule r;
+  r.kind = ImageRule::Kind::conv;
+  r.w_std = w_std;
+  r.b_std = b_std;
+  r.filter = filter;
+  r.padding = padding;
+  return r;
+}
+ImageRule image_relu() {
+  ImageRule r;
+  r.kind = ImageRule::Kind::relu;
+  return r;
+}
+ImageRule image_erf() {
+  ImageRule r;
+  r.kind = ImageRule::Kind::erf;
+  return r;
+}
+
+namespace {
+
+using detail::ConvPlan;
+using detail::ExampleSet;
+using detail::PairItem;
+
+// Checks the rules and the shape, and lays out what the engine needs.
+ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
+                   const SpatialReadout& readout, bool track_ntk, const std::string& caller) {
+  if (shape.channels == 0 || shape.height == 0 || shape.width == 0)
+    throw_error(caller, ": image shape {", shape.channels, ", ", shape.height, ", ", shape.width,
+                "} must have positive C, H, W");
+  ConvPlan plan;
+  plan.shape = shape;
+  plan.rules = rules;
+  plan.track_ntk = track_ntk;
+  bool gaussian = false, any_circular = false, any_same = false;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const ImageRule& r = rules[i];
+    if (r.kind == ImageRule::Kind::conv) {
+      if (r.filter == 0 || r.filter % 2 == 0)
+        throw_error(caller, ": rule ", i + 1, " (", r.name(), ") has an even filter; use an odd one");
+      if (r.padding == Padding::circular && (r.filter > shape.height || r.filter > shape.width))
+        throw_error(caller, ": rule ", i + 1, " (", r.name(), ") has a ", r.filter, "x", r.filter,
+                    " filter, larger than the ", shape.height, "x", shape.width,
+                    " image; with circular padding the filter must fit in the image");
+      (r.padding == Padding::circular ? any_circular : any_same) = true;
+      plan.margin = std::max<arma::uword>(plan.margin, r.filter / 2);
+      gaussian = true;
+    } else {
+      if (!gaussian)
+        throw_error(caller, ": rule ", i + 1, " (", r.name(),
+                    ") needs Gaussian pre-activations: put a conv rule before it");
+      gaussian = false;
+    }
+  }
+  if (any_circular && any_same)
+    throw_error(caller, ": the conv rules mix SAME and CIRCULAR padding; use one padding for all");
+  plan.circular = any_circular;
+  plan.readout_h = axis_weights(readout, shape.height, caller);
+  plan.readout_w = axis_weights(readout, shape.width, caller);
+  // Offsets with a non-zero readout weight on some pixel pair.
+  auto axis_offsets = [&](const arma::mat& weights) {
+    const long long n = static_cast<long long>(weights.n_rows);
+    std::vector<long long> out;
+    for (long long d = plan.circular ? 0 : -(n - 1); d < n; ++d) {
+      bool used = false;
+      for (long long i = 0; i < n && !used; ++i) {
+        long long j = i + d;
+        if (plan.circular) j %= n;
+        if (j >= 0 && j < n) used = weights(arma::uword(i), arma::uword(j)) != 0;
+      }
+      if (used) out.push_back(d);
+    }
+    return out;
+  };
+  for (long long d : axis_offsets(plan.readout_h))
+    for (long long e : axis_offsets(plan.readout_w)) plan.offsets.emplace_back(d, e);
+  return plan;
+}
+
+void check_images(const arma::mat& x, const ImageShape& shape, const std::string& caller,
+                  const char* which) {
+  if (x.n_rows != shape.size())
+    throw_error(caller, ": the ", which, " input has ", x.n_rows, " rows but images of shape {",
+                shape.channels, ", ", shape.height, ", ", shape.width, "} (C, H, W) need C*H*W = ",
+                shape.size());
+  check_finite(caller + ", " + which + " input", x);
+}
+
+}  // namespace
+
+arma::mat pixel_variances(const arma::mat& x, const ImageShape& shape,
+                          const std::vector<ImageRule>& rules, const std::string& caller) {
+  const ConvPlan plan = make_plan(shape, rules, flatten(), false, caller);
+  check_images(x, shape, caller, "first");
+  return detail::variance_recursion(plan, x).back();
+}
+
+KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShape& shape,
+                         bool symmetric, const std::vector<ImageRule>& rules,
+                         const SpatialReadout& readout, bool track_ntk, Precision precision,
+                         const std::string& caller) {
+  const ConvPlan plan = make_plan(shape, rules, readout, track_ntk, caller);
+  check_images(a, shape, caller, "first");
+  if (!symmetric) check_images(b, shape, caller, "second");
+  const arma::uword n1 = a.n_cols, n2 = symmetric ? a.n_cols : b.n_cols;
+  check_allocation(caller + ": the " + std::to_string(n1) + " x " + std::to_string(n2) +
+                       " kernel" + (track_ntk ? "s" : ""),
+                   double(n1), double(n2) * (track_ntk ? 3.0 : 2.0));
+
+  ExampleSet sets[2];
+  sets[0].x = &a;
+  sets[0].variances = detail::variance_recursion(plan, a);
+  if (!symmetric) {
+    sets[1].x = &b;
+    sets[1].variances = detail::variance_recursion(plan, b);
+  }
+  // Pairs: one triangle (its diagonal gives the variances) or the whole rectangle plus each
+  // example with itself.
+  std::vector<PairItem> items;
+  if (symmetric) {
+    items.reserve(n1 * (n1 + 1) / 2);
+    for (arma::uword j = 0; j < n1; ++j)
+      for (arma::uword i = 0; i <= j; ++i) items.push_back({0, 0, i, j});
+  } else {
+    items.reserve(n1 * n2 + n1 + n2);
+    for (arma::uword j = 0; j < n2; ++j)
+      for (arma::uword i = 0; i < n1; ++i) items.push_back({0, 1, i, j});
+    for (arma::uword i = 0; i < n1; ++i) items.push_back({0, 0, i, i});
+    for (arma::uword j = 0; j < n2; ++j) items.push_back({1, 1, j, j});
+  }
+  std::vector<double> nngp(items.size()), ntk(track_ntk ? items.size() : 0);
+  double* ntk_out = track_ntk ? ntk.data() : nullptr;
+  if (precision == Precision::float32)
+    detail::run_pairs<float>(plan, sets, items, nngp.data(), ntk_out);
+  else
+    detail::run_pairs<double>(plan, sets, items, nngp.data(), ntk_out);
+
+  KernelState s;
+  s.symmetric = symmetric;
+  s.track_ntk = track_ntk;
+  s.width = double(shape.channels);
+  bool any_conv = false;
+  for (const auto& r : rules) any_conv = any_conv || r.kind == ImageRule::Kind::conv;
+  s.ntk_is_zero = !any_conv;
+  s.gaussian = !rules.empty() && rules.back().kind == ImageRule::Kind::conv;
+  s.nngp.zeros(n1, n2);
+  if (track_ntk) s.ntk.zeros(n1, n2);
+  s.diag1.set_size(n1);
+  if (!symmetric) s.diag2.set_size(n2);
+  for (std::size_t t = 0; t < items.size(); ++t) {
+    const PairItem& it = items[t];
+    if (it.left_set != it.right_set || symmetric) {
+      s.nngp(it.left, it.right) = nngp[t];
+      if (track_ntk) s.ntk(it.left, it.right) = ntk[t];
+    }
+    if (it.same()) (it.left_set == 0 ? s.diag1 : s.diag2)[it.left] = nngp[t];
+  }
+  if (s.ntk_is_zero) s.ntk.reset();  // Θ = 0 is kept as an empty matrix (kernel_state.hpp)
+  return s;
+}
+
+}  // namespace ntk::sdk::layers

@@ -1,0 +1,84 @@
+// Convolutional kernel rules over images, in the neural-tangents stax convention
+// (Arora et al. 2019's CNTK; neural-tangents' Conv(W_std, b_std, (q, q), SAME|CIRCULAR)).
+//
+// Between pixel i of image x and pixel j of image x' (C channels, H × W pixels):
+//   input   Σ(i, j) = (1/C)·Σ_c x_c(i)·x'_c(j),  Θ = 0
+//   conv    Σ ← W²·(1/q²)·Σ_δ Σ(i+δ, j+δ) + b²,  Θ ← W²·(1/q²)·Σ_δ Θ(i+δ, j+δ) + Σ_new
+//           over the q × q offsets δ; a padded pixel contributes 0 but counts in q² (SAME),
+//           or the image is a torus (CIRCULAR)
+//   relu, erf   the closed forms of layers_elementwise.hpp, pixel pair by pixel pair, with the
+//           variances Σ(x, i; x, i) and Σ(x', j; x', j)
+// followed by a spatial readout (layers_pool.hpp) that makes a kernel between feature vectors;
+// the Dense readout is then an ordinary rule of layers.hpp:
+//
+//   using namespace ntk::sdk::layers;
+//   KernelState s = image_kernel(a, b, {1, 28, 28}, &a == &b,
+//                                {conv(1, 0, 3, Padding::same), image_relu(), ...},
+//                                global_average_pool(), /*track_ntk=*/true);
+//   apply_rules(s, {dense(readout_w, readout_b)});
+//   finish(s);
+//
+// How it is computed (and why it costs what it costs). A convolution keeps the spatial offset
+// j − i of a pixel pair, so for each offset (d, e) the values P(i) = Σ(i, i + (d, e)) form an
+// H × W "offset image" that each layer maps independently of the other offsets: a q × q box
+// filter (separable, 2q additions per pixel) and the activation. A readout needs only the
+// offsets where its weight is non-zero:
+//   flatten: offset (0, 0) only — O(H·W·q·depth) per kernel entry;
+//   average_pool(p): |d|, |e| < p — O(p²·H·W·q·depth);
+//   global_average: every offset — O((H·W)²·q·depth), the full pixel-pair covariance.
+// Work items are example pairs (one triangle when symmetric, plus the diagonal pairs a
+// readout's variances need); tiles of 16 pairs run in parallel (OpenMP) and are the vector
+// lanes of every inner loop. Per-example pixel variances are computed once beforehand.
+// Precision::float32 keeps the per-pixel-pair tensors in float (sums and the readout in
+// double); float64 (the default) agrees with neural-tangents to round-off.
+#pragma once
+
+#include <armadillo>
+#include <string>
+#include <vector>
+
+#include "kernel_state.hpp"
+#include "layers_pool.hpp"
+#include "ntk/sdk/inputs.hpp"
+
+namespace ntk::sdk::layers {
+
+enum class Padding { same, circular };
+enum class Precision { float64, float32 };
+
+struct ImageRule {
+  enum class Kind { conv, relu, erf };
+  Kind kind = Kind::conv;
+  double w_std = 1, b_std = 0;        // conv only
+  arma::uword filter = 3;             // conv only: q (odd)
+  Padding padding = Padding::same;    // conv only
+
+  std::string name() const;  // "Conv(W_std=1, b_std=0, 3x3, SAME)", "Relu", "Erf"
+};
+
+// Refuses (ntk::Error) an even or zero filter.
+ImageRule conv(double w_std, double b_std, arma::uword filter, Padding padding = Padding::same);
+ImageRule image_relu();
+ImageRule image_erf();
+
+// The kernel between images a (C·H·W × n1) and b (C·H·W × n2), columns flattened
+// channel-major, after `rules` and `readout`: a KernelState with nngp/ntk n1 × n2 (only the
+// upper triangle when `symmetric`), diag1/diag2 the readout variances of each image, ntk empty
+// when !track_ntk, `gaussian` true when the last rule is a conv, `width` = C (the readout's
+// feature vectors are C channels × pooled pixels; the NTK parametrisation does not read it).
+// Refuses, before any work: a row count other than C·H·W, a zero shape, an even filter, a
+// circular filter larger than the image, an activation not preceded by a conv, non-finite
+// inputs, kernels that would not fit in memory.
+KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShape& shape,
+                         bool symmetric, const std::vector<ImageRule>& rules,
+                         const SpatialReadout& readout, bool track_ntk,
+                         Precision precision = Precision::float64,
+                         const std::string& caller = "image_kernel()");
+
+// The per-pixel variances Σ(x, i; x, i) of each image after `rules` (H·W × n, row h·W + w):
+// what a flatten readout averages and what each activation reads. Same checks as above.
+arma::mat pixel_variances(const arma::mat& x, const ImageShape& shape,
+                          const std::vector<ImageRule>& rules,
+                          const std::string& caller = "pixel_variances()");
+
+}  // namespace ntk::sdk::layers

@@ -1,0 +1,50 @@
+// Internals of layers_conv.cpp shared with its tile engine (layers_conv_engine.cpp).
+#pragma once
+
+#include <armadillo>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "layers_conv.hpp"
+
+namespace ntk::sdk::layers::detail {
+
+// Everything the engine needs that does not depend on the examples.
+struct ConvPlan {
+  ImageShape shape;
+  std::vector<ImageRule> rules;
+  bool circular = false;          // every conv rule has circular padding (mixing is refused)
+  arma::uword margin = 0;         // the largest half filter (q − 1)/2
+  arma::mat readout_h, readout_w;  // axis weights of the readout (layers_pool.hpp)
+  // The offsets (d, e) with non-zero readout weight: d ∈ (−H, H) for SAME padding, the
+  // torus offsets d ∈ [0, H) for CIRCULAR (and the same for e).
+  std::vector<std::pair<long long, long long>> offsets;
+  bool track_ntk = true;
+};
+
+// One set of examples (set 0 = a, set 1 = b) and its per-pixel variances before each
+// activation rule (H·W × n, double).
+struct ExampleSet {
+  const arma::mat* x = nullptr;
+  std::vector<arma::mat> variances;
+};
+
+// A pair of examples: column `left` of set `left_set` with column `right` of `right_set`.
+struct PairItem {
+  std::uint8_t left_set = 0, right_set = 0;
+  arma::uword left = 0, right = 0;
+  bool same() const { return left_set == right_set && left == right; }
+};
+
+// Runs the plan on every item; writes the readout's NNGP and NTK of item t to nngp[t], ntk[t]
+// (ntk may be null when !plan.track_ntk). Parallel over tiles of items.
+template <class T>
+void run_pairs(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<PairItem>& items,
+               double* nngp, double* ntk);
+
+// Per-pixel variances of the columns of x before each activation rule, and after all rules
+// (the last matrix), each H·W × n. Parallel over examples.
+std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x);
+
+}  // namespace ntk::sdk::layers::detail
