@@ -172,6 +172,8 @@ TEST_CASE("with AUX or RDI the network fits noisy labels less than plain GD", "[
   INFO("flipped labels fitted (of 8): plain " << flipped_fitted(r_plain.train_predictions)
                                               << ", aux " << flipped_fitted(r_aux.train_predictions)
                                               << ", rdi " << flipped_fitted(r_rdi.train_predictions));
+  CHECK(r_aux.status == Status::max_steps);  // the "auto" step accounts for the regulariser
+  CHECK(r_rdi.status == Status::max_steps);
   CHECK(r_aux.train_loss > 2 * r_plain.train_loss);
   CHECK(r_rdi.train_loss > 2 * r_plain.train_loss);
   CHECK(flipped_fitted(r_aux.train_predictions) < flipped_fitted(r_plain.train_predictions));
