@@ -115,6 +115,7 @@ std::optional<std::string> string_field(lua_State* L, int t, const char* key,
 
 // A list of numbers at stack index `index` (e.g. classes = {3, 5}).
 std::vector<double> number_list(lua_State* L, int index, const std::string& who, const char* name) {
+  index = lua_absindex(L, index);
   if (!lua_istable(L, index))
     throw_error(who, ": ", name, " must be a list of numbers, got a ", luaL_typename(L, index));
   std::vector<double> out;
