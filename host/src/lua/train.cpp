@@ -145,7 +145,7 @@ sdk::Inputs inputs_on_top(lua_State* L, const char* where, const char* key) {
   return sdk::Inputs::images(*x, shape);
 }
 
-// A data table {x =, y =, [shape =], ...} on top of the stack.
+// A data table {x =, y =, [shape =], ...} on top of the stack (see lua/module.hpp).
 train::Labelled labelled_on_top(lua_State* L, const char* where, const char* key) {
   const int v = lua_gettop(L);
   if (!lua_istable(L, v))
@@ -153,13 +153,7 @@ train::Labelled labelled_on_top(lua_State* L, const char* where, const char* key
                 luaL_typename(L, v));
   const core::Dataset data = to_dataset(L, v);
   if (data.y.is_empty()) throw_error(where, ": field '", key, "' has no targets y");
-  train::Labelled out = train::labelled(data);
-  if (push_field(L, v, "shape")) {
-    const sdk::ImageShape shape = image_shape(L, lua_gettop(L), where);
-    lua_pop(L, 1);
-    out.x = sdk::Inputs::images(data.x, shape);
-  }
-  return out;
+  return train::labelled(data);  // images when the table has shape = {C, H, W}
 }
 
 train::Labelled required_data(lua_State* L, int t, const char* where) {

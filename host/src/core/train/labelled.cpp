@@ -10,7 +10,12 @@ Labelled labelled(const Dataset& data) {
     throw_error("labelled(): dataset has ", data.x.n_cols, " inputs (x is ", data.x.n_rows, " x ",
                 data.x.n_cols, ") but ", data.y.n_cols, " targets (y is ", data.y.n_rows, " x ",
                 data.y.n_cols, ")");
-  return Labelled{sdk::Inputs::dense(data.x), data.y};
+  if (data.shape.empty()) return Labelled{sdk::Inputs::dense(data.x), data.y};
+  if (data.shape.size() != 3)
+    throw_error("labelled(): dataset shape has ", data.shape.size(),
+                " entries; images need {C, H, W}");
+  return Labelled{sdk::Inputs::images(data.x, {data.shape[0], data.shape[1], data.shape[2]}),
+                  data.y};
 }
 
 void check_labelled(const std::string& where, const std::string& what, const Labelled& data,

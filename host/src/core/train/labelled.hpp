@@ -1,7 +1,7 @@
 // Inputs paired with their targets: the training (or test) set a trainer works on.
 //
 // Training works on sdk::Inputs (dense, images or graphs) so any plugin's network can be trained;
-// `labelled(dataset)` wraps a core::Dataset (dense columns) for the common case.
+// `labelled(dataset)` wraps a core::Dataset: dense columns, or images when it has a shape.
 #pragma once
 
 #include <armadillo>
@@ -20,7 +20,8 @@ struct Labelled {
   arma::uword size() const { return x.size(); }
 };
 
-// Dense inputs from a Dataset's x (d × n) and its targets y (k × n).
+// Inputs from a Dataset's x (d × n; images of data.shape = {C, H, W} when given) and its
+// targets y (k × n).
 Labelled labelled(const Dataset& data);
 
 // Throws ntk::Error (naming `where` and `what`, e.g. "train.gd(): data") unless the set is

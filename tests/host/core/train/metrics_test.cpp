@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/train/kernel_trace.hpp"
+#include "core/train/labelled.hpp"
 #include "core/train/metrics.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -57,4 +58,21 @@ TEST_CASE("kernel trace: distance from the first snapshot and velocity per step"
   CHECK(trace.velocity[1] == Approx(0.0).margin(1e-15));
   CHECK(trace.velocity[2] == Approx(1.0 / 4.0));
   CHECK_THROWS_AS(trace.add(14, e1), ntk::Error);
+}
+
+TEST_CASE("labelled(): a dataset with a shape becomes image inputs", "[train]") {
+  ntk::core::Dataset data;
+  data.x = arma::mat(12, 3, arma::fill::ones);
+  data.y = arma::mat(1, 3, arma::fill::ones);
+  CHECK(labelled(data).x.kind() == ntk::sdk::Inputs::Kind::dense);
+  data.shape = {3, 2, 2};
+  const Labelled images = labelled(data);
+  CHECK(images.x.kind() == ntk::sdk::Inputs::Kind::images);
+  CHECK(images.x.shape().channels == 3);
+  CHECK(images.size() == 3);
+  data.shape = {3, 2, 3};  // 18 != 12 rows
+  CHECK_THROWS_AS(labelled(data), ntk::Error);
+  data.shape.clear();
+  data.y = arma::mat(1, 2, arma::fill::ones);
+  CHECK_THROWS_WITH(labelled(data), Catch::Contains("3 inputs"));
 }
