@@ -24,6 +24,7 @@
 #include <string>
 
 #include "lua/args.hpp"
+#include "lua/graphs.hpp"
 #include "lua/module.hpp"
 #include "plugin/registry.hpp"
 #include "ntk/sdk/error.hpp"
@@ -76,6 +77,7 @@ arma::mat alias(arma::mat& x) {
 
 sdk::Inputs inputs_arg(lua_State* L, int index, const char* function) {
   if (arma::mat* x = test_matrix(L, index)) return sdk::Inputs::dense(alias(*x));
+  if (sdk::Inputs graphs; to_graph_inputs(L, index, graphs)) return graphs;  // ntk.data.tu
   if (lua_istable(L, index)) {
     lua_getfield(L, index, "x");
     arma::mat* x = test_matrix(L, -1);

@@ -12,6 +12,7 @@ void open_arch(lua_State* L, Context& ctx);
 void open_train(lua_State* L, Context& ctx);
 void open_solve(lua_State* L, Context& ctx);
 void open_analysis(lua_State* L, Context& ctx);
+void open_graphs(lua_State* L, Context& ctx);
 
 void open_all_modules(lua_State* L, Context& ctx) {
   open_matrix(L, ctx);
@@ -22,6 +23,7 @@ void open_all_modules(lua_State* L, Context& ctx) {
   open_train(L, ctx);
   open_solve(L, ctx);
   open_analysis(L, ctx);
+  open_graphs(L, ctx);  // after open_data: adds ntk.data.tu and ntk.data.graphs
 }
 
 }  // namespace ntk::lua
