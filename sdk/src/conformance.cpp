@@ -152,6 +152,7 @@ ConformanceReport run_conformance(const PluginInfo& info, const Architecture& ar
     x2 = std::make_unique<Inputs>(sample(options, options.examples, options.seed + 1));
     network = architecture.network({options.width, options.seed});
     if (!network) throw_error("network() returned no network");
+    network->forward(*x1);  // networks may size their first layer on the first input
     detail = "width " + std::to_string(options.width) + ", " +
              std::to_string(network->num_params()) + " parameters, " +
              std::to_string(network->outputs()) + " output(s)";

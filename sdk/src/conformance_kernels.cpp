@@ -145,6 +145,7 @@ void check_monte_carlo(ConformanceReport& report, const Architecture& architectu
               MatrixMean mean;
               for (arma::uword s = 0; s < o.ntk_seeds; ++s) {
                 const auto net = architecture.network({o.ntk_width, o.seed + 10000 + s});
+                net->forward(x);  // materialise networks that size their first layer lazily
                 mean.add(net->ntk(x, x));
               }
               const double scale = arma::norm(analytic.ntk, "fro");

@@ -81,6 +81,8 @@ void check_determinism(ConformanceReport& report, const NetworkChecks& c) {
     const auto again = c.architecture.network({c.options.width, c.options.seed});
     const auto other = c.architecture.network({c.options.width, c.options.seed + 1});
     if (!again || !other) throw_error("network() returned no network");
+    again->forward(c.x1);  // materialise networks that size their first layer lazily
+    other->forward(c.x1);
     if (arma::approx_equal(other->params(), c.network.params(), "absdiff", 0.0)) {
       detail = "seeds " + std::to_string(c.options.seed) + " and " +
                std::to_string(c.options.seed + 1) + " give identical parameters";

@@ -14,10 +14,6 @@ const FlagSpec* find_flag(const std::vector<FlagSpec>& specs, const std::string&
   return nullptr;
 }
 
-std::string where(const std::string& command) {
-  return command.empty() ? std::string("ntklab") : "ntklab " + command;
-}
-
 }  // namespace
 
 bool ParsedArgs::has(const std::string& flag) const {
@@ -39,7 +35,7 @@ std::optional<std::string> ParsedArgs::value(const std::string& flag) const {
 }
 
 ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<FlagSpec>& specs,
-                      const std::string& command) {
+                      const std::string&) {
   ParsedArgs parsed;
   bool flags_ended = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -56,21 +52,21 @@ ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<Fl
     std::string name = arg.substr(0, eq);
     if (name == "-h") name = "--help";
     const FlagSpec* spec = find_flag(specs, name);
-    if (spec == nullptr) throw UsageError(where(command) + ": unknown option '" + name + "'");
+    if (spec == nullptr) throw UsageError("unknown option '" + name + "'");
     std::string value;
     if (spec->value_name.empty()) {
       if (eq != std::string::npos)
-        throw UsageError(where(command) + ": option '" + name + "' takes no value");
+        throw UsageError("option '" + name + "' takes no value");
     } else if (eq != std::string::npos) {
       value = arg.substr(eq + 1);
     } else if (i + 1 < args.size()) {
       value = args[++i];
     } else {
-      throw UsageError(where(command) + ": option '" + name + "' needs a value " +
+      throw UsageError("option '" + name + "' needs a value " +
                        spec->value_name);
     }
     if (!spec->repeatable && !spec->value_name.empty() && parsed.has(name))
-      throw UsageError(where(command) + ": option '" + name + "' given more than once");
+      throw UsageError("option '" + name + "' given more than once");
     parsed.flags.emplace_back(name, value);
   }
   return parsed;

@@ -1,13 +1,15 @@
 // Why ntklab re-executes itself once at start-up:
 //
-// Debian 12's OpenBLAS (0.3.21, built with DYNAMIC_ARCH) picks its kernels from the CPU it
-// recognises. On the AMD EPYC machines we run on (which have AVX-512) it does not recognise
-// the CPU and falls back to Haswell (AVX2) kernels; forcing OPENBLAS_CORETYPE=SkylakeX selects
-// the AVX-512 kernels, which the team measured 1.6–1.9× faster on GEMM, the bulk of every kernel
-// computation. OpenBLAS reads the variable in its constructor, when the shared library is
-// loaded, i.e. before main() runs, so setting it inside the process is too late: we set it and
-// exec our own binary again with the same arguments. A value the user set is always respected,
-// and NTKLAB_BLAS_CONFIGURED=1 guarantees at most one re-exec (children inherit both variables).
+// OpenBLAS (Debian 12: 0.3.21, built with DYNAMIC_ARCH) picks its kernels by CPU type. On the
+// AVX-512 AMD EPYC machines we run on, the AVX-512 kernels (core type SkylakeX) are about 1.6×
+// faster than the AVX2 ones (Haswell) on GEMM, the bulk of every kernel computation (dgemm
+// 2000 x 2000, one thread: Haswell 13.4 GFLOPS, SkylakeX 21.2, measured 2026-11). Auto-detection
+// in 0.3.21 does not know every AVX-512 CPU and then falls back to Haswell, so we choose
+// SkylakeX explicitly whenever the CPU has AVX-512F. OpenBLAS reads OPENBLAS_CORETYPE in its
+// constructor, when the shared library is loaded, i.e. before main() runs, so setting it inside
+// the process is too late: we set it and exec our own binary again with the same arguments.
+// A value the user set is always respected (even Haswell), and NTKLAB_BLAS_CONFIGURED=1
+// guarantees at most one re-exec (child processes inherit both variables).
 #include "cli/blas_setup.hpp"
 
 #include <unistd.h>

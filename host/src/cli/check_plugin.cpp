@@ -47,7 +47,7 @@ bool looks_like_path(const std::string& target) {
 
 int check_plugin_main(const ParsedArgs& args, const GlobalOptions& global) {
   if (args.positional.size() != 1)
-    throw UsageError("ntklab check-plugin: expected one plugin name or path, got " +
+    throw UsageError("expected one plugin name or path, got " +
                      std::to_string(args.positional.size()) + " arguments");
   const std::string& target = args.positional[0];
 

@@ -53,6 +53,12 @@ std::string command_usage(const Command& c) {
          c.help + "\n\noptions:\n" + describe_flags(flags);
 }
 
+// "ntklab run: message" (messages that already name ntklab are kept as they are).
+std::string usage_message(const std::string& command, const std::string& message) {
+  if (message.rfind("ntklab", 0) == 0) return message;
+  return "ntklab " + command + ": " + message;
+}
+
 std::string version_text() {
   return "ntklab " + core::ntklab_version() + "\nSDK " + sdk_version_text(sdk::kSdkVersion) +
          "\nBLAS OpenBLAS, core " + blas_core_name() + " (" + blas_config() + ")\n";
@@ -105,7 +111,7 @@ int dispatch(const std::vector<std::string>& args) {
   try {
     parsed = parse_args(rest, flags, command->name);
   } catch (const UsageError& e) {
-    std::cerr << "ntklab: " << e.what() << "\n\n" << command_usage(*command);
+    std::cerr << usage_message(command->name, e.what()) << "\n\n" << command_usage(*command);
     return 2;
   }
   if (parsed.has("--help")) {
@@ -116,7 +122,7 @@ int dispatch(const std::vector<std::string>& args) {
   try {
     return command->run(parsed, global);
   } catch (const UsageError& e) {
-    std::cerr << "ntklab: " << e.what() << "\n\n" << command_usage(*command);
+    std::cerr << usage_message(command->name, e.what()) << "\n\n" << command_usage(*command);
     return 2;
   }
 }

@@ -30,7 +30,7 @@ void print_plugin(const host::LoadedPlugin& plugin, std::ostream& out) {
 
 int plugins_main(const ParsedArgs& args, const GlobalOptions& global) {
   if (!args.positional.empty())
-    throw UsageError("ntklab plugins: takes no arguments, got '" + args.positional[0] + "'");
+    throw UsageError("takes no arguments, got '" + args.positional[0] + "'");
   host::PluginRegistry registry;
   const auto errors = discover_plugins(registry, global, std::cerr);
   const auto plugins = registry.list();

@@ -11,7 +11,7 @@ namespace {
 
 int run_main(const ParsedArgs& args, const GlobalOptions& global) {
   if (args.positional.size() != 1)
-    throw UsageError("ntklab run: expected one script file, got " +
+    throw UsageError("expected one script file, got " +
                      std::to_string(args.positional.size()) + " arguments");
   const std::string& script = args.positional[0];
 
