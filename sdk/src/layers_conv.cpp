@@ -48,7 +48,8 @@ namespace {
 
 using detail::ConvPlan;
 using detail::ExampleSet;
-using detail::PairItem;
+using detail::TileSpec;
+using detail::kTileLanes;
 
 // Checks the rules and the shape, and lays out what the engine needs.
 ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
@@ -142,26 +143,31 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
     sets[1].x = &b;
     sets[1].variances = detail::variance_recursion(plan, b);
   }
-  // Pairs: one triangle (its diagonal gives the variances) or the whole rectangle plus each
-  // example with itself.
-  std::vector<PairItem> items;
+  // Tiles of 16 consecutive examples of one set against one example (or a block of 16) of
+  // the other. Symmetric: block b against example j for 16·b ≤ j, the upper triangle. Cross:
+  // the larger set in blocks against each example of the other, plus each set's diagonal
+  // (blocks against themselves) for the variances.
+  auto blocks = [](arma::uword n) { return (n + kTileLanes - 1) / kTileLanes; };
+  std::vector<TileSpec> tiles;
+  const bool swap = !symmetric && n2 > n1;  // blocks over set 1, examples of set 0
   if (symmetric) {
-    items.reserve(n1 * (n1 + 1) / 2);
     for (arma::uword j = 0; j < n1; ++j)
-      for (arma::uword i = 0; i <= j; ++i) items.push_back({0, 0, i, j});
+      for (arma::uword blk = 0; blk <= j / kTileLanes; ++blk) tiles.push_back({0, 0, blk, false, j});
   } else {
-    items.reserve(n1 * n2 + n1 + n2);
-    for (arma::uword j = 0; j < n2; ++j)
-      for (arma::uword i = 0; i < n1; ++i) items.push_back({0, 1, i, j});
-    for (arma::uword i = 0; i < n1; ++i) items.push_back({0, 0, i, i});
-    for (arma::uword j = 0; j < n2; ++j) items.push_back({1, 1, j, j});
+    const std::uint8_t block_set = swap ? 1 : 0, other = swap ? 0 : 1;
+    const arma::uword nb = swap ? n2 : n1, no = swap ? n1 : n2;
+    for (arma::uword j = 0; j < no; ++j)
+      for (arma::uword blk = 0; blk < blocks(nb); ++blk) tiles.push_back({block_set, other, blk, false, j});
+    for (std::uint8_t set = 0; set < 2; ++set)
+      for (arma::uword blk = 0; blk < blocks(set == 0 ? n1 : n2); ++blk)
+        tiles.push_back({set, set, blk, true, blk});
   }
-  std::vector<double> nngp(items.size()), ntk(track_ntk ? items.size() : 0);
+  std::vector<double> nngp(tiles.size() * kTileLanes), ntk(track_ntk ? nngp.size() : 0);
   double* ntk_out = track_ntk ? ntk.data() : nullptr;
   if (precision == Precision::float32)
-    detail::run_pairs<float>(plan, sets, items, nngp.data(), ntk_out);
+    detail::run_tiles<float>(plan, sets, tiles, nngp.data(), ntk_out);
   else
-    detail::run_pairs<double>(plan, sets, items, nngp.data(), ntk_out);
+    detail::run_tiles<double>(plan, sets, tiles, nngp.data(), ntk_out);
 
   KernelState s;
   s.symmetric = symmetric;
@@ -175,13 +181,23 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
   if (track_ntk) s.ntk.zeros(n1, n2);
   s.diag1.set_size(n1);
   if (!symmetric) s.diag2.set_size(n2);
-  for (std::size_t t = 0; t < items.size(); ++t) {
-    const PairItem& it = items[t];
-    if (it.left_set != it.right_set || symmetric) {
-      s.nngp(it.left, it.right) = nngp[t];
-      if (track_ntk) s.ntk(it.left, it.right) = ntk[t];
+  const arma::uword sizes[2] = {n1, symmetric ? n1 : n2};
+  for (std::size_t t = 0; t < tiles.size(); ++t) {
+    const TileSpec& tile = tiles[t];
+    for (std::size_t p = 0; p < kTileLanes; ++p) {
+      const arma::uword left = tile.left_block * kTileLanes + p;
+      const arma::uword right = tile.right_block ? tile.right * kTileLanes + p : tile.right;
+      if (left >= sizes[tile.left_set] || right >= sizes[tile.right_set]) continue;
+      const double k_nngp = nngp[t * kTileLanes + p];
+      if (tile.left_set == tile.right_set) {
+        if (left == right) (tile.left_set == 0 ? s.diag1 : s.diag2)[left] = k_nngp;
+        if (!symmetric || left > right) continue;  // cross: only the diagonal; symmetric: i ≤ j
+      }
+      const bool set0_left = tile.left_set == 0;
+      const arma::uword i = set0_left ? left : right, j = set0_left ? right : left;
+      s.nngp(i, j) = k_nngp;
+      if (track_ntk) s.ntk(i, j) = ntk[t * kTileLanes + p];
     }
-    if (it.same()) (it.left_set == 0 ? s.diag1 : s.diag2)[it.left] = nngp[t];
   }
   if (s.ntk_is_zero) s.ntk.reset();  // Θ = 0 is kept as an empty matrix (kernel_state.hpp)
   return s;

@@ -30,17 +30,22 @@ struct ExampleSet {
   std::vector<arma::mat> variances;
 };
 
-// A pair of examples: column `left` of set `left_set` with column `right` of `right_set`.
-struct PairItem {
+constexpr std::size_t kTileLanes = 16;  // example pairs per tile: one AVX-512 register of floats
+
+// A tile of 16 example pairs. Lane p pairs example 16·left_block + p of set `left_set` with
+// example 16·right + p of `right_set` (right_block) or with the single example `right` of
+// `right_set`. A lane whose example is past the end of its set repeats the last example.
+struct TileSpec {
   std::uint8_t left_set = 0, right_set = 0;
-  arma::uword left = 0, right = 0;
-  bool same() const { return left_set == right_set && left == right; }
+  arma::uword left_block = 0;
+  bool right_block = false;
+  arma::uword right = 0;
 };
 
-// Runs the plan on every item; writes the readout's NNGP and NTK of item t to nngp[t], ntk[t]
-// (ntk may be null when !plan.track_ntk). Parallel over tiles of items.
+// Runs the plan on every tile; writes lane p of tile t's readout NNGP and NTK to
+// nngp[16t + p], ntk[16t + p] (ntk may be null when !plan.track_ntk). Parallel over tiles.
 template <class T>
-void run_pairs(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<PairItem>& items,
+void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<TileSpec>& tiles,
                double* nngp, double* ntk);
 
 // Per-pixel variances of the columns of x before each activation rule, and after all rules

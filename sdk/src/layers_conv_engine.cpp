@@ -12,7 +12,7 @@
 namespace ntk::sdk::layers::detail {
 namespace {
 
-constexpr std::size_t kLanes = 16;  // one AVX-512 register of floats, two of doubles
+constexpr std::size_t kLanes = kTileLanes;
 
 // Where the right-hand pixel of an offset image lies: column w of the left image pairs with
 // column w + e (SAME) or (w + e) mod W (CIRCULAR); likewise rows.
@@ -21,49 +21,93 @@ inline long long partner(long long i, long long offset, long long n, bool circul
   return circular ? (j >= n ? j - n : j) : j;
 }
 
+// A set's examples interleaved by blocks of 16 (lane p = example 16·block + p), in T:
+// a tile's left side is then a pointer into it, and its right side a block or a broadcast.
+template <class T>
+struct Interleaved {
+  arma::uword n = 0, pixels = 0, area = 0;
+  std::vector<T> x;                     // blocks × C·H·W × 16
+  std::vector<std::vector<T>> variances;  // per activation: blocks × H·W × 16
+
+  Interleaved(const ExampleSet& set, arma::uword pixel_count, arma::uword area_count)
+      : pixels(pixel_count), area(area_count) {
+    if (set.x == nullptr) return;
+    n = set.x->n_cols;
+    x = interleave(*set.x);
+    for (const auto& v : set.variances) variances.push_back(interleave(v));
+  }
+  const T* x_block(arma::uword b) const { return x.data() + b * pixels * kLanes; }
+  const T* var_block(std::size_t k, arma::uword b) const {
+    return variances[k].data() + b * area * kLanes;
+  }
+  // Value of example e (< n) at row i of x or of variance k (k = −1 for x).
+  T value(long k, arma::uword e, arma::uword i) const {
+    const arma::uword rows = k < 0 ? pixels : area;
+    const T* base = k < 0 ? x.data() : variances[std::size_t(k)].data();
+    return base[((e / kLanes) * rows + i) * kLanes + e % kLanes];
+  }
+
+ private:
+  std::vector<T> interleave(const arma::mat& m) const {
+    const arma::uword rows = m.n_rows, blocks = (n + kLanes - 1) / kLanes;
+    std::vector<T> out(blocks * rows * kLanes);
+    for (arma::uword b = 0; b < blocks; ++b)
+      for (std::size_t p = 0; p < kLanes; ++p) {
+        const double* col = m.colptr(std::min<arma::uword>(b * kLanes + p, n - 1));
+        T* dst = out.data() + b * rows * kLanes + p;
+        for (arma::uword i = 0; i < rows; ++i) dst[i * kLanes] = T(col[i]);
+      }
+    return out;
+  }
+};
+
 template <class T>
 struct Tile {
   Grid<T, kLanes> grid;
-  std::vector<T> nngp, ntk, tmp;          // grids
-  std::vector<T> left_x, right_x;         // C·H·W pixels × lanes, no margin
-  std::vector<std::vector<T>> left_var, right_var;  // per activation: H·W × lanes
+  std::vector<T> nngp, ntk, tmp;  // grids
+  // The examples and their variances before each activation, pixel × lane (no margin):
+  // pointers into an Interleaved set, or into the broadcast buffers below.
+  const T* left_x = nullptr;
+  const T* right_x = nullptr;
+  std::vector<const T*> left_var, right_var;
+  std::vector<T> broadcast_x;
+  std::vector<std::vector<T>> broadcast_var;
   std::vector<double> sum_nngp, sum_ntk;  // readout accumulators, per lane
   std::vector<std::size_t> same_lanes;    // lanes whose two examples are the same
 
   Tile(const ConvPlan& plan, std::size_t activations)
-      : grid(static_cast<long long>(plan.shape.height), static_cast<long long>(plan.shape.width), static_cast<long long>(plan.margin)),
+      : grid(static_cast<long long>(plan.shape.height), static_cast<long long>(plan.shape.width),
+             static_cast<long long>(plan.margin)),
         nngp(grid.size(), T(0)), ntk(grid.size(), T(0)), tmp(grid.size(), T(0)),
-        left_var(activations), right_var(activations), sum_nngp(kLanes), sum_ntk(kLanes) {}
+        left_var(activations), right_var(activations), broadcast_var(activations),
+        sum_nngp(kLanes), sum_ntk(kLanes) {}
 };
 
 template <class T>
-void gather(const ConvPlan& plan, const ExampleSet sets[2], const PairItem* items,
-            std::size_t count, Tile<T>& t) {
-  const arma::uword pixels = plan.shape.size();
-  const arma::uword area = plan.shape.height * plan.shape.width;
-  t.left_x.resize(pixels * kLanes);
-  t.right_x.resize(pixels * kLanes);
-  for (auto& v : t.left_var) v.resize(area * kLanes);
-  for (auto& v : t.right_var) v.resize(area * kLanes);
+void gather(const Interleaved<T> sets[2], const TileSpec& spec, Tile<T>& t) {
+  const Interleaved<T>& left = sets[spec.left_set];
+  const Interleaved<T>& right = sets[spec.right_set];
+  t.left_x = left.x_block(spec.left_block);
+  for (std::size_t k = 0; k < t.left_var.size(); ++k) t.left_var[k] = left.var_block(k, spec.left_block);
   t.same_lanes.clear();
-  for (std::size_t p = 0; p < kLanes; ++p) {
-    const PairItem& it = items[std::min(p, count - 1)];  // a short tile repeats its last pair
-    if (it.same()) t.same_lanes.push_back(p);
-    const double* lx = sets[it.left_set].x->colptr(it.left);
-    const double* rx = sets[it.right_set].x->colptr(it.right);
-    for (arma::uword i = 0; i < pixels; ++i) {
-      t.left_x[i * kLanes + p] = T(lx[i]);
-      t.right_x[i * kLanes + p] = T(rx[i]);
-    }
-    for (std::size_t k = 0; k < t.left_var.size(); ++k) {
-      const double* lv = sets[it.left_set].variances[k].colptr(it.left);
-      const double* rv = sets[it.right_set].variances[k].colptr(it.right);
-      for (arma::uword i = 0; i < area; ++i) {
-        t.left_var[k][i * kLanes + p] = T(lv[i]);
-        t.right_var[k][i * kLanes + p] = T(rv[i]);
-      }
-    }
+  const bool same_set = spec.left_set == spec.right_set;
+  if (spec.right_block) {
+    t.right_x = right.x_block(spec.right);
+    for (std::size_t k = 0; k < t.right_var.size(); ++k) t.right_var[k] = right.var_block(k, spec.right);
+    if (same_set && spec.right == spec.left_block)
+      for (std::size_t p = 0; p < kLanes; ++p) t.same_lanes.push_back(p);
+    return;
   }
+  // One right example for every lane: broadcast it.
+  auto fill = [&](std::vector<T>& buffer, long k, arma::uword rows) {
+    buffer.resize(rows * kLanes);
+    for (arma::uword i = 0; i < rows; ++i) std::fill_n(buffer.data() + i * kLanes, kLanes, right.value(k, spec.right, i));
+    return buffer.data();
+  };
+  t.right_x = fill(t.broadcast_x, -1, right.pixels);
+  for (std::size_t k = 0; k < t.right_var.size(); ++k)
+    t.right_var[k] = fill(t.broadcast_var[k], long(k), right.area);
+  if (same_set && spec.right / kLanes == spec.left_block) t.same_lanes.push_back(spec.right % kLanes);
 }
 
 // Σ₀(i, i + (d, e)) = (1/C)·Σ_c x_c(i)·x'_c(i + (d, e)) on the rectangle.
@@ -77,8 +121,8 @@ void input_offset_image(const ConvPlan& plan, long long d, long long e, const Re
     T* row = t.nngp.data() + t.grid.at(h, r.w0);
     std::fill_n(row, std::size_t(r.w1 - r.w0) * kLanes, T(0));
     for (arma::uword c = 0; c < C; ++c) {
-      const T* lx = t.left_x.data() + (c * H * W + h * W) * kLanes;
-      const T* rx = t.right_x.data() + (c * H * W + h2 * W) * kLanes;
+      const T* lx = t.left_x + (c * H * W + h * W) * kLanes;
+      const T* rx = t.right_x + (c * H * W + h2 * W) * kLanes;
       for (long long w = r.w0; w < r.w1; ++w) {
         const long long w2 = partner(w, e, W, plan.circular);
         T* out = row + (w - r.w0) * kLanes;
@@ -114,8 +158,8 @@ void activate(const ConvPlan& plan, const ImageRule& rule, std::size_t k, long l
       const std::size_t at = t.grid.at(h, w), len = std::size_t(end - w) * kLanes;
       T* s = t.nngp.data() + at;
       T* n = with_ntk ? t.ntk.data() + at : nullptr;
-      const T* v1 = t.left_var[k].data() + std::size_t(h * W + w) * kLanes;
-      const T* v2 = t.right_var[k].data() + std::size_t(h2 * W + w2) * kLanes;
+      const T* v1 = t.left_var[k] + std::size_t(h * W + w) * kLanes;
+      const T* v2 = t.right_var[k] + std::size_t(h2 * W + w2) * kLanes;
       if (rule.kind == ImageRule::Kind::relu) relu_entries(s, n, v1, v2, len);
       else erf_entries(s, n, v1, v2, len);
       w = end;
@@ -188,30 +232,31 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
 }  // namespace
 
 template <class T>
-void run_pairs(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<PairItem>& items,
+void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<TileSpec>& tiles,
                double* nngp, double* ntk) {
-  const std::size_t tiles = (items.size() + kLanes - 1) / kLanes;
   std::size_t activations = 0;
   for (const auto& rule : plan.rules) activations += rule.kind != ImageRule::Kind::conv;
+  const arma::uword pixels = plan.shape.size(), area = plan.shape.height * plan.shape.width;
+  const Interleaved<T> interleaved[2] = {Interleaved<T>(sets[0], pixels, area),
+                                         Interleaved<T>(sets[1], pixels, area)};
 #pragma omp parallel
   {
     Tile<T> tile(plan, activations);
 #pragma omp for schedule(dynamic, 1)
-    for (std::size_t i = 0; i < tiles; ++i) {
-      const std::size_t first = i * kLanes, count = std::min(kLanes, items.size() - first);
-      gather(plan, sets, items.data() + first, count, tile);
+    for (std::size_t i = 0; i < tiles.size(); ++i) {
+      gather(interleaved, tiles[i], tile);
       run_tile(plan, tile);
-      for (std::size_t p = 0; p < count; ++p) {
-        nngp[first + p] = tile.sum_nngp[p];
-        if (ntk != nullptr) ntk[first + p] = tile.sum_ntk[p];
+      for (std::size_t p = 0; p < kLanes; ++p) {
+        nngp[i * kLanes + p] = tile.sum_nngp[p];
+        if (ntk != nullptr) ntk[i * kLanes + p] = tile.sum_ntk[p];
       }
     }
   }
 }
 
-template void run_pairs<double>(const ConvPlan&, const ExampleSet[2], const std::vector<PairItem>&,
+template void run_tiles<double>(const ConvPlan&, const ExampleSet[2], const std::vector<TileSpec>&,
                                 double*, double*);
-template void run_pairs<float>(const ConvPlan&, const ExampleSet[2], const std::vector<PairItem>&,
+template void run_tiles<float>(const ConvPlan&, const ExampleSet[2], const std::vector<TileSpec>&,
                                double*, double*);
 
 std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x) {
