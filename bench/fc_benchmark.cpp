@@ -124,6 +124,7 @@ void memory() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is measured
   std::string what = "all";
   int reps = 3;
   for (int i = 1; i < argc; ++i) {
