@@ -161,6 +161,17 @@ TEST_CASE("check-plugin by path; a wrong plugin fails with exit status 1", "[cli
   CHECK(ntklab("check-plugin " + good_plugins + "/ntk_linear_wrong.so --no-monte-carlo").status == 0);
 }
 
+TEST_CASE("check-plugin uses the inputs a plugin exports", "[cli]") {
+  // The kit's default dense inputs have 5 rows; with input_dim = 3 only the plugin's own fit.
+  const auto sampled = ntklab("check-plugin " + good_plugins + "/ntk_linear_sampled.so --option input_dim=3",
+                              "OMP_NUM_THREADS=1");
+  INFO(sampled.output);
+  CHECK(sampled.status == 0);
+  const auto plain = ntklab("check-plugin " + good_plugins + "/ntk_linear.so --option input_dim=3 --no-monte-carlo");
+  CHECK(plain.status == 1);
+  CHECK_THAT(plain.output, Catch::Contains("inputs have 5 rows, the network takes 3"));
+}
+
 TEST_CASE("check-plugin errors: unknown name, missing file, bad option", "[cli]") {
   const auto name = ntklab("check-plugin nope");
   CHECK(name.status == 1);

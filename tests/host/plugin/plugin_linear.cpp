@@ -1,6 +1,7 @@
 // A valid test plugin around the linear toy (tests/sdk/conformance/linear_toy.hpp).
 // Built several times by CMakeLists.txt: TOY_NAME sets the plugin name (two builds share the
-// name "twin" to test duplicates) and TOY_NTK_FACTOR plants a wrong analytic NTK.
+// name "twin" to test duplicates), TOY_NTK_FACTOR plants a wrong analytic NTK and
+// TOY_SAMPLE_INPUTS exports the plugin's own conformance inputs (d = its input_dim option).
 #include "linear_toy.hpp"
 
 #ifndef TOY_NTK_FACTOR
@@ -24,3 +25,16 @@ std::unique_ptr<ntk::sdk::Architecture> make_toy(const ntk::sdk::Options& option
 }  // namespace
 
 NTK_REGISTER_PLUGIN(toy_info, make_toy)
+
+#ifdef TOY_SAMPLE_INPUTS
+#include "conformance.hpp"
+
+namespace {
+ntk::sdk::Inputs toy_samples(const ntk::sdk::Options& options, arma::uword n, std::uint64_t seed) {
+  return ntk::sdk::dense_gaussian_inputs(ntk::test::linear_toy_config(TOY_NAME, options).input_dim,
+                                         n, seed);
+}
+}  // namespace
+
+NTK_REGISTER_CONFORMANCE_INPUTS(toy_samples)
+#endif

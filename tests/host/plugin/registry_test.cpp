@@ -51,6 +51,17 @@ TEST_CASE("a valid plugin loads with its info and SDK version", "[plugin]") {
   CHECK(registry.list().size() == 1);
 }
 
+TEST_CASE("a plugin's own conformance inputs are found", "[plugin]") {
+  PluginRegistry registry;
+  const auto& plugin = registry.load(good + "/ntk_linear_sampled.so");
+  REQUIRE(plugin.conformance != nullptr);
+  REQUIRE(plugin.conformance->sample_inputs != nullptr);
+  const auto inputs = plugin.conformance->sample_inputs({{"input_dim", 3.0}}, 4, 1);
+  CHECK(inputs.dim() == 3);
+  CHECK(inputs.size() == 4);
+  CHECK(arma::approx_equal(inputs.x(), ntk::sdk::dense_gaussian_inputs(3, 4, 1).x(), "absdiff", 0.0));
+}
+
 TEST_CASE("loader error: file not found", "[plugin]") {
   PluginRegistry registry;
   const std::string path = good + "/ntk_does_not_exist.so";
@@ -152,7 +163,7 @@ TEST_CASE("find() of an unknown name lists the loaded plugins and searched direc
   registry.discover({good});
   CHECK_THROWS_WITH(registry.find("cnn"),
                     Catch::StartsWith("no plugin named 'cnn'; loaded plugins are: linear, "
-                                      "linear_wrong (searched " + good));
+                                      "linear_sampled, linear_wrong (searched " + good));
   PluginRegistry empty;
   CHECK_THROWS_WITH(empty.find("fc"), "no plugin named 'fc'; no plugins are loaded");
 }
@@ -175,7 +186,8 @@ TEST_CASE("discover() loads what it can and collects one message per broken file
             "/ntk_twin_b.so"));
   std::vector<std::string> names;
   for (const auto* p : registry.list()) names.push_back(p->info.name);
-  CHECK(names == std::vector<std::string>{"throwing", "twin", "linear", "linear_wrong"});
+  CHECK(names ==
+        std::vector<std::string>{"throwing", "twin", "linear", "linear_sampled", "linear_wrong"});
 }
 
 TEST_CASE("default plugin directories: build, NTKLAB_BUILD_DIR, NTKLAB_PLUGIN_PATH, extra",
