@@ -13,6 +13,8 @@ void open_train(lua_State* L, Context& ctx);
 void open_solve(lua_State* L, Context& ctx);
 void open_analysis(lua_State* L, Context& ctx);
 void open_graphs(lua_State* L, Context& ctx);
+void open_images(lua_State* L, Context& ctx);
+void open_spherical(lua_State* L, Context& ctx);
 
 void open_all_modules(lua_State* L, Context& ctx) {
   open_matrix(L, ctx);
@@ -24,6 +26,8 @@ void open_all_modules(lua_State* L, Context& ctx) {
   open_solve(L, ctx);
   open_analysis(L, ctx);
   open_graphs(L, ctx);  // after open_data: adds ntk.data.tu and ntk.data.graphs
+  open_images(L, ctx);     // after open_data: adds ntk.data.deform and ntk.data.translate
+  open_spherical(L, ctx);  // after open_analysis: adds ntk.analysis.funk_hecke and friends
 }
 
 }  // namespace ntk::lua
