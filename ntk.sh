@@ -34,6 +34,13 @@ build() {
   cmake --build build -j "$jobs"
 }
 
+# OpenBLAS picks its kernels when it loads. On AVX-512 CPUs the SkylakeX kernels are ~1.6x faster
+# on GEMM than the Haswell ones (docs/benchmarks.md); some environments preset
+# OPENBLAS_CORETYPE=Haswell, so choose SkylakeX here unless NTKLAB_KEEP_CORETYPE=1.
+if [ "${NTKLAB_KEEP_CORETYPE:-0}" != 1 ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
+
 case "${1:-}" in
   demo)
     build
