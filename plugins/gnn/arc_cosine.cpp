@@ -24,7 +24,6 @@ constexpr std::array<double, kTerms> series_coefficients() {
 }
 constexpr std::array<double, kTerms> kCoef = series_coefficients();
 
-#pragma omp declare simd
 inline double arcsin_inline(double x) {
   // |x| ≤ 1/2: arcsin x = x + x z R(z), z = x². |x| > 1/2: arcsin|x| = π/2 − 2 arcsin(s),
   // s = sqrt((1 − |x|)/2) ≤ 1/2, which keeps z ≤ 1/4 and avoids the singularity at 1.
@@ -33,6 +32,7 @@ inline double arcsin_inline(double x) {
   const double z = big ? 0.5 * (1.0 - ax) : ax * ax;
   const double s = big ? std::sqrt(z) : ax;
   double r = kCoef[kTerms - 1];
+#pragma GCC unroll 32
   for (int n = kTerms - 2; n >= 0; --n) r = r * z + kCoef[n];
   const double a = s + s * z * r;
   const double result = big ? 0.5 * kPi - 2.0 * a : a;
