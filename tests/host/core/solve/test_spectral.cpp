@@ -13,6 +13,12 @@ using namespace ntk::core::solve;
 
 namespace {
 
+// The direct truth by LU with partial pivoting (Armadillo would otherwise detect a symmetric
+// positive definite matrix and use Cholesky, the solver's own algorithm).
+arma::mat lu_solve(const arma::mat& A, const arma::mat& B) {
+  return arma::solve(A, B, arma::solve_opts::no_sympd);
+}
+
 double relative_error(const arma::mat& a, const arma::mat& b) {
   return arma::norm(a - b, "fro") / arma::norm(b, "fro");
 }
@@ -50,7 +56,7 @@ TEST_CASE("spectral solver equals the direct solve for every ridge and time", "[
 
   const std::vector<double> ridges = {0.0, 1e-4, 0.01, 1.0, 100.0};
   for (double ridge : ridges) {
-    const arma::mat alpha = arma::solve(p.K + ridge * I, p.Y.t());
+    const arma::mat alpha = lu_solve(p.K + ridge * I, p.Y.t());
     CHECK(relative_error(solver.ridge_alpha(ridge), alpha) < 1e-8);
     CHECK(relative_error(solver.ridge_train_predictions(ridge), (p.K * alpha).t()) < 1e-8);
     CHECK(relative_error(solver.ridge_test_predictions(ridge), (p.K_test * alpha).t()) < 1e-8);
@@ -60,7 +66,7 @@ TEST_CASE("spectral solver equals the direct solve for every ridge and time", "[
   for (double t : times) {
     const arma::mat decay = arma::expmat(-t * p.K);  // Padé, scaling and squaring
     const arma::mat u = p.Y + (decay * (p.u0 - p.Y).t()).t();
-    const arma::mat f = p.f0_test + (p.K_test * arma::solve(p.K, (I - decay) * (p.Y - p.u0).t())).t();
+    const arma::mat f = p.f0_test + (p.K_test * lu_solve(p.K, (I - decay) * (p.Y - p.u0).t())).t();
     CHECK(relative_error(solver.train_predictions(t), u) < 1e-8);
     CHECK(relative_error(solver.test_predictions(t), f) < 1e-8);
     // Direct loss from the residual of Padé's u(t); relative to it, or (at t = 200, where the
@@ -74,7 +80,7 @@ TEST_CASE("spectral solver equals the direct solve for every ridge and time", "[
 
   // t = inf: u = y and f_∞ = f0 + K_test K⁻¹(y − u0).
   CHECK(relative_error(solver.train_predictions(arma::datum::inf), p.Y) < 1e-12);
-  const arma::mat f_inf = p.f0_test + (p.K_test * arma::solve(p.K, (p.Y - p.u0).t())).t();
+  const arma::mat f_inf = p.f0_test + (p.K_test * lu_solve(p.K, (p.Y - p.u0).t())).t();
   CHECK(relative_error(solver.test_predictions(arma::datum::inf), f_inf) < 1e-8);
   CHECK(solver.loss(arma::datum::inf) == 0.0);
 
@@ -102,7 +108,7 @@ TEST_CASE("spectral solver defaults: u0 = 0, f0 = 0; loss decreases monotonicall
   options.K_test = p.K_test;
   const SpectralSolver solver(p.K, p.Y, options);
   // From zero output the converged test prediction is kernel interpolation.
-  const arma::mat interpolation = (p.K_test * arma::solve(p.K, p.Y.t())).t();
+  const arma::mat interpolation = (p.K_test * lu_solve(p.K, p.Y.t())).t();
   CHECK(relative_error(solver.test_predictions(arma::datum::inf), interpolation) < 1e-8);
   CHECK(relative_error(solver.ridge_test_predictions(0.0), interpolation) < 1e-8);
   CHECK(solver.loss(0.0) == Approx(arma::accu(arma::square(p.Y)) / (2.0 * 30)).epsilon(1e-12));
