@@ -1,0 +1,106 @@
+// ntk.data.tu / ntk.data.graphs and arch:kernel on graphs through Lua, against direct C++ calls
+// of the loader and the plugin; and a smoke run of scripts/graph_classification.lua.
+#include "../../host/lua/lua_fixture.hpp"
+
+#include "core/data/tu_graphs.hpp"
+#include "gntk.hpp"
+#include "plugin.hpp"
+
+using ntk::lua::test::LuaFixture;
+using ntk::lua::test::relative_error;
+using namespace ntk;
+
+namespace {
+
+struct GnnLua : LuaFixture {
+  GnnLua() {
+    registry.discover({ntk::lua::test::build_dir() + "/plugins"});
+    REQUIRE_NOTHROW(registry.find("gnn"));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ntk.data.tu: sizes, labels, folds, subsets", "[gnn_lua]") {
+  GnnLua lua;
+  lua.ok(R"(
+    G = ntk.data.tu("MUTAG")
+    n, len, f, nodes1, edges1 = G:size(), #G, G:features(), G:nodes(1), G:edges(1)
+    L = G:labels()
+    folds = G:folds()
+    nfolds, ntrain, ntest, first_train = #folds, #folds[1].train, #folds[1].test, folds[1].train[1]
+    S = G:subset({3, 1})
+    subset_size, subset_nodes = S:size(), S:nodes(2)
+    S_labels = S:labels()
+    deg = ntk.data.tu("MUTAG", {degree_as_tag = true}):features()
+    one = G:graph(1)
+  )");
+  CHECK(lua.number("n") == 188);
+  CHECK(lua.number("len") == 188);
+  CHECK(lua.number("f") == 7);
+  CHECK(lua.number("nodes1") == 23);
+  CHECK(lua.number("edges1") == 27);
+  CHECK(lua.number("deg") == 4);
+  const arma::mat labels = lua.matrix("L");
+  CHECK(labels.n_rows == 1);
+  CHECK(arma::accu(labels == 0.0) == 125);
+  CHECK(arma::accu(labels == 1.0) == 63);
+  CHECK(lua.number("nfolds") == 10);
+  CHECK(lua.number("ntrain") == 170);
+  CHECK(lua.number("ntest") == 18);
+  CHECK(lua.number("first_train") == 22);  // 0-based 21 in train_idx-1.txt
+  CHECK(lua.number("subset_size") == 2);
+  CHECK(lua.number("subset_nodes") == 23);
+  CHECK(lua.matrix("S_labels")(0, 1) == labels(0, 0));
+
+  CHECK_THAT(lua.error("ntk.data.tu('MUTAG', {degre_as_tag = true})"),
+             Catch::Contains("snippet:1:") && Catch::Contains("unknown option 'degre_as_tag'"));
+  CHECK_THAT(lua.error("ntk.data.tu('MUTAG'):nodes(189)"), Catch::Contains("outside 1..188"));
+  CHECK_THAT(lua.error("ntk.data.tu('MUTAG'):subset({1}):folds()"), Catch::Contains("not a whole TU"));
+}
+
+TEST_CASE("arch:kernel on graph collections equals the plugin called directly", "[gnn_lua]") {
+  GnnLua lua;
+  lua.ok(R"(
+    G = ntk.data.tu("MUTAG"):subset({1, 2, 3, 4, 5, 6})
+    H = ntk.data.tu("MUTAG"):subset({7, 8})
+    gnn = ntk.arch("gnn", {blocks = 2, mlp_layers = 2, scale = "degree", jumping_knowledge = false})
+    K = gnn:kernel(G, G, "ntk")
+    C = gnn:kernel(G, H, "nngp")
+    net = gnn:network{width = 32, seed = 3}
+    F = net:forward(H)
+    E = ntk.data.graphs({{adjacency = ntk.matrix({{0, 1}, {1, 0}}), features = ntk.matrix({{1, 1}})}})
+    edge = gnn:kernel(E, E):get(1, 1)
+  )");
+  const auto mutag = core::data::read_tu_graphs(core::data::find_tu_file("MUTAG"), false);
+  const sdk::Inputs g = sdk::Inputs::graphs({mutag.graphs.begin(), mutag.graphs.begin() + 6});
+  const sdk::Inputs h = sdk::Inputs::graphs({mutag.graphs.begin() + 6, mutag.graphs.begin() + 8});
+  gnn::Config c;
+  c.scale = gnn::Scale::degree;
+  c.jumping_knowledge = false;
+  CHECK(relative_error(lua.matrix("K"), gnn::gntk_kernels(g, g, {false, true}, c).ntk) < 1e-15);
+  CHECK(relative_error(lua.matrix("C"), gnn::gntk_kernels(g, h, {true, false}, c).nngp) < 1e-15);
+  CHECK(lua.matrix("F").n_cols == 2);
+  // Two blocks of one edge with degree scaling keep Σ = 1, Θ = 2 then 3 per node pair: 2·4·(2+1).
+  CHECK(lua.number("edge") == Approx(24.0).epsilon(1e-14));
+  CHECK_THAT(lua.error("ntk.data.graphs({{adjacency = ntk.matrix({{1}}), features = ntk.matrix({{1}})}})"),
+             Catch::Contains("zero diagonal"));
+}
+
+TEST_CASE("scripts/graph_classification.lua runs and writes its row", "[gnn_lua]") {
+  ntk::lua::test::TempDir dir("gnn_script");
+  const std::string out = dir.file("rows.jsonl");
+  std::ostringstream err;
+  host::PluginRegistry registry;
+  registry.discover({ntk::lua::test::build_dir() + "/plugins"});
+  const int status = ntk::lua::run_script(
+      ntk::lua::test::source_dir() + "/scripts/graph_classification.lua",
+      {{"dataset", "MUTAG"}, {"c_points", "2"}, {"out", out}, {"cache", dir.file("cache")}},
+      registry, err);
+  INFO(err.str());
+  REQUIRE(status == 0);
+  const std::string row = ntk::lua::test::read_text(out);
+  CHECK_THAT(row, Catch::Contains("\"dataset\":\"MUTAG\"") && Catch::Contains("\"classifier\":\"gntk\"") &&
+                      Catch::Contains("\"accuracy\":") && Catch::Contains("\"accuracy_std\":"));
+  CHECK(std::filesystem::exists(dir.file("cache/MUTAG_b2_m1_uniform_jk1.csv")));
+}
