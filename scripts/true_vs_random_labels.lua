@@ -11,7 +11,8 @@
 --     time t = η·s for the kernel H*/n (core/train/gradient_descent.hpp); the curves compare
 --     L(s) = 1/(2n) Σ_i e^{−2 λ_i(H*/n) η s} ⟨v_i, y − u(0)⟩²;
 --   * the projections ⟨v_i, y⟩² of both label vectors on the eigenvectors of H*, largest
---     eigenvalue first (true labels concentrate on the top eigenvectors, random ones spread);
+--     eigenvalue first (true labels concentrate on the top eigenvectors, random ones spread;
+--     the second figure shows their cumulative share of ‖y‖²);
 --   * the bound √(2 yᵀ(H*)⁻¹y / n) on the test classification error for both (H* scaled to mean
 --     diagonal 1/2, Arora et al.'s scale: ntk.analysis.bound, normalize = "half_diagonal").
 -- H* is the analytic NTK of a one-hidden-layer ReLU network (stax convention) and the network
@@ -50,25 +51,32 @@ local function draw(rows, file)
   ntk.plot.line{file = file, logy = true, series = curves, xlabel = "GD step",
                 ylabel = "training loss 1/(2n) sum (f - y)^2",
                 title = "MNIST 0 vs 1: true vs random labels"}
-  -- Projections: the mean of ⟨v_i, y⟩² over repetitions, i = 1 … n.
-  local bars = {}
+  -- Projections: the cumulative share Σ_{j ≤ i} ⟨v_j, y⟩² / ‖y‖² (mean over repetitions),
+  -- eigenvectors by decreasing eigenvalue; a label vector on the top eigenvectors rises fast.
+  local shares = {}
   for _, labels in ipairs({"true", "random"}) do
     local sum, count = {}, 0
     for _, row in ipairs(rows) do
       if row.part == "projections" and row.labels == labels then
         count = count + 1
-        for i, p in ipairs(row.projections) do sum[i] = (sum[i] or 0) + p end
+        local total, cumulative = 0, 0
+        for _, p in ipairs(row.projections) do total = total + p end
+        for i, p in ipairs(row.projections) do
+          cumulative = cumulative + p
+          sum[i] = (sum[i] or 0) + cumulative / total
+        end
       end
     end
     if count > 0 then
       local x, y = {}, {}
-      for i, s in ipairs(sum) do x[i], y[i] = i, math.max(s / count, 1e-12) end
-      bars[#bars + 1] = {x = x, y = y, label = labels .. " labels", style = "points"}
+      for i, s in ipairs(sum) do x[i], y[i] = i, s / count end
+      shares[#shares + 1] = {x = x, y = y, label = labels .. " labels", style = "lines"}
     end
   end
-  ntk.plot.line{file = projections_path(file), logy = true, series = bars,
-                xlabel = "eigenvector index i (largest eigenvalue first)",
-                ylabel = "<v_i, y>^2", title = "Projections of the labels on the NTK eigenvectors"}
+  ntk.plot.line{file = projections_path(file), series = shares,
+                xlabel = "eigenvectors i of H* (largest eigenvalue first)",
+                ylabel = "sum_{j<=i} <v_j, y>^2 / |y|^2",
+                title = "Projections of the labels on the NTK eigenvectors (cumulative)"}
   return file
 end
 

@@ -1,0 +1,71 @@
+// scripts/sigma_sweep.lua in its small setting (2-D bump, N = 10, one hidden layer, width 1000):
+// the claims of "Wide neural networks are interpolating kernel methods", Fig. 1 / Thms 3 and 4.
+#include <algorithm>
+#include <map>
+
+#include "script_runner.hpp"
+
+using ntk::test::number;
+using ntk::test::text;
+
+TEST_CASE("sigma_sweep: Θ(σ^{2L}) growth of the test loss at large σ, flat f_int", "[experiments]") {
+  const auto run = ntk::test::run_script("sigma_sweep", {});
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  REQUIRE(run.rows.size() == 7);  // σ² = 0.1, 0.3, 1, 3, 10, 30, 100
+  CHECK(ntk::test::file_is_nonempty(run.figure));
+
+  std::map<double, ntk::core::batch::Json> by_sigma2;
+  for (const auto& row : run.rows) by_sigma2[number(row, "sigma2")] = row;
+  REQUIRE(by_sigma2.size() == 7);
+  const double L = number(run.rows.front(), "layers");
+  REQUIRE(L == 2);
+
+  const double f_int = number(by_sigma2.begin()->second, "test_loss_interpolation");
+  const double J = number(by_sigma2.begin()->second, "J");
+  for (const auto& [sigma2, row] : by_sigma2) {
+    INFO("sigma2 = " << sigma2 << ": " << row.dump());
+    // Training stops at the same small loss for every σ.
+    CHECK(text(row, "train_status") == "converged");
+    CHECK(number(row, "train_loss") <= number(row, "until_loss"));
+    // Bias-free ReLU networks are homogeneous: the NTK scales as σ^{2L}, so f_int and
+    // J = J(X_test, σ)/σ^L do not depend on σ (up to rounding).
+    CHECK(number(row, "test_loss_interpolation") == Approx(f_int).epsilon(1e-8));
+    CHECK(number(row, "J") == Approx(J).epsilon(1e-8));
+    // Theorem 4 without its width term is exact for the converged linearisation:
+    // √L_lin ≥ |σ^L J − √L_int|.
+    CHECK(number(row, "lower_bound") <= number(row, "test_loss_linearized_converged") * (1 + 1e-9));
+    // Lemma 1: the trained wide network is close to its linearisation (within 10 % in test
+    // loss; below σ² = 0.3 the network leaves the lazy regime at this width).
+    if (sigma2 >= 0.3)
+      CHECK(number(row, "test_loss_network") ==
+            Approx(number(row, "test_loss_linearized")).epsilon(0.10));
+    // Theorem 3: at small σ the network's test loss is close to f_int's.
+    if (sigma2 <= 1) CHECK(number(row, "test_loss_network") == Approx(f_int).epsilon(0.35));
+  }
+
+  // The fitted large-σ slope (three largest σ²) of the test loss is L within ±25 %.
+  std::vector<double> x, network, linearized, bound;
+  for (auto it = std::prev(by_sigma2.end(), 3); it != by_sigma2.end(); ++it) {
+    x.push_back(it->first);
+    network.push_back(number(it->second, "test_loss_network"));
+    linearized.push_back(number(it->second, "test_loss_linearized"));
+    bound.push_back(number(it->second, "lower_bound"));
+  }
+  const double slope_network = ntk::test::loglog_slope(x, network);
+  const double slope_linearized = ntk::test::loglog_slope(x, linearized);
+  const double slope_bound = ntk::test::loglog_slope(x, bound);
+  INFO("slopes: network " << slope_network << ", linearized " << slope_linearized << ", bound "
+                          << slope_bound);
+  CHECK(slope_network == Approx(L).epsilon(0.25));
+  CHECK(slope_linearized == Approx(L).epsilon(0.25));
+  CHECK(slope_bound == Approx(L).epsilon(0.25));
+  // At the largest σ the network's loss is far above f_int's.
+  CHECK(network.back() > 100 * f_int);
+}
+
+TEST_CASE("sigma_sweep: a bad dataset name is refused", "[experiments]") {
+  const auto run = ntk::test::run_script("sigma_sweep", {"dataset=cifar"});
+  CHECK(run.status != 0);
+  CHECK_THAT(run.output, Catch::Contains("params.dataset must be one of bump, mnist"));
+}
