@@ -6,8 +6,8 @@
 -- (d) digits with any label — for the CNTK (the cnn plugin's NTK) and for the conv NNGP of
 -- the same network (the arc-cosine / CKN-type kernel of the paper's comparison).
 --
--- Expected: distances grow with alpha; small deformations stay well below same-label digits,
--- which are closer than digits of any label.
+-- Expected: distances grow with alpha; small deformations stay well below other digits (same
+-- label or any label). Digits are scaled to unit norm, so distances compare shapes, not ink.
 -- Writes JSON lines to params.out (default results/deformation_stability.jsonl) and a figure
 -- to params.figure (default results/deformation_stability.png; "none" to skip).
 --
@@ -30,11 +30,21 @@ local shape = {1, 28, 28}
 local arch = ntk.arch("cnn", options)
 print(arch:describe())
 
--- The reference digit and n others of its label; n digits of any label.
-local fives = ntk.data.mnist{classes = {reference_label}, n_train = n + 1, n_test = 1, seed = seed}
-local any = ntk.data.mnist{n_train = n, n_test = 1, seed = seed + 1}
-local pixels = fives.train.x:rows()
-local reference = fives.train.x:col(1)
+-- The reference digit and n others of its label (from a seeded draw of every class: the
+-- loader wants two classes or more), and n digits of any label.
+local pool = ntk.data.mnist{n_train = 30 * (n + 1), n_test = 1, seed = seed, normalize = "unit"}
+local any = ntk.data.mnist{n_train = n, n_test = 1, seed = seed + 1, normalize = "unit"}
+local pixels = pool.train.x:rows()
+local picked = {}
+for j = 1, pool.train.x:cols() do
+  if pool.train.labels:get(1, j) == reference_label and #picked < n + 1 then picked[#picked + 1] = j end
+end
+assert(#picked == n + 1, string.format("only %d digits with label %d in the draw", #picked, reference_label))
+local fives = ntk.matrix(pixels, n + 1)
+for k, j in ipairs(picked) do
+  for i = 1, pixels do fives:set(i, k, pool.train.x:get(i, j)) end
+end
+local reference = fives:col(1)
 
 -- [x, columns of S] as one image set, so one symmetric kernel gives K(x,x), K(x',x'), K(x,x').
 local function with_reference(S)
@@ -116,7 +126,7 @@ for s, alpha in ipairs(alphas) do
   curve["translation+deformation"][s] = distances(both)
   record("translation+deformation", alpha, curve["translation+deformation"][s])
 end
-local same = distances(fives.train.x:cols_range(2, n + 1))
+local same = distances(fives:cols_range(2, n + 1))
 record("same_label", 0, same)
 local other = distances(any.train.x)
 record("any_label", 0, other)
