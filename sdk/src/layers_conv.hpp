@@ -26,9 +26,12 @@
 //   flatten: offset (0, 0) only — O(H·W·q·depth) per kernel entry;
 //   average_pool(p): |d|, |e| < p — O(p²·H·W·q·depth);
 //   global_average: every offset — O((H·W)²·q·depth), the full pixel-pair covariance.
-// Work items are example pairs (one triangle when symmetric, plus the diagonal pairs a
-// readout's variances need); tiles of 16 pairs run in parallel (OpenMP) and are the vector
-// lanes of every inner loop. Per-example pixel variances are computed once beforehand.
+// A tile is 16 consecutive examples of one set against one example of the other (or against
+// themselves, for the variances of a cross kernel): the 16 pairs are the vector lanes of every
+// inner loop, the left examples are read from a copy of the set interleaved by 16, the right
+// one broadcast. Tiles run in parallel (OpenMP); a symmetric kernel takes the blocks at or
+// above the diagonal only (one triangle, up to 15 extra pairs per column). Per-example pixel
+// variances are computed once beforehand.
 // Precision::float32 keeps the per-pixel-pair tensors in float (sums and the readout in
 // double); float64 (the default) agrees with neural-tangents to round-off.
 #pragma once
