@@ -148,7 +148,9 @@ arma::mat CnnNetwork::im2col(const arma::mat& h) const {
   const arma::uword area = shape_.height * shape_.width, taps = neighbours_.n_rows;
   const arma::uword c = h.n_rows, n = h.n_cols / area;
   arma::mat patches(c * taps, h.n_cols);
-#pragma omp parallel for schedule(static)
+  // Threads only pay off for large batches (a parallel region costs microseconds, more on a
+  // loaded machine).
+#pragma omp parallel for schedule(static) if (h.n_elem * taps > (1u << 18))
   for (arma::uword col = 0; col < h.n_cols; ++col) {
     const arma::uword e = col / area, i = col % area;
     double* out = patches.colptr(col);
@@ -166,7 +168,7 @@ arma::mat CnnNetwork::col2im(const arma::mat& patches, arma::uword channels) con
   const arma::uword area = shape_.height * shape_.width, taps = neighbours_.n_rows;
   const arma::uword n = patches.n_cols / area;
   arma::mat h(channels, patches.n_cols, arma::fill::zeros);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (patches.n_elem > (1u << 18))
   for (arma::uword e = 0; e < n; ++e)  // examples are independent: no write conflicts
     for (arma::uword i = 0; i < area; ++i) {
       const double* in = patches.colptr(e * area + i);
@@ -187,7 +189,7 @@ void CnnNetwork::activate(arma::mat& z, arma::mat* dphi) const {
   const arma::uword n = z.n_elem;
   const bool relu = config_.activation == Activation::relu;
   const double two_over_sqrt_pi = 2.0 / std::sqrt(3.14159265358979323846);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
   for (arma::uword i = 0; i < n; ++i) {
     if (relu) {
       if (dp != nullptr) dp[i] = zp[i] > 0 ? 1.0 : 0.0;

@@ -42,7 +42,7 @@ struct CnnGradients {
       const CnnNetwork::Layer& layer = net.layers_[b];
       const arma::mat& patches = trace.patches[b];
       const arma::uword weights = C * patches.n_rows;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * weights * area > (1u << 20))
       for (arma::uword e = 0; e < n; ++e) {
         const arma::mat d = dz[b].cols(e * area, (e + 1) * area - 1);
         const arma::mat g = layer.w_scale * (d * patches.cols(e * area, (e + 1) * area - 1).t());

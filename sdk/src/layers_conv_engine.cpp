@@ -239,7 +239,7 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
   const arma::uword pixels = plan.shape.size(), area = plan.shape.height * plan.shape.width;
   const Interleaved<T> interleaved[2] = {Interleaved<T>(sets[0], pixels, area),
                                          Interleaved<T>(sets[1], pixels, area)};
-#pragma omp parallel
+#pragma omp parallel if (tiles.size() > 1)
   {
     Tile<T> tile(plan, activations);
 #pragma omp for schedule(dynamic, 1)
@@ -267,7 +267,7 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
     if (rule.kind != ImageRule::Kind::conv) out.emplace_back(area, n);
   out.emplace_back(area, n);
   const Rect full{0, static_cast<long long>(H), 0, static_cast<long long>(W)};
-#pragma omp parallel
+#pragma omp parallel if (n * area > 4096)
   {
     Grid<double, 1> grid(static_cast<long long>(H), static_cast<long long>(W), static_cast<long long>(plan.margin));
     std::vector<double> v(grid.size(), 0.0), tmp(grid.size(), 0.0);
