@@ -27,9 +27,9 @@
 --
 -- Inputs are scaled to norm √d (the stax input kernel x·x'/d is then the cosine) so that a
 -- network of a few hundred units is close to its kernel regime. The networks are centred: they
--- predict f(x; w) − f(x; w0) (and GD fits ỹ + f(X; w0)), the kernel predictors' zero start. Network: `depth` hidden ReLU
--- layers, w_std = √2, b_std = 0, NTK parametrisation; the analytic NTK is of the same
--- architecture.
+-- predict f(x; w) − f(x; w0) (and GD fits ỹ + f(X; w0)), the kernel predictors' zero start.
+-- Network: `depth` hidden ReLU layers, w_std = √2, b_std = 0, NTK parametrisation; the analytic
+-- NTK is of the same architecture.
 --
 -- params: dataset ("mnist" | "fashion_mnist"), classes (a list, "0,1"; "0,1,2,3,4,5,6,7,8,9"
 --   for ten-class), noise (a list, "0,0.2,0.4,0.6"), n_train (100), n_val (100), n_test (500),
@@ -191,7 +191,8 @@ for _, p in ipairs(noises) do
     -- networks. In the kernel regime the centred network is the kernel predictor started at 0.
     local function centred(seed_net)
       local net = arch:network{width = width, seed = seed_net}
-      local f0 = {train = net:forward(train.x), val = net:forward(val.x), test = net:forward(test.x)}
+      local f0 = {train = net:forward(train.x), val = net:forward(val.x),
+                  test = net:forward(test.x)}
       local shifted = {x = train.x, y = train.y + f0.train}
       local function predict(set) return net:forward(set.x) - f0[set == val and "val" or "test"] end
       return net, shifted, predict

@@ -22,19 +22,20 @@
 --
 -- Settings (params):
 --   dataset = "bump" (default; 2-D Gaussian bump y = exp(−‖x‖²), x uniform in [−1, 1]²)
---           | "mnist" (digits 0 and 1, ±1 targets, unit-norm inputs)
+--           | "mnist" (digits 0 and 1, ±1 targets, inputs of norm √784)
 --   depth (hidden layers, 1), width (bump 1000 / mnist 500), n_train (bump 10 / mnist 100),
 --   n_test (bump 300 / mnist 100), sigma2 (a number or a list "0.01,0.1,1";
 --   default 0.1,0.3,1,3,10,30,100), until_loss (training loss 1/(2n)Σ(f − y)² to stop at;
---   bump 1e-5 / mnist 1e-4), max_steps (200000), fit_points (3: how many of the largest σ²
---   the slope is fitted on), seed (1), out, figure.
+--   bump 1e-5 / mnist 1e-4), max_steps (200000), lr_fraction (1: the GD step is
+--   lr_fraction · n / λ_max of the network's NTK, the paper's η = 1/λ_max), fit_points (3: how
+--   many of the largest σ² the slope is fitted on), seed (1), out, figure.
 --
 --   ntklab run scripts/sigma_sweep.lua                                   (small, < 1 minute)
 --   ntklab run scripts/sigma_sweep.lua --set width=10000                 (the paper's bump)
 --   ntklab run scripts/sigma_sweep.lua --set dataset=mnist --set width=4000
 --   ntklab run scripts/sigma_sweep.lua --set dataset=mnist --set depth=2 --set width=1500
 --   ntklab batch scripts/sigma_sweep.lua --set width=10000 \
---       --grid sigma2=0.01,0.03,0.1,0.3,1,3,10,30 --reps 10 --jobs 2 --out results/sigma_sweep
+--       --grid sigma2=0.1,0.3,1,3,10,30,100 --reps 10 --jobs 2 --out results/sigma_sweep
 --   ntklab plot results/sigma_sweep                     (figure from the batch's results)
 local ex = require("experiment")
 
@@ -101,7 +102,10 @@ local n_test = ex.number("n_test", bump and 300 or 100)
 local sigma2_list = ex.list("sigma2", {0.1, 0.3, 1, 3, 10, 30, 100})
 local until_loss = ex.number("until_loss", bump and 1e-5 or 1e-4)
 local max_steps = ex.number("max_steps", 200000)
-local seed = ex.number("seed", 1)
+local lr_fraction = ex.number("lr_fraction", 1)
+-- Under ntklab batch every job has its own derived seed; the repetition number is used instead,
+-- so that all σ² of one repetition share the data and the N(0, 1) draws of the network.
+local seed = ex.mode() == "job" and ex.number("rep", 1) or ex.number("seed", 1)
 local rows = ex.recorder(NAME)
 
 -- Data. The bump's inputs get a constant third coordinate (the first layer's bias).
@@ -115,13 +119,18 @@ end
 
 local train, test
 if bump then
-  local a, b = ntk.data.bump{n = n_train, seed = seed}, ntk.data.bump{n = n_test, seed = seed + 7919}
+  local a = ntk.data.bump{n = n_train, seed = seed}
+  local b = ntk.data.bump{n = n_test, seed = seed + 7919}
   train = {x = with_constant_row(a.x), y = a.y}
   test = {x = with_constant_row(b.x), y = b.y}
 else
   local d = ntk.data.mnist{classes = {0, 1}, n_train = n_train, n_test = n_test, seed = seed,
                            normalize = "unit"}
-  train, test = {x = d.train.x, y = d.train.y}, {x = d.test.x, y = d.test.y}
+  -- Norm √d: the stax input kernel x·x'/d is then the cosine. With norm 1 the NTK is d = 784
+  -- times smaller, the weights must move √d times further, and GD at n/λ_max diverges at the
+  -- widths used here.
+  local scale = math.sqrt(d.train.x:rows())
+  train, test = {x = d.train.x * scale, y = d.train.y}, {x = d.test.x * scale, y = d.test.y}
 end
 print(string.format("%s: %d train, %d test, inputs of dimension %d; %d hidden layer(s) of width %d",
                     dataset, train.x:cols(), test.x:cols(), train.x:rows(), depth, width))
@@ -144,7 +153,8 @@ for _, sigma2 in ipairs(sigma2_list) do
   -- (a) The network, trained in place until the training loss first reaches until_loss.
   local initial = net:params()
   local run = ntk.train.gd{net = net, data = train, until_loss = until_loss,
-                           max_steps = max_steps, record_every = max_steps,
+                           lr_fraction = lr_fraction, max_steps = max_steps,
+                           record_every = max_steps,
                            record = {test = test}}
   local loss_network = ex.mse(run.test_predictions, test.y)
 
@@ -156,7 +166,8 @@ for _, sigma2 in ipairs(sigma2_list) do
 
   local row = rows:write{
     dataset = dataset, depth = depth, layers = layers, width = width, n_train = n_train,
-    n_test = n_test, seed = seed, sigma2 = sigma2, train_status = run.status, steps = run.steps,
+    n_test = n_test, network_seed = seed, sigma2 = sigma2, train_status = run.status,
+    steps = run.steps,
     lr = run.lr, train_loss = run.train_loss, until_loss = until_loss,
     test_loss_network = loss_network,
     test_loss_linearized = loss_linearized,

@@ -130,7 +130,8 @@ local H = arch:kernel(d.train.x, d.train.x, "ntk")
 local n = d.train.x:cols()
 local spectrum = ntk.analysis.spectrum(H)
 local lr = lr_fraction * n / spectrum.eigenvalues:get(1, 1)
-print(string.format("MNIST 0 vs 1: %d train, %d test; NTK eigenvalues %.3g … %.3g; lr %.4g, %d steps",
+print(string.format("MNIST 0 vs 1: %d train, %d test; NTK eigenvalues %.3g … %.3g; lr %.4g, "
+                    .. "%d steps",
                     n, d.test.x:cols(), spectrum.eigenvalues:get(1, 1),
                     spectrum.eigenvalues:get(n, 1), lr, steps))
 
@@ -161,15 +162,15 @@ for _, labels in ipairs({"true", "random"}) do
   local squares = {}
   for i = 1, n do squares[i] = projections:get(i, 1) ^ 2 end
   rows:write(row_with{part = "projections", labels = labels, projections = squares})
+  local top_share = 0   -- the share of ‖y‖² = n on the 10 largest eigenvectors
+  for i = 1, math.min(10, n) do top_share = top_share + squares[i] / n end
 
   local bound = ntk.analysis.bound(H, y, {normalize = "half_diagonal"})
   -- Test accuracy against the true test labels: how well the labels generalise.
   rows:write(row_with{part = "bound", labels = labels, bound = bound.bound,
                       quadratic_form = bound.quadratic_form, final_loss = run.train_loss,
                       predicted_final_loss = predicted:loss(lr * run.steps),
-                      test_accuracy = run.test_accuracy})
-  local top_share = 0   -- the share of ‖y‖² = n on the 10 largest eigenvectors
-  for i = 1, math.min(10, n) do top_share = top_share + squares[i] / n end
+                      test_accuracy = run.test_accuracy, top10_share = top_share})
   print(string.format("%-6s labels: loss after %d steps %.4g (predicted %.4g); top-10 share of "
                       .. "‖y‖² %.3f; bound %.3f; test accuracy %.3f", labels, run.steps,
                       run.train_loss, predicted:loss(lr * run.steps), top_share,

@@ -53,7 +53,9 @@ end
 local function report(rows)
   for _, q in ipairs(QUANTITIES) do
     local slope = fit(rows, q[1])
-    if slope then print(string.format("fitted slope of %-16s vs width: %.3f (expected -0.5)", q[1], slope)) end
+    if slope then
+      print(string.format("fitted slope of %-16s vs width: %.3f (expected -0.5)", q[1], slope))
+    end
   end
 end
 
@@ -106,7 +108,8 @@ else
 end
 data.x = data.x * math.sqrt(data.x:rows())   -- norm √d: x·x'/d = cosine
 
-local arch = ntk.arch("fc", {depth = depth, activation = activation, w_std = math.sqrt(2), b_std = 0})
+local arch = ntk.arch("fc", {depth = depth, activation = activation, w_std = math.sqrt(2),
+                             b_std = 0})
 local H_star = arch:kernel(data.x, data.x, "ntk")
 local lr = lr_fraction * n / ex.spectral_norm(H_star)
 local snapshot_every = math.max(1, steps // snapshots)
@@ -129,8 +132,9 @@ for _, width in ipairs(widths) do
       change_frobenius = math.max(change_frobenius, ntk.analysis.relative_distance(H_t, H0))
     end
     local row = rows:write{
-      dataset = dataset, n = n, depth = depth, activation = activation, width = width, network = rep,
-      seed = net_seed, steps = run.steps, lr = lr, final_loss = run.train_loss,
+      dataset = dataset, n = n, depth = depth, activation = activation, width = width,
+      network = rep,
+      network_seed = net_seed, steps = run.steps, lr = lr, final_loss = run.train_loss,
       init_deviation = ex.spectral_norm(H0 - H_star),
       init_relative_frobenius = ntk.analysis.relative_distance(H0, H_star),
       training_change = change, training_relative_frobenius = change_frobenius}

@@ -62,7 +62,8 @@ inline ScriptRun run_script(const std::string& script, const std::vector<std::st
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
-    if (!line.empty()) run.rows.push_back(core::batch::parse_json(line, out + ":" + std::to_string(number)));
+    if (!line.empty())
+      run.rows.push_back(core::batch::parse_json(line, out + ":" + std::to_string(number)));
   }
   return run;
 }

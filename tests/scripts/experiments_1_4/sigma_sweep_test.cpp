@@ -8,7 +8,8 @@
 using ntk::test::number;
 using ntk::test::text;
 
-TEST_CASE("sigma_sweep: Θ(σ^{2L}) growth of the test loss at large σ, flat f_int", "[experiments]") {
+TEST_CASE("sigma_sweep: Θ(σ^{2L}) growth of the test loss at large σ, flat f_int",
+          "[experiments]") {
   const auto run = ntk::test::run_script("sigma_sweep", {});
   INFO(run.output);
   REQUIRE(run.status == 0);
