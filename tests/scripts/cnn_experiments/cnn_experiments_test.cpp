@@ -108,3 +108,32 @@ TEST_CASE("ntklab check-plugin cnn passes", "[cnn_experiments]") {
   CHECK(status == 0);
   CHECK_THAT(output, Catch::Contains("0 failed"));
 }
+
+TEST_CASE("ntk.data.deform / translate and ntk.analysis spherical bindings", "[cnn_experiments]") {
+  ScriptRun run({});
+  // translate moves pixels; deform is seeded and has the asked amplitude's effect.
+  run.ok(R"(x = ntk.matrix(16, 1)
+            x:set(6, 1, 1.0)                      -- pixel (row 2, column 2) of a 4 x 4 image
+            t = ntk.data.translate(x, {shape = {1, 4, 4}, dx = 1, dy = 1})
+            moved = t:get(11, 1)                  -- pixel (3, 3)
+            a = ntk.data.deform(x, {shape = {1, 4, 4}, alpha = 0.5, seed = 3})
+            b = ntk.data.deform(x, {shape = {1, 4, 4}, alpha = 0.5, seed = 3})
+            same = (a - b):norm()
+            q = ntk.analysis.sphere_quadrature{d = 3, n = 20}
+            mu = ntk.analysis.funk_hecke{t = q.t, weights = q.weights, kappa = q.t, d = 3, k_max = 2}
+            mu1 = mu:get(2, 1)
+            m = ntk.analysis.harmonic_multiplicity(4, 2))");
+  CHECK(run.number("moved") == Approx(1.0));
+  CHECK(run.number("same") == 0.0);
+  CHECK(run.number("mu1") == Approx(1.0 / 3).epsilon(1e-13));  // t = P_1, N(3, 1) = 3
+  CHECK(run.number("m") == 9.0);
+  CHECK_THAT(run.error("ntk.data.deform(ntk.matrix(16, 1), {shape = {1, 4, 4}, alpha = 1, sead = 2})"),
+             Catch::Contains("unknown option 'sead'"));
+  CHECK_THAT(run.error("ntk.data.deform(ntk.matrix(16, 1), {alpha = 1})"),
+             Catch::Contains("'shape' = {C, H, W} is required"));
+  CHECK_THAT(run.error("ntk.data.translate(ntk.matrix(15, 1), {shape = {1, 4, 4}, dx = 1})"),
+             Catch::Contains("C*H*W = 16"));
+  CHECK_THAT(run.error("ntk.analysis.loglog_fit({1, 2}, {1, -2})"), Catch::Contains("positive"));
+  CHECK_THAT(run.error("ntk.analysis.funk_hecke{t = {1}, weights = {1, 2}, kappa = {1}, d = 3, k_max = 1}"),
+             Catch::Contains("one kernel value per quadrature node"));
+}
