@@ -12,8 +12,9 @@
 --   ex.recorder(name)         -> R with R:write(row) (appends a JSON line, keeps the row),
 --                                R.rows (the rows written by this process), R.path
 --   ex.finish(name, draw)     -> in "plot" mode: draw(read_jsonl(params.results), figure path);
---                                in "run" mode: nothing (call draw yourself with your rows);
---                                returns true when the script should stop (plot mode)
+--                                in "run" and "job" mode: nothing (a plain run calls draw
+--                                itself with R.rows; a job draws nothing); returns true when
+--                                the script should stop (plot mode)
 -- Parameters (--set values arrive as numbers or strings):
 --   ex.number(key, default)   -> params[key] as a number (error naming the key otherwise)
 --   ex.list(key, default)     -> params[key] as a list of numbers: a number gives {number},

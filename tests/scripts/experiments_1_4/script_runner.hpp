@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/batch/json.hpp"
@@ -26,16 +28,31 @@ struct ScriptRun {
   int status = -1;
   std::string output;      // stdout and stderr together
   std::vector<Json> rows;  // the JSON lines of params.out
+  std::string rows_path;   // params.out
   std::string figure;      // path of the figure the run drew
 };
+
+// Runs `ntklab ARGS` (one thread) and returns its exit status and output.
+inline std::pair<int, std::string> run_ntklab(const std::string& args) {
+  const char* build = std::getenv("NTKLAB_BUILD_DIR");
+  REQUIRE(build != nullptr);
+  const std::string command = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 '" + std::string(build) +
+                              "/bin/ntklab' " + args + " 2>&1";
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, got);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
 
 // Runs scripts/SCRIPT.lua with `sets` ("key=value" each) in a scratch folder; the rows and the
 // figure go there. The scripts' problems are tiny, so one BLAS/OpenMP thread is used (spinning
 // threads only slow them down on a loaded machine).
 inline ScriptRun run_script(const std::string& script, const std::vector<std::string>& sets) {
-  const char* build = std::getenv("NTKLAB_BUILD_DIR");
   const char* source = std::getenv("NTKLAB_SOURCE_DIR");
-  REQUIRE(build != nullptr);
   REQUIRE(source != nullptr);
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() /
@@ -45,18 +62,11 @@ inline ScriptRun run_script(const std::string& script, const std::vector<std::st
   ScriptRun run;
   const std::string out = (dir / "rows.jsonl").string();
   run.figure = (dir / (script + ".png")).string();
-  std::string command = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 '" + std::string(build) +
-                        "/bin/ntklab' run '" + std::string(source) + "/scripts/" + script +
-                        ".lua' --set out='" + out + "' --set figure='" + run.figure + "'";
-  for (const auto& set : sets) command += " --set '" + set + "'";
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) run.output.append(buffer, got);
-  const int status = pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.rows_path = out;
+  std::string args = "run '" + std::string(source) + "/scripts/" + script + ".lua' --set out='" +
+                     out + "' --set figure='" + run.figure + "'";
+  for (const auto& set : sets) args += " --set '" + set + "'";
+  std::tie(run.status, run.output) = run_ntklab(args);
   std::ifstream in(out);
   std::string line;
   int number = 0;

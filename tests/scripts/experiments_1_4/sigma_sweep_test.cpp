@@ -65,6 +65,25 @@ TEST_CASE("sigma_sweep: Θ(σ^{2L}) growth of the test loss at large σ, flat f_
   CHECK(network.back() > 100 * f_int);
 }
 
+TEST_CASE("sigma_sweep: plot mode redraws the figure and the slopes from the rows",
+          "[experiments]") {
+  const auto run = ntk::test::run_script("sigma_sweep", {"sigma2=10,30,100"});
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  REQUIRE(run.rows.size() == 3);
+  // `ntklab plot DIR` runs the script with mode = plot, results, out_dir (plot_command.hpp).
+  const auto dir = std::filesystem::path(run.rows_path).parent_path() / "plot";
+  std::filesystem::create_directories(dir);
+  const auto [status, output] = ntk::test::run_ntklab(
+      "run '" + std::string(std::getenv("NTKLAB_SOURCE_DIR")) +
+      "/scripts/sigma_sweep.lua' --set mode=plot --set results='" + run.rows_path +
+      "' --set out_dir='" + dir.string() + "'");
+  INFO(output);
+  CHECK(status == 0);
+  CHECK_THAT(output, Catch::Contains("large-sigma slope of test_loss_network"));
+  CHECK(ntk::test::file_is_nonempty((dir / "sigma_sweep.png").string()));
+}
+
 TEST_CASE("sigma_sweep: a bad dataset name is refused", "[experiments]") {
   const auto run = ntk::test::run_script("sigma_sweep", {"dataset=cifar"});
   CHECK(run.status != 0);
