@@ -81,8 +81,9 @@ TEST_CASE("arch:kernel on graph collections equals the plugin called directly", 
   CHECK(relative_error(lua.matrix("K"), gnn::gntk_kernels(g, g, {false, true}, c).ntk) < 1e-15);
   CHECK(relative_error(lua.matrix("C"), gnn::gntk_kernels(g, h, {true, false}, c).nngp) < 1e-15);
   CHECK(lua.matrix("F").n_cols == 2);
-  // Two blocks of one edge with degree scaling keep Σ = 1, Θ = 2 then 3 per node pair: 2·4·(2+1).
-  CHECK(lua.number("edge") == Approx(24.0).epsilon(1e-14));
+  // One edge, degree scaling: aggregation averages, so Σ = 1 throughout and each of the two ReLU
+  // layers adds Σ to Θ: block 1 takes Θ 1 → 2 → 3, block 2 takes 3 → 4 → 5; readout 2·(2·2 pairs)·5.
+  CHECK(lua.number("edge") == Approx(40.0).epsilon(1e-14));
   CHECK_THAT(lua.error("ntk.data.graphs({{adjacency = ntk.matrix({{1}}), features = ntk.matrix({{1}})}})"),
              Catch::Contains("zero diagonal"));
 }
