@@ -1,0 +1,249 @@
+-- Deep learning versus kernel learning: how long must the full network train before its
+-- tangent space (its data-dependent NTK) is as good as full training?
+--
+-- Reproduces the lecture slides "The Time Evolution of Data-dependent NTK" and "Chaotic
+-- Transient" (../shared/papers/ntk-lecture-slides.txt; Fort et al. 2020, "Deep learning versus
+-- kernel learning: an empirical study of loss landscape geometry and the time evolution of the
+-- neural tangent kernel", Figs. 1 and 5):
+--   * the finite network is trained by full-batch GD (step η, `steps` steps in all) up to step
+--     t̃; from there only its linearisation at w(t̃),
+--       f_lin(x; w) = f(x; w(t̃)) + J(x; w(t̃)) (w − w(t̃)),
+--     is trained for the remaining steps − t̃ steps with the same η (the slides'
+--     du/dt = −H_t̃ (u − y): learning with the data-dependent NTK H_t̃). The linear phase is
+--     solved exactly (ntk.train.linearized_closed_form: the result of those GD steps through
+--     the empirical NTK at w(t̃)). t̃ = 0 is pure NTK (linearised) training, t̃ = steps is full
+--     training; the figure shows the final test accuracy against t̃ next to full training;
+--   * along the same full-training run, the empirical NTK on a fixed probe set (the first
+--     `probe` training inputs) is taken every `snapshot_every` steps and at every t̃:
+--     kernel distance from the initial kernel S(K_0, K_t) and kernel velocity
+--     v = S(K_t, K_t') / (t' − t) per GD step between consecutive snapshots, with
+--     S(A, B) = 1 − ⟨A, B⟩_F / (‖A‖_F ‖B‖_F) (Fort et al. Eq. 3). The paper's claim: the kernel
+--     moves fastest in a short early transient, and a linearisation taken after it learns
+--     almost as well as full training.
+--
+-- Data: MNIST digits of `classes` (two classes: ±1 targets, one output; more: one-hot targets,
+-- one output per class), n_train training and n_test test images, scaled to norm √784 (so the
+-- stax input kernel x·x'/d is the cosine). Architecture: any plugin through ntk.arch/network.
+-- Default fc: `depth` hidden ReLU layers, NTK parametrisation, w_std = √2, b_std = 0.1, narrow
+-- width (feature learning, i.e. kernel motion, is an O(1/√width) effect), η = lr_fraction ·
+-- n/λ_max of the empirical NTK at initialisation.
+--
+-- params: arch ("fc"), arch_options ("key=value,key=value", passed to ntk.arch; e.g.
+--   arch=resnet --set arch_options=kind=mlp,blocks=2), depth / w_std / b_std / activation
+--   (given: passed to any arch; fc defaults 3, √2, 0.1, "relu"), width (32), classes ("3,5"),
+--   n_train (200), n_test (500), steps (800), t_tilde (list; default 0, 12, 25, 50, 100, 200,
+--   400, steps), lr_fraction (1.5), snapshot_every (25), probe (50), seed (1), out, figure (the
+--   accuracy figure; the kernel figure goes next to it as NAME_kernel.png).
+--
+--   ntklab run scripts/tangent_space.lua                                    (small, seconds)
+--   ntklab run scripts/tangent_space.lua --set classes=0,1,2,3,4,5,6,7,8,9 --set n_train=1000 \
+--       --set n_test=2000 --set width=512 --set steps=4000 --set t_tilde=0,25,50,100,200,400,1000,2000,4000
+--   ntklab batch scripts/tangent_space.lua --grid width=32,64,256 --reps 5 --jobs 2 \
+--       --out results/tangent_space
+--   ntklab plot results/tangent_space
+local ex = require("experiment")
+
+local NAME = "tangent_space"
+
+local function kernel_path(file)
+  return (file:gsub("%.png$", "") .. "_kernel.png")
+end
+
+-- "kind=mlp,blocks=2" -> {kind = "mlp", blocks = 2} (numbers and true/false converted).
+local function parse_options(text)
+  local options = {}
+  if text == nil or text == "" then return options end
+  for item in tostring(text):gmatch("[^,;]+") do
+    local key, value = item:match("^%s*([%w_]+)%s*=%s*(.-)%s*$")
+    if key == nil then
+      error(string.format("params.arch_options: expected key=value items separated by commas, "
+                          .. "got %q", item), 0)
+    end
+    if value == "true" then value = true
+    elseif value == "false" then value = false
+    else value = tonumber(value) or value end
+    options[key] = value
+  end
+  return options
+end
+
+-- One series per width (or one when all rows share a width) of the mean over repetitions.
+local function by_width(rows, spec, label)
+  local groups, widths = ex.group(rows, "width")
+  local series = {}
+  for _, width in ipairs(widths) do
+    local s = ntk.plot.summarize(groups[width], spec)[1]
+    if s then
+      s.label = #widths > 1 and string.format("%s, width %s", label, tostring(width)) or label
+      series[#series + 1] = s
+    end
+  end
+  return series
+end
+
+local function report(rows)
+  local groups, values = ex.group(rows, "part")
+  if groups.tangent then
+    local by_t = ex.group(groups.tangent, "t_tilde")
+    local _, ts = ex.group(groups.tangent, "t_tilde")
+    for _, t in ipairs(ts) do
+      print(string.format("t~ = %5d: test accuracy %.4f (linearised from w(t~); t~ = steps is "
+                          .. "full training)", t, ex.mean(ex.column(by_t[t], "test_accuracy"))))
+    end
+  end
+  if groups.kernel then
+    local by_step, steps = ex.group(groups.kernel, "step")
+    local first, last = steps[2], steps[#steps]
+    if first and last then
+      print(string.format("kernel velocity per step: first interval %.3e, last %.3e; distance "
+                          .. "from K_0 at the end %.4f",
+                          ex.mean(ex.column(by_step[first], "velocity")),
+                          ex.mean(ex.column(by_step[last], "velocity")),
+                          ex.mean(ex.column(by_step[last], "distance_from_init"))))
+    end
+  end
+  return values
+end
+
+local function draw(rows, file)
+  local series = {}
+  for _, s in ipairs(by_width(rows, {x = "t_tilde", y = "test_accuracy",
+                                     where = {part = "tangent"}},
+                              "linearised at w(t~) for the remaining steps")) do
+    s.style = "linespoints"
+    series[#series + 1] = s
+  end
+  for _, s in ipairs(by_width(rows, {x = "step", y = "test_accuracy", where = {part = "kernel"}},
+                              "full training: test accuracy at step t")) do
+    s.style = "lines"
+    series[#series + 1] = s
+  end
+  ntk.plot.line{file = file, series = series, xlabel = "t~ (GD steps of full training)",
+                ylabel = "final test accuracy",
+                title = "Training in the tangent space at w(t~) (Fort et al. 2020)"}
+  -- Log axis: leave out step 0 (distance 0, no velocity yet).
+  local moved = {}
+  for _, r in ipairs(rows) do
+    if r.part == "kernel" and r.step > 0 then moved[#moved + 1] = r end
+  end
+  local kernel = {}
+  for _, q in ipairs({{"distance_from_init", "S(K_0, K_t)"},
+                      {"velocity_per_100", "velocity: S(K_t, K_t') per 100 steps"}}) do
+    for _, s in ipairs(by_width(moved, {x = "step", y = q[1]}, q[2])) do
+      s.style = "linespoints"
+      kernel[#kernel + 1] = s
+    end
+  end
+  ntk.plot.line{file = kernel_path(file), series = kernel, xlabel = "GD step t", logy = true,
+                ylabel = "kernel distance", title = "Empirical NTK during full training"}
+  return file
+end
+
+if ex.finish(NAME, function(rows, file)
+  report(rows)
+  return draw(rows, file)
+end) then return end
+
+local arch_name = ex.string("arch", "fc")
+local options = parse_options(params.arch_options)
+if arch_name == "fc" then
+  local defaults = {depth = 3, activation = "relu", w_std = math.sqrt(2), b_std = 0.1}
+  for key, value in pairs(defaults) do
+    if options[key] == nil then options[key] = value end
+  end
+end
+for _, key in ipairs({"depth", "w_std", "b_std"}) do
+  if params[key] ~= nil then options[key] = ex.number(key) end
+end
+if params.activation ~= nil then options.activation = ex.string("activation") end
+
+local width = ex.number("width", 32)
+local classes = ex.list("classes", {3, 5})
+local n_train = ex.number("n_train", 200)
+local n_test = ex.number("n_test", 500)
+local steps = ex.number("steps", 800)
+local t_tilde = ex.list("t_tilde", {0, 12, 25, 50, 100, 200, 400, steps})
+local lr_fraction = ex.number("lr_fraction", 1.5)
+local snapshot_every = ex.number("snapshot_every", 25)
+local n_probe = math.min(ex.number("probe", 50), n_train)
+local seed = ex.number("seed", 1)
+local rows = ex.recorder(NAME)
+
+for _, t in ipairs(t_tilde) do
+  if t < 0 or t > steps or t ~= math.floor(t) then
+    error(string.format("params.t_tilde: %s is not an integer in [0, steps = %d]", t, steps), 0)
+  end
+end
+if #classes < 2 then error("params.classes: give two or more digits", 0) end
+
+local digits = ntk.data.mnist{classes = classes, n_train = n_train, n_test = n_test,
+                              seed = ex.derive_seed(seed, 1), normalize = "unit"}
+local train, test = digits.train, digits.test
+local scale = math.sqrt(train.x:rows())
+train.x, test.x = train.x * scale, test.x * scale
+local probe = train.x:cols_range(1, n_probe)
+
+-- One output per class for one-hot targets (two classes: one ±1 output).
+if train.y:rows() > 1 and options.outputs == nil then options.outputs = train.y:rows() end
+local arch = ntk.arch(arch_name, options)
+local net = arch:network{width = width, seed = ex.derive_seed(seed, 2)}
+-- One step size for the whole experiment: full training and every linear phase use it.
+local lr = ntk.train.gd{net = net, data = train, lr_fraction = lr_fraction, max_steps = 0}.lr
+print(string.format("%s %s, width %d; MNIST %s, n = %d (test %d); %d GD steps of %.4g",
+                    arch_name, params.arch_options or "", width, table.concat(classes, ","),
+                    n_train, n_test, steps, lr))
+
+-- Events along the full-training run: kernel snapshots and the t̃ where a linear phase starts.
+local events, is_t_tilde = {}, {}
+for s = 0, steps, snapshot_every do events[s] = true end
+events[steps] = true
+for _, t in ipairs(t_tilde) do events[t], is_t_tilde[t] = true, true end
+local order = {}
+for s in pairs(events) do order[#order + 1] = s end
+table.sort(order)
+
+local base = {arch = arch_name, arch_options = params.arch_options, width = width,
+              classes = table.concat(classes, ","), n_train = n_train, n_test = n_test,
+              steps = steps, lr = lr, seed = seed}
+local function row(fields)
+  local r = {}
+  for k, v in pairs(base) do r[k] = v end
+  for k, v in pairs(fields) do r[k] = v end
+  return rows:write(r)
+end
+
+print(string.format("%6s %10s %12s %10s %10s", "step", "train loss", "test acc", "S(K0,Kt)",
+                    "velocity"))
+local K0, K_previous, step_previous = nil, nil, 0
+for _, s in ipairs(order) do
+  if s > step_previous then
+    ntk.train.gd{net = net, data = train, lr = lr, max_steps = s - step_previous,
+                 record_every = s - step_previous}
+  end
+  local K = net:ntk(probe)
+  K0 = K0 or K
+  local velocity = K_previous and ntk.train.kernel_distance(K_previous, K) / (s - step_previous)
+                   or 0
+  local now = ntk.train.linearized_closed_form{net = net, data = train, lr = lr, steps = 0,
+                                               test = test}
+  local r = row{part = "kernel", step = s, train_loss = now.train_loss,
+                test_accuracy = now.test_accuracy, test_loss = now.test_loss,
+                distance_from_init = math.max(0, ntk.train.kernel_distance(K0, K)), velocity = velocity,
+                velocity_per_100 = 100 * velocity}
+  print(string.format("%6d %10.3e %12.4f %10.4f %10.3e", s, r.train_loss, r.test_accuracy,
+                      r.distance_from_init, velocity))
+  if is_t_tilde[s] then
+    local lin = ntk.train.linearized_closed_form{net = net, data = train, lr = lr,
+                                                 steps = steps - s, test = test}
+    row{part = "tangent", t_tilde = s, linear_steps = steps - s, train_loss = lin.train_loss,
+        test_loss = lin.test_loss, test_accuracy = lin.test_accuracy,
+        train_accuracy = lin.train_accuracy}
+  end
+  K_previous, step_previous = K, s
+end
+
+if ex.mode() == "run" then
+  report(rows.rows)
+  print("figure: " .. draw(rows.rows, ex.figure_path(NAME)))
+end
+print("rows appended to " .. rows.path)
