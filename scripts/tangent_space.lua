@@ -11,7 +11,8 @@
 --     is trained for the remaining steps − t̃ steps with the same η (the slides'
 --     du/dt = −H_t̃ (u − y): learning with the data-dependent NTK H_t̃). The linear phase is
 --     solved exactly (ntk.train.linearized_closed_form: the result of those GD steps through
---     the empirical NTK at w(t̃)). t̃ = 0 is pure NTK (linearised) training, t̃ = steps is full
+--     the empirical NTK at w(t̃)), or for large n·k run as GD on f_lin (ntk.train.linearized).
+--     t̃ = 0 is pure NTK (linearised) training, t̃ = steps is full
 --     training; the figure shows the final test accuracy against t̃ next to full training;
 --   * along the same full-training run, the empirical NTK on a fixed probe set (the first
 --     `probe` training inputs) is taken every `snapshot_every` steps and at every t̃:
@@ -32,8 +33,10 @@
 --   arch=resnet --set arch_options=kind=mlp,blocks=2), depth / w_std / b_std / activation
 --   (given: passed to any arch; fc defaults 3, √2, 0.1, "relu"), width (32), classes ("3,5"),
 --   n_train (200), n_test (500), steps (800), t_tilde (list; default 0, 12, 25, 50, 100, 200,
---   400, steps), lr_fraction (1.5), snapshot_every (25), probe (50), seed (1), out, figure (the
---   accuracy figure; the kernel figure goes next to it as NAME_kernel.png).
+--   400, steps), lr_fraction (1.5), snapshot_every (25), probe (50), linear ("auto" |
+--   "closed_form" | "gd": how the linear phase is trained; auto: closed form when n·k ≤ 3000),
+--   seed (1), out, figure (the accuracy figure; the kernel figure goes next to it as
+--   NAME_kernel.png).
 --
 --   ntklab run scripts/tangent_space.lua                                    (small, seconds)
 --   ntklab run scripts/tangent_space.lua --set classes=0,1,2,3,4,5,6,7,8,9 --set n_train=1000 \
@@ -167,6 +170,7 @@ local lr_fraction = ex.number("lr_fraction", 1.5)
 local snapshot_every = ex.number("snapshot_every", 25)
 local n_probe = math.min(ex.number("probe", 50), n_train)
 local seed = ex.number("seed", 1)
+local linear = ex.string("linear", "auto", {"auto", "closed_form", "gd"})
 local rows = ex.recorder(NAME)
 
 for _, t in ipairs(t_tilde) do
@@ -182,6 +186,9 @@ local train, test = digits.train, digits.test
 local scale = math.sqrt(train.x:rows())
 train.x, test.x = train.x * scale, test.x * scale
 local probe = train.x:cols_range(1, n_probe)
+-- The closed form decomposes the (n·k) × (n·k) empirical NTK; past a few thousand rows GD on
+-- the linearisation (one jvp and one vjp per step) is cheaper.
+if linear == "auto" then linear = n_train * train.y:rows() <= 3000 and "closed_form" or "gd" end
 
 -- One output per class for one-hot targets (two classes: one ±1 output).
 if train.y:rows() > 1 and options.outputs == nil then options.outputs = train.y:rows() end
@@ -233,8 +240,14 @@ for _, s in ipairs(order) do
   print(string.format("%6d %10.3e %12.4f %10.4f %10.3e", s, r.train_loss, r.test_accuracy,
                       r.distance_from_init, velocity))
   if is_t_tilde[s] then
-    local lin = ntk.train.linearized_closed_form{net = net, data = train, lr = lr,
-                                                 steps = steps - s, test = test}
+    local lin
+    if linear == "closed_form" then
+      lin = ntk.train.linearized_closed_form{net = net, data = train, lr = lr, steps = steps - s,
+                                             test = test}
+    else  -- GD through jvp/vjp at w(t̃); leaves the network at w(t̃)
+      lin = ntk.train.linearized{net = net, data = train, lr = lr, steps = steps - s,
+                                 record_every = math.max(1, steps - s), record = {test = test}}
+    end
     row{part = "tangent", t_tilde = s, linear_steps = steps - s, train_loss = lin.train_loss,
         test_loss = lin.test_loss, test_accuracy = lin.test_accuracy,
         train_accuracy = lin.train_accuracy}
