@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <sstream>
 
 #include "ntk/sdk/checks.hpp"
@@ -13,7 +14,7 @@ namespace {
 // Entries carried through all rules at once: three arrays of this many doubles stay in L1.
 constexpr arma::uword kChunk = 256;
 
-bool is_activation(const Rule& r) { return r.kind != Rule::Kind::dense; }
+bool is_activation(const Rule& r) { return r.kind == Rule::Kind::relu || r.kind == Rule::Kind::erf; }
 
 // The coefficients of a dense rule applied to a state whose layer input has `fan_in` channels.
 AffineCoefficients dense_coefficients(const Rule& r, double fan_in) {
@@ -38,14 +39,45 @@ struct PreparedRule {
   arma::vec var1, var2;  // only for activations; var2 empty when symmetric
 };
 
+// What residual_start saves for its residual_sum: the variances and the Gaussian flag.
+struct SavedVariances {
+  arma::vec diag1, diag2;
+  bool gaussian = false;
+};
+
 // Checks the sequence, runs the O(n) variance recursion and updates the state's flags.
-std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules) {
+// `nesting` receives the deepest residual nesting (the number of saved chunks the fused loop
+// needs).
+std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules,
+                                  std::size_t& nesting) {
   std::vector<PreparedRule> out;
   out.reserve(rules.size());
+  std::vector<SavedVariances> saved;
+  nesting = 0;
+  // Balanced residual blocks, checked before the state changes.
+  long open = 0;
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    if (rules[r].kind == Rule::Kind::residual_start) ++open;
+    if (rules[r].kind == Rule::Kind::residual_sum && --open < 0)
+      throw_error("layers::apply_rules(): rule ", r + 1, " (", rules[r].name(),
+                  ") has no residual_start() before it in the same apply_rules() call");
+  }
+  if (open > 0)
+    throw_error("layers::apply_rules(): ", open, " residual_start() rule(s) without their "
+                "residual_sum(alpha); close every block in the same apply_rules() call");
   for (std::size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
     PreparedRule p{rule, {}, {}, {}};
-    if (is_activation(rule)) {
+    if (rule.kind == Rule::Kind::residual_start) {
+      saved.push_back({s.diag1, s.diag2, s.gaussian});
+      nesting = std::max(nesting, saved.size());
+    } else if (rule.kind == Rule::Kind::residual_sum) {
+      const double a2 = rule.alpha * rule.alpha;
+      s.diag1 = saved.back().diag1 + a2 * s.diag1;
+      if (!s.symmetric) s.diag2 = saved.back().diag2 + a2 * s.diag2;
+      s.gaussian = s.gaussian && saved.back().gaussian;
+      saved.pop_back();
+    } else if (is_activation(rule)) {
       if (!s.gaussian)
         throw_error("layers::apply_rules(): rule ", r + 1, " (", rule.name(),
                     ") needs Gaussian pre-activations: put a dense rule before it");
@@ -88,6 +120,10 @@ std::string Rule::name() const {
   switch (kind) {
     case Kind::relu: return "Relu";
     case Kind::erf: return "Erf";
+    case Kind::residual_start: return "FanOut(2)";
+    case Kind::residual_sum:
+      out << "FanInSum(alpha=" << alpha << ")";
+      break;
     case Kind::dense:
       out << "Dense(W_std=" << w_std << ", b_std=" << b_std;
       if (parametrization == Parametrization::standard) out << ", standard, width=" << out_width;
@@ -113,6 +149,19 @@ Rule relu() {
 Rule erf() {
   Rule r;
   r.kind = Rule::Kind::erf;
+  return r;
+}
+Rule residual_start() {
+  Rule r;
+  r.kind = Rule::Kind::residual_start;
+  return r;
+}
+Rule residual_sum(double alpha) {
+  if (!std::isfinite(alpha))
+    throw_error("layers::residual_sum(): alpha = ", alpha, " must be a finite number");
+  Rule r;
+  r.kind = Rule::Kind::residual_sum;
+  r.alpha = alpha;
   return r;
 }
 
@@ -156,8 +205,9 @@ KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
 void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp) {
   const bool with_ntk = s.track_ntk;
   if (!with_ntk) keep_nngp = true;
-  std::vector<PreparedRule> prepared = prepare(s, rules);
-  if (std::any_of(rules.begin(), rules.end(), [](const Rule& r) { return !is_activation(r); }))
+  std::size_t nesting = 0;
+  std::vector<PreparedRule> prepared = prepare(s, rules, nesting);
+  if (std::any_of(rules.begin(), rules.end(), [](const Rule& r) { return r.kind == Rule::Kind::dense; }))
     s.ntk_is_zero = false;
 
   const arma::uword n1 = s.rows(), n2 = s.cols();
@@ -180,6 +230,8 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
 #pragma omp parallel
   {
     std::array<double, kChunk> c{}, t{}, v2{};
+    // The chunks residual_start saved, one pair per open block.
+    std::vector<std::array<double, kChunk>> saved_c(nesting), saved_t(nesting);
 #pragma omp for schedule(dynamic, 8)
     for (arma::uword j = 0; j < n2; ++j) {
       const arma::uword rows = symmetric ? j + 1 : n1;
@@ -193,7 +245,27 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
         }
         double* tp = with_ntk ? t.data() : nullptr;
         const bool has_diagonal = symmetric && j >= i0 && j < i0 + len;
+        std::size_t level = 0;
         for (const PreparedRule& p : prepared) {
+          if (p.rule.kind == Rule::Kind::residual_start) {
+            std::copy_n(c.data(), len, saved_c[level].data());
+            if (with_ntk) std::copy_n(t.data(), len, saved_t[level].data());
+            ++level;
+            continue;
+          }
+          if (p.rule.kind == Rule::Kind::residual_sum) {
+            --level;
+            const double a2 = p.rule.alpha * p.rule.alpha;
+            const double* sc = saved_c[level].data();
+#pragma omp simd
+            for (arma::uword i = 0; i < len; ++i) c[i] = sc[i] + a2 * c[i];
+            if (with_ntk) {
+              const double* st = saved_t[level].data();
+#pragma omp simd
+              for (arma::uword i = 0; i < len; ++i) t[i] = st[i] + a2 * t[i];
+            }
+            continue;
+          }
           if (!is_activation(p.rule)) {
             affine_entries(c.data(), tp, len, p.affine);
             continue;

@@ -17,6 +17,14 @@
 //                  width N becomes the next layer's fan-in, as in NT's Dense(N, …, 'standard').
 //   relu(), erf()  closed forms of layers_elementwise.hpp; they require a Gaussian state
 //                  (an affine rule before them), as neural-tangents does.
+//   residual_start(), residual_sum(alpha)
+//                  a residual block x ↦ x + α·branch(x) around the rules between them
+//                  (neural-tangents' FanOut(2), parallel(branch, Identity), FanInSum, with the
+//                  branch's output scaled by α): residual_start saves the state, residual_sum
+//                  makes Σ ← Σ_saved + α²Σ, Θ ← Θ_saved + α²Θ (the identity and the branch are
+//                  uncorrelated at infinite width: the branch ends in a zero-mean layer of
+//                  its own weights, so their kernels add). Blocks may nest. The sum is Gaussian
+//                  when both parts are (NT's FanInSum).
 //
 // apply_rules() fuses consecutive rules: for each column of the kernel it carries a cache-sized
 // chunk of entries through every rule before writing it back, so a whole network costs one
@@ -38,19 +46,23 @@ enum class Parametrization { ntk, standard };
 namespace layers {
 
 struct Rule {
-  enum class Kind { dense, relu, erf };
+  enum class Kind { dense, relu, erf, residual_start, residual_sum };
   Kind kind = Kind::dense;
   double w_std = 1, b_std = 0;                         // dense only
+  double alpha = 1;                                    // residual_sum only: branch scale α
   Parametrization parametrization = Parametrization::ntk;  // dense only
   double out_width = 0;  // dense, standard parametrisation: the width N of this layer's output
 
-  std::string name() const;  // e.g. "Dense(W_std=1, b_std=0)", "Relu"
+  std::string name() const;  // e.g. "Dense(W_std=1, b_std=0)", "Relu", "FanInSum(alpha=0.5)"
 };
 
 Rule dense(double w_std, double b_std, Parametrization parametrization = Parametrization::ntk,
            double out_width = 0);
 Rule relu();
 Rule erf();
+Rule residual_start();
+// Refuses (ntk::Error) a non-finite alpha.
+Rule residual_sum(double alpha);
 
 // The input kernel Σ(x, x') = x·x'/d between the columns of a (d × n1) and b (d × n2),
 // Θ = 0, width = d. With `symmetric` (a and b are the same examples) it computes only the

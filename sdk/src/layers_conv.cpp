@@ -1,6 +1,7 @@
 #include "layers_conv.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "layers_conv_detail.hpp"
@@ -14,6 +15,10 @@ std::string ImageRule::name() const {
   switch (kind) {
     case Kind::relu: return "Relu";
     case Kind::erf: return "Erf";
+    case Kind::residual_start: return "FanOut(2)";
+    case Kind::residual_sum:
+      out << "FanInSum(alpha=" << alpha << ")";
+      break;
     case Kind::conv:
       out << "Conv(W_std=" << w_std << ", b_std=" << b_std << ", " << filter << "x" << filter
           << ", " << (padding == Padding::same ? "SAME" : "CIRCULAR") << ")";
@@ -43,6 +48,19 @@ ImageRule image_erf() {
   r.kind = ImageRule::Kind::erf;
   return r;
 }
+ImageRule image_residual_start() {
+  ImageRule r;
+  r.kind = ImageRule::Kind::residual_start;
+  return r;
+}
+ImageRule image_residual_sum(double alpha) {
+  if (!std::isfinite(alpha))
+    throw_error("image_residual_sum(): alpha = ", alpha, " must be a finite number");
+  ImageRule r;
+  r.kind = ImageRule::Kind::residual_sum;
+  r.alpha = alpha;
+  return r;
+}
 
 namespace {
 
@@ -62,9 +80,19 @@ ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
   plan.rules = rules;
   plan.track_ntk = track_ntk;
   bool gaussian = false, any_circular = false, any_same = false;
+  std::vector<bool> saved_gaussian;  // per open residual block
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const ImageRule& r = rules[i];
-    if (r.kind == ImageRule::Kind::conv) {
+    if (r.kind == ImageRule::Kind::residual_start) {
+      saved_gaussian.push_back(gaussian);
+      plan.nesting = std::max(plan.nesting, saved_gaussian.size());
+    } else if (r.kind == ImageRule::Kind::residual_sum) {
+      if (saved_gaussian.empty())
+        throw_error(caller, ": rule ", i + 1, " (", r.name(),
+                    ") has no residual_start before it");
+      gaussian = gaussian && saved_gaussian.back();
+      saved_gaussian.pop_back();
+    } else if (r.kind == ImageRule::Kind::conv) {
       if (r.filter == 0 || r.filter % 2 == 0)
         throw_error(caller, ": rule ", i + 1, " (", r.name(), ") has an even filter; use an odd one");
       if (r.padding == Padding::circular && (r.filter > shape.height || r.filter > shape.width))
@@ -81,6 +109,10 @@ ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
       gaussian = false;
     }
   }
+  if (!saved_gaussian.empty())
+    throw_error(caller, ": ", saved_gaussian.size(), " residual_start rule(s) without their "
+                "residual_sum(alpha)");
+  plan.gaussian = gaussian;
   if (any_circular && any_same)
     throw_error(caller, ": the conv rules mix SAME and CIRCULAR padding; use one padding for all");
   plan.circular = any_circular;
@@ -176,7 +208,7 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
   bool any_conv = false;
   for (const auto& r : rules) any_conv = any_conv || r.kind == ImageRule::Kind::conv;
   s.ntk_is_zero = !any_conv;
-  s.gaussian = !rules.empty() && rules.back().kind == ImageRule::Kind::conv;
+  s.gaussian = plan.gaussian;
   s.nngp.zeros(n1, n2);
   if (track_ntk) s.ntk.zeros(n1, n2);
   s.diag1.set_size(n1);

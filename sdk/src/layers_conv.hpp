@@ -8,6 +8,8 @@
 //           or the image is a torus (CIRCULAR)
 //   relu, erf   the closed forms of layers_elementwise.hpp, pixel pair by pixel pair, with the
 //           variances Σ(x, i; x, i) and Σ(x', j; x', j)
+//   residual_start, residual_sum(α)   a residual block around the rules between them, pixel
+//           pair by pixel pair: Σ ← Σ_saved + α²Σ, Θ ← Θ_saved + α²Θ (as in layers.hpp)
 // followed by a spatial readout (layers_pool.hpp) that makes a kernel between feature vectors;
 // the Dense readout is then an ordinary rule of layers.hpp:
 //
@@ -50,27 +52,34 @@ enum class Padding { same, circular };
 enum class Precision { float64, float32 };
 
 struct ImageRule {
-  enum class Kind { conv, relu, erf };
+  enum class Kind { conv, relu, erf, residual_start, residual_sum };
   Kind kind = Kind::conv;
   double w_std = 1, b_std = 0;        // conv only
+  double alpha = 1;                   // residual_sum only
   arma::uword filter = 3;             // conv only: q (odd)
   Padding padding = Padding::same;    // conv only
 
-  std::string name() const;  // "Conv(W_std=1, b_std=0, 3x3, SAME)", "Relu", "Erf"
+  std::string name() const;  // "Conv(W_std=1, b_std=0, 3x3, SAME)", "Relu", "Erf", "FanOut(2)"…
 };
 
 // Refuses (ntk::Error) an even or zero filter.
 ImageRule conv(double w_std, double b_std, arma::uword filter, Padding padding = Padding::same);
 ImageRule image_relu();
 ImageRule image_erf();
+// A residual block x ↦ x + α·branch(x) around the image rules between the two (blocks may
+// nest; they must close within one rule list). residual_sum refuses a non-finite alpha.
+ImageRule image_residual_start();
+ImageRule image_residual_sum(double alpha);
 
 // The kernel between images a (C·H·W × n1) and b (C·H·W × n2), columns flattened
 // channel-major, after `rules` and `readout`: a KernelState with nngp/ntk n1 × n2 (only the
 // upper triangle when `symmetric`), diag1/diag2 the readout variances of each image, ntk empty
-// when !track_ntk, `gaussian` true when the last rule is a conv, `width` = C (the readout's
+// when !track_ntk, `gaussian` true when the last rule is a conv (or a residual sum of Gaussian
+// parts), `width` = C (the readout's
 // feature vectors are C channels × pooled pixels; the NTK parametrisation does not read it).
 // Refuses, before any work: a row count other than C·H·W, a zero shape, an even filter, a
-// circular filter larger than the image, an activation not preceded by a conv, non-finite
+// circular filter larger than the image, an activation not preceded by a conv, unbalanced
+// residual rules, non-finite
 // inputs, kernels that would not fit in memory.
 KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShape& shape,
                          bool symmetric, const std::vector<ImageRule>& rules,

@@ -21,7 +21,13 @@ struct ConvPlan {
   // torus offsets d ∈ [0, H) for CIRCULAR (and the same for e).
   std::vector<std::pair<long long, long long>> offsets;
   bool track_ntk = true;
+  std::size_t nesting = 0;  // deepest residual nesting: the saved grids a tile needs
+  bool gaussian = false;    // the state after the last rule is Gaussian
 };
+
+inline bool is_activation(const ImageRule& r) {
+  return r.kind == ImageRule::Kind::relu || r.kind == ImageRule::Kind::erf;
+}
 
 // One set of examples (set 0 = a, set 1 = b) and its per-pixel variances before each
 // activation rule (H·W × n, double).

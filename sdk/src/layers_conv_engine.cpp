@@ -74,13 +74,17 @@ struct Tile {
   std::vector<std::vector<T>> broadcast_var;
   std::vector<double> sum_nngp, sum_ntk;  // readout accumulators, per lane
   std::vector<std::size_t> same_lanes;    // lanes whose two examples are the same
+  // The grids residual_start saved, one pair per open residual block (valid on the rectangle).
+  std::vector<std::vector<T>> saved_nngp, saved_ntk;
 
   Tile(const ConvPlan& plan, std::size_t activations)
       : grid(static_cast<long long>(plan.shape.height), static_cast<long long>(plan.shape.width),
              static_cast<long long>(plan.margin)),
         nngp(grid.size(), T(0)), ntk(grid.size(), T(0)), tmp(grid.size(), T(0)),
         left_var(activations), right_var(activations), broadcast_var(activations),
-        sum_nngp(kLanes), sum_ntk(kLanes) {}
+        sum_nngp(kLanes), sum_ntk(kLanes),
+        saved_nngp(plan.nesting, std::vector<T>(grid.size(), T(0))),
+        saved_ntk(plan.track_ntk ? plan.nesting : 0, std::vector<T>(grid.size(), T(0))) {}
 };
 
 template <class T>
@@ -185,6 +189,30 @@ void accumulate(const ConvPlan& plan, long long d, long long e, const Rect& r, b
   }
 }
 
+// residual_start: saves the rectangle of `from` into `to`.
+template <class T>
+void save_rect(const Grid<T, kLanes>& grid, const Rect& r, const T* from, T* to) {
+  const std::size_t run = std::size_t(r.w1 - r.w0) * kLanes;
+  for (long long h = r.h0; h < r.h1; ++h) std::copy_n(from + grid.at(h, r.w0), run, to + grid.at(h, r.w0));
+}
+
+// residual_sum: a ← saved + α²·a on the rectangle (a ← α²·a when saved is null).
+template <class T>
+void residual_rect(const Grid<T, kLanes>& grid, const Rect& r, const T* saved, T alpha2, T* a) {
+  const std::size_t run = std::size_t(r.w1 - r.w0) * kLanes;
+  for (long long h = r.h0; h < r.h1; ++h) {
+    T* dst = a + grid.at(h, r.w0);
+    if (saved == nullptr) {
+#pragma omp simd
+      for (std::size_t k = 0; k < run; ++k) dst[k] = alpha2 * dst[k];
+      continue;
+    }
+    const T* src = saved + grid.at(h, r.w0);
+#pragma omp simd
+    for (std::size_t k = 0; k < run; ++k) dst[k] = src[k] + alpha2 * dst[k];
+  }
+}
+
 template <class T>
 void run_tile(const ConvPlan& plan, Tile<T>& t) {
   const long long H = static_cast<long long>(plan.shape.height), W = static_cast<long long>(plan.shape.width);
@@ -197,8 +225,29 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
     if (r.empty()) continue;
     input_offset_image(plan, d, e, r, t);
     bool ntk_zero = true;
-    std::size_t activation = 0;
+    std::size_t activation = 0, level = 0;
+    std::vector<bool> saved_zero(plan.nesting);  // was Θ = 0 when block `level` opened
     for (const ImageRule& rule : plan.rules) {
+      if (rule.kind == ImageRule::Kind::residual_start) {
+        save_rect(t.grid, r, t.nngp.data(), t.saved_nngp[level].data());
+        if (plan.track_ntk && !ntk_zero) save_rect(t.grid, r, t.ntk.data(), t.saved_ntk[level].data());
+        saved_zero[level++] = ntk_zero;
+        continue;
+      }
+      if (rule.kind == ImageRule::Kind::residual_sum) {
+        --level;
+        const T alpha2 = T(rule.alpha * rule.alpha);
+        residual_rect(t.grid, r, t.saved_nngp[level].data(), alpha2, t.nngp.data());
+        // A Θ = 0 part contributes nothing (its grid may hold stale values: CIRCULAR tiles
+        // are not cleared between offsets).
+        if (plan.track_ntk && !(ntk_zero && saved_zero[level])) {
+          if (ntk_zero) save_rect(t.grid, r, t.saved_ntk[level].data(), t.ntk.data());
+          else residual_rect(t.grid, r, saved_zero[level] ? nullptr : t.saved_ntk[level].data(),
+                             alpha2, t.ntk.data());
+          ntk_zero = false;
+        }
+        continue;
+      }
       if (rule.kind == ImageRule::Kind::conv) {
         const long long half = static_cast<long long>(rule.filter / 2);
         const T scale = T(rule.w_std * rule.w_std / double(rule.filter * rule.filter));
@@ -235,7 +284,7 @@ template <class T>
 void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<TileSpec>& tiles,
                double* nngp, double* ntk) {
   std::size_t activations = 0;
-  for (const auto& rule : plan.rules) activations += rule.kind != ImageRule::Kind::conv;
+  for (const auto& rule : plan.rules) activations += is_activation(rule);
   const arma::uword pixels = plan.shape.size(), area = plan.shape.height * plan.shape.width;
   const Interleaved<T> interleaved[2] = {Interleaved<T>(sets[0], pixels, area),
                                          Interleaved<T>(sets[1], pixels, area)};
@@ -264,13 +313,14 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
   const arma::uword n = x.n_cols, area = H * W;
   std::vector<arma::mat> out;
   for (const auto& rule : plan.rules)
-    if (rule.kind != ImageRule::Kind::conv) out.emplace_back(area, n);
+    if (is_activation(rule)) out.emplace_back(area, n);
   out.emplace_back(area, n);
   const Rect full{0, static_cast<long long>(H), 0, static_cast<long long>(W)};
 #pragma omp parallel if (n * area > 4096)
   {
     Grid<double, 1> grid(static_cast<long long>(H), static_cast<long long>(W), static_cast<long long>(plan.margin));
     std::vector<double> v(grid.size(), 0.0), tmp(grid.size(), 0.0);
+    std::vector<std::vector<double>> saved(plan.nesting, std::vector<double>(grid.size(), 0.0));
 #pragma omp for schedule(static)
     for (arma::uword j = 0; j < n; ++j) {
       const double* col = x.colptr(j);
@@ -279,8 +329,18 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
         for (arma::uword c = 0; c < C; ++c) s += col[c * area + i] * col[c * area + i];
         v[grid.at(static_cast<long long>(i / W), static_cast<long long>(i % W))] = s / double(C);
       }
-      std::size_t k = 0;
+      std::size_t k = 0, level = 0;
       for (const auto& rule : plan.rules) {
+        if (rule.kind == ImageRule::Kind::residual_start) {
+          saved[level++] = v;
+          continue;
+        }
+        if (rule.kind == ImageRule::Kind::residual_sum) {
+          const double alpha2 = rule.alpha * rule.alpha;
+          const std::vector<double>& s = saved[--level];
+          for (std::size_t i = 0; i < v.size(); ++i) v[i] = s[i] + alpha2 * v[i];
+          continue;
+        }
         if (rule.kind == ImageRule::Kind::conv) {
           grid.box(v.data(), tmp.data(), full, static_cast<long long>(rule.filter / 2), plan.circular,
                    rule.w_std * rule.w_std / double(rule.filter * rule.filter),

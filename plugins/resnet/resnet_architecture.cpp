@@ -1,0 +1,211 @@
+#include "resnet_architecture.hpp"
+
+#include <random>
+#include <sstream>
+
+#include "conformance.hpp"
+#include "kernel_state.hpp"
+#include "ntk/sdk/checks.hpp"
+#include "ntk/sdk/error.hpp"
+#include "resnet_network.hpp"
+
+namespace ntk::resnet {
+
+sdk::PluginInfo plugin_info() {
+  return {"resnet",
+          "1.0.0",
+          "Residual network: stem, B blocks x + alpha*branch(x), phi, readout Dense; dense (mlp) "
+          "or convolutional (conv) layers; analytic NNGP/NTK and finite networks",
+          {
+              {"kind", std::string("mlp"),
+               "\"mlp\" (Dense layers on d x n vectors) or \"conv\" (q x q convolutions on images)"},
+              {"blocks", 2.0, "residual blocks B >= 0 (B = 0: stem, phi, readout)"},
+              {"alpha", 1.0, "branch scale: a block is x + alpha*branch(x) (e.g. 1/sqrt(B))"},
+              {"branch_depth", 2.0, "(phi, Dense|Conv) pairs per branch, >= 1"},
+              {"activation", std::string("relu"), "\"relu\" or \"erf\""},
+              {"w_std", 1.0, "stem and branch weight standard deviation > 0"},
+              {"b_std", 0.0, "stem and branch bias standard deviation >= 0"},
+              {"readout_w_std", 1.0, "readout Dense weight standard deviation > 0"},
+              {"readout_b_std", 0.0, "readout Dense bias standard deviation >= 0"},
+              {"outputs", 1.0, "number of outputs k; the k-output NTK is Theta (x) I_k"},
+              {"input_shape", std::vector<double>{},
+               "kind = \"conv\": {C, H, W} of inputs given as plain d x n matrices"},
+              {"filter", 3.0, "kind = \"conv\": filter size q (odd), q x q"},
+              {"padding", std::string("same"), "kind = \"conv\": \"same\" or \"circular\""},
+              {"readout", std::string("flatten"),
+               "kind = \"conv\": \"flatten\" or \"gap\" (global average pooling)"},
+          }};
+}
+
+ResnetConfig read_config(const sdk::Options& options) {
+  const sdk::PluginInfo info = plugin_info();
+  const sdk::OptionReader read("resnet options", info.options, options);
+  ResnetConfig c;
+  c.kind = read.choice("kind", {"mlp", "conv"}) == "mlp" ? Kind::mlp : Kind::conv;
+  if (read.given("blocks") && read.number("blocks") < 0)
+    throw_error("resnet options: blocks = ", read.number("blocks"),
+                " is negative; give B >= 0 residual blocks");
+  c.blocks = int(read.integer("blocks", 0, 10000));
+  c.alpha = read.finite("alpha");
+  c.branch_depth = int(read.integer("branch_depth", 1, 1000));
+  c.activation = read.choice("activation", {"relu", "erf"}) == "relu" ? Activation::relu
+                                                                        : Activation::erf;
+  c.w_std = read.finite("w_std", true);
+  c.b_std = read.finite("b_std");
+  c.readout_w_std = read.finite("readout_w_std", true);
+  c.readout_b_std = read.finite("readout_b_std");
+  if (c.b_std < 0 || c.readout_b_std < 0)
+    throw_error("resnet options: b_std = ", c.b_std, " and readout_b_std = ", c.readout_b_std,
+                " must be >= 0");
+  c.outputs = arma::uword(read.integer("outputs", 1, 1000000));
+  if (c.kind == Kind::mlp) {
+    for (const char* key : {"input_shape", "filter", "padding", "readout"})
+      if (read.given(key))
+        throw_error("resnet options: '", key, "' applies to kind = \"conv\" only; with kind = "
+                    "\"mlp\" (the default) the inputs are d x n vectors and the readout is a "
+                    "Dense layer. Give kind = \"conv\" for convolutional blocks");
+    return c;
+  }
+  c.filter = arma::uword(read.integer("filter", 1, 1001));
+  if (c.filter % 2 == 0)
+    throw_error("resnet options: filter = ", c.filter,
+                " is even; use an odd filter size (1, 3, 5, ...) so that 'same' padding centres it");
+  c.padding = read.choice("padding", {"same", "circular"}) == "same"
+                  ? sdk::layers::Padding::same
+                  : sdk::layers::Padding::circular;
+  c.readout = read.choice("readout", {"flatten", "gap"}) == "flatten" ? Readout::flatten
+                                                                      : Readout::gap;
+  const std::vector<double> shape = read.list("input_shape");
+  if (!shape.empty()) {
+    if (shape.size() != 3)
+      throw_error("resnet options: input_shape has ", shape.size(), " entries; give {C, H, W}");
+    arma::uword* dims[3] = {&c.input_shape.channels, &c.input_shape.height, &c.input_shape.width};
+    for (int i = 0; i < 3; ++i) {
+      if (!(shape[i] >= 1 && shape[i] == double(arma::uword(shape[i])) && shape[i] < 1e9))
+        throw_error("resnet options: input_shape entry ", i + 1, " = ", shape[i],
+                    " must be a positive whole number ({C, H, W})");
+      *dims[i] = arma::uword(shape[i]);
+    }
+    if (c.padding == sdk::layers::Padding::circular &&
+        (c.filter > c.input_shape.height || c.filter > c.input_shape.width))
+      throw_error("resnet options: filter = ", c.filter, " is larger than the ",
+                  c.input_shape.height, "x", c.input_shape.width, " image of input_shape; with "
+                  "padding = \"circular\" the filter must fit in the image");
+  }
+  return c;
+}
+
+std::unique_ptr<sdk::Architecture> make_architecture(const sdk::Options& options) {
+  return std::make_unique<ResnetArchitecture>(read_config(options));
+}
+
+sdk::Inputs sample_inputs(const sdk::Options& options, arma::uword n, std::uint64_t seed) {
+  const ResnetConfig c = read_config(options);
+  if (c.kind == Kind::mlp) return sdk::dense_gaussian_inputs(5, n, seed);
+  sdk::ImageShape shape = c.input_shape;
+  if (shape.size() == 0) shape = {2, 5, 5};
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  arma::mat x(shape.size(), n);
+  for (double& v : x) v = normal(rng);
+  return sdk::Inputs::images(std::move(x), shape);
+}
+
+sdk::ImageShape resolve_shape(const ResnetConfig& config, const sdk::Inputs& in,
+                              const std::string& caller) {
+  if (in.kind() == sdk::Inputs::Kind::graphs)
+    throw_error(caller, ": the input is a list of graphs; resnet takes d x n vectors (kind = "
+                "\"mlp\") or images (kind = \"conv\")");
+  if (config.kind == Kind::mlp) {
+    if (in.dim() == 0) throw_error(caller, ": the input has 0 rows");
+    return {in.dim(), 1, 1};
+  }
+  const sdk::ImageShape& given = config.input_shape;
+  if (in.kind() == sdk::Inputs::Kind::images) {
+    const sdk::ImageShape& s = in.shape();
+    if (given.size() != 0 &&
+        (s.channels != given.channels || s.height != given.height || s.width != given.width))
+      throw_error(caller, ": the images have shape {", s.channels, ", ", s.height, ", ", s.width,
+                  "} but the option input_shape is {", given.channels, ", ", given.height, ", ",
+                  given.width, "}");
+    return s;
+  }
+  if (given.size() == 0)
+    throw_error(caller, ": the input is a plain ", in.dim(), " x ", in.size(),
+                " matrix; give images with a shape ({x = M, shape = {C, H, W}} in Lua) or the "
+                "option input_shape = {C, H, W}");
+  if (in.dim() != given.size())
+    throw_error(caller, ": the input has ", in.dim(), " rows but input_shape {", given.channels,
+                ", ", given.height, ", ", given.width, "} needs C*H*W = ", given.size());
+  return given;
+}
+
+sdk::Kernels ResnetArchitecture::kernels(const sdk::Inputs& a, const sdk::Inputs& b,
+                                         sdk::KernelRequest what) const {
+  namespace L = sdk::layers;
+  const bool symmetric = &a == &b;
+  const sdk::ImageShape shape = resolve_shape(config_, a, "resnet kernel(), first input");
+  if (!symmetric) {
+    const sdk::ImageShape other = resolve_shape(config_, b, "resnet kernel(), second input");
+    if (other.channels != shape.channels || other.height != shape.height ||
+        other.width != shape.width)
+      throw_error("resnet kernel(): the inputs have ", shape.channels * shape.height * shape.width,
+                  " and ", other.channels * other.height * other.width, " rows (shapes {",
+                  shape.channels, ", ", shape.height, ", ", shape.width, "} and {", other.channels,
+                  ", ", other.height, ", ", other.width, "})");
+  }
+  sdk::Kernels out;
+  if (!what.nngp && !what.ntk) return out;
+  const arma::mat& xb = symmetric ? a.x() : b.x();
+  sdk::KernelState s;
+  if (config_.kind == Kind::mlp) {
+    sdk::check_finite("resnet kernel(), first input", a.x());
+    if (!symmetric) sdk::check_finite("resnet kernel(), second input", xb);
+    s = L::input_kernel(a.x(), xb, symmetric, what.ntk, "resnet kernel()");
+    L::apply_rules(s, dense_rules(config_), /*keep_nngp=*/what.nngp);
+  } else {
+    s = L::image_kernel(a.x(), xb, shape, symmetric, image_rules(config_), spatial_readout(config_),
+                        what.ntk, L::Precision::float64, "resnet kernel()");
+    L::apply_rules(s, {L::dense(config_.readout_w_std, config_.readout_b_std)}, what.nngp);
+  }
+  L::finish(s);
+  if (what.nngp) out.nngp = std::move(s.nngp);
+  if (what.ntk) out.ntk = std::move(s.ntk);
+  return out;
+}
+
+std::unique_ptr<sdk::Network> ResnetArchitecture::network(const sdk::NetworkSpec& spec) const {
+  return std::make_unique<ResnetNetwork>(config_, spec.width, spec.seed);
+}
+
+std::string ResnetArchitecture::describe() const {
+  std::ostringstream out;
+  out << "resnet: kind " << (config_.kind == Kind::mlp ? "mlp" : "conv") << ", " << config_.blocks
+      << " block(s) x + " << config_.alpha << "*branch(x), branch_depth " << config_.branch_depth
+      << ", activation " << activation_name(config_.activation) << ", " << config_.outputs
+      << " output(s)";
+  if (config_.kind == Kind::conv)
+    out << ", " << config_.filter << "x" << config_.filter << " filters, "
+        << (config_.padding == sdk::layers::Padding::same ? "same" : "circular")
+        << " padding, readout " << readout_name(config_.readout);
+  out << "; serial(";
+  bool first = true;
+  auto item = [&](const std::string& name) {
+    out << (first ? "" : ", ") << name;
+    first = false;
+  };
+  if (config_.kind == Kind::mlp) {
+    for (const auto& r : dense_rules(config_)) item(r.name());
+  } else {
+    for (const auto& r : image_rules(config_)) item(r.name());
+    item(spatial_readout(config_).name());
+    item(sdk::layers::dense(config_.readout_w_std, config_.readout_b_std).name());
+  }
+  out << ")";
+  if (config_.input_shape.size() != 0)
+    out << ", input_shape {" << config_.input_shape.channels << ", " << config_.input_shape.height
+        << ", " << config_.input_shape.width << "}";
+  return out.str();
+}
+
+}  // namespace ntk::resnet

@@ -1,0 +1,333 @@
+#include "resnet_network.hpp"
+
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "ntk/sdk/checks.hpp"
+#include "ntk/sdk/error.hpp"
+#include "resnet_architecture.hpp"
+
+namespace ntk::resnet {
+
+ResnetNetwork::ResnetNetwork(const ResnetConfig& config, arma::uword width, std::uint64_t seed)
+    : config_(config), width_(width), seed_(seed) {
+  if (width == 0)
+    throw_error("resnet network(): width = 0; the width (channels for kind = \"conv\") must be a "
+                "positive integer");
+  if (config_.kind == Kind::conv && config_.input_shape.size() != 0) materialise(config_.input_shape);
+}
+
+void ResnetNetwork::materialise(const sdk::ImageShape& shape) const {
+  const bool conv = config_.kind == Kind::conv;
+  const arma::uword H = shape.height, W = shape.width, q = conv ? config_.filter : 1, n_area = H * W;
+  const long long half = static_cast<long long>(q / 2);
+  const bool circular = conv && config_.padding == sdk::layers::Padding::circular;
+  if (circular && (q > H || q > W))
+    throw_error("resnet network(): filter = ", q, " is larger than the ", H, "x", W,
+                " image; with padding = \"circular\" the filter must fit in the image");
+  arma::umat neighbours(q * q, n_area);
+  for (arma::uword i = 0; i < n_area; ++i)
+    for (arma::uword a = 0; a < q; ++a)
+      for (arma::uword b = 0; b < q; ++b) {
+        long long h = static_cast<long long>(i / W) + static_cast<long long>(a) - half;
+        long long w = static_cast<long long>(i % W) + static_cast<long long>(b) - half;
+        if (circular) {
+          h = (h + static_cast<long long>(H)) % static_cast<long long>(H);
+          w = (w + static_cast<long long>(W)) % static_cast<long long>(W);
+        }
+        const bool inside = h >= 0 && h < static_cast<long long>(H) && w >= 0 && w < static_cast<long long>(W);
+        neighbours(a * q + b, i) = inside ? arma::uword(h) * W + arma::uword(w) + 1 : 0;
+      }
+  const arma::uword C = width_, k = config_.outputs;
+  std::vector<Layer> layers(1 + arma::uword(config_.blocks) * arma::uword(config_.branch_depth));
+  arma::uword offset = 0;
+  for (arma::uword l = 0; l < layers.size(); ++l) {
+    Layer& layer = layers[l];
+    layer.fan_in = l == 0 ? shape.channels : C;
+    layer.w_offset = offset;
+    layer.b_offset = offset + C * layer.fan_in * q * q;
+    offset = layer.b_offset + C;
+    layer.w_scale = config_.w_std / std::sqrt(double(layer.fan_in * q * q));
+    layer.b_scale = config_.b_std;
+  }
+  const arma::uword features = conv && config_.readout == Readout::flatten ? n_area : 1;
+  const arma::uword readout_offset = offset;
+  offset += k * C * features + k;
+  sdk::check_allocation("resnet network(): the " + std::to_string(offset) + " parameters",
+                        double(offset), 1.0);
+  arma::vec params(offset);
+  std::mt19937_64 rng(seed_);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (double& v : params) v = normal(rng);
+  shape_ = shape;
+  neighbours_ = std::move(neighbours);
+  features_ = features;
+  readout_offset_ = readout_offset;
+  layers_ = std::move(layers);
+  params_ = std::move(params);
+}
+
+void ResnetNetwork::require_materialised(const char* caller) const {
+  if (layers_.empty())
+    throw_error("resnet network ", caller, ": the input size is not known yet; call forward(x) "
+                "first (or give input_shape = {C, H, W} with kind = \"conv\")");
+}
+
+arma::uword ResnetNetwork::num_params() const {
+  require_materialised("num_params()");
+  return params_.n_elem;
+}
+const arma::vec& ResnetNetwork::params() const {
+  require_materialised("params()");
+  return params_;
+}
+void ResnetNetwork::set_params(const arma::vec& params) {
+  require_materialised("set_params()");
+  if (params.n_elem != params_.n_elem)
+    throw_error("resnet network set_params(): got ", params.n_elem, " values, the network has ",
+                params_.n_elem, " parameters");
+  if (!params.is_finite())
+    throw_error("resnet network set_params(): the vector has non-finite values");
+  params_ = params;
+}
+
+const arma::mat& ResnetNetwork::checked_input(const sdk::Inputs& x, const char* caller) const {
+  const std::string where = std::string("resnet network ") + caller;
+  const sdk::ImageShape shape = resolve_shape(config_, x, where);
+  if (layers_.empty()) materialise(shape);
+  if (shape.channels != shape_.channels || shape.height != shape_.height || shape.width != shape_.width) {
+    if (config_.kind == Kind::mlp)
+      throw_error(where, ": input is ", x.dim(), " x ", x.size(), " but the network expects ",
+                  shape_.channels, " rows");
+    throw_error(where, ": the images have shape {", shape.channels, ", ", shape.height, ", ",
+                shape.width, "} but the network was made for {", shape_.channels, ", ",
+                shape_.height, ", ", shape_.width, "}");
+  }
+  sdk::check_finite(where, x.x());
+  return x.x();
+}
+
+const arma::mat ResnetNetwork::weight(const Layer& l) const {
+  const arma::uword taps = neighbours_.n_rows;
+  return arma::mat(const_cast<double*>(params_.memptr()) + l.w_offset, width_, l.fan_in * taps,
+                   false, true);
+}
+const arma::vec ResnetNetwork::bias(const Layer& l) const {
+  return arma::vec(const_cast<double*>(params_.memptr()) + l.b_offset, width_, false, true);
+}
+const arma::mat ResnetNetwork::readout_weight() const {
+  return arma::mat(const_cast<double*>(params_.memptr()) + readout_offset_, config_.outputs,
+                   width_ * features_, false, true);
+}
+double ResnetNetwork::readout_scale() const {
+  return config_.readout_w_std / std::sqrt(double(width_ * features_));
+}
+
+arma::mat ResnetNetwork::input_matrix(const arma::mat& x) const {
+  if (area() == 1) return x;  // vectors: channels × examples already
+  const arma::uword n_area = area(), c = shape_.channels, n = x.n_cols;
+  arma::mat h(c, n_area * n);
+  for (arma::uword e = 0; e < n; ++e)
+    for (arma::uword ch = 0; ch < c; ++ch)
+      for (arma::uword i = 0; i < n_area; ++i) h(ch, e * n_area + i) = x(ch * n_area + i, e);
+  return h;
+}
+
+arma::mat ResnetNetwork::im2col(const arma::mat& h) const {
+  const arma::uword n_area = area(), taps = neighbours_.n_rows, c = h.n_rows;
+  if (taps == 1) return h;  // 1 × 1 filters (mlp)
+  arma::mat patches(c * taps, h.n_cols);
+#pragma omp parallel for schedule(static) if (h.n_elem * taps > (1u << 18))
+  for (arma::uword col = 0; col < h.n_cols; ++col) {
+    const arma::uword e = col / n_area, i = col % n_area;
+    double* out = patches.colptr(col);
+    for (arma::uword ch = 0; ch < c; ++ch)
+      for (arma::uword t = 0; t < taps; ++t) {
+        const arma::uword src = neighbours_(t, i);
+        out[ch * taps + t] = src == 0 ? 0.0 : h(ch, e * n_area + src - 1);
+      }
+  }
+  return patches;
+}
+
+arma::mat ResnetNetwork::col2im(const arma::mat& patches, arma::uword channels) const {
+  const arma::uword n_area = area(), taps = neighbours_.n_rows;
+  if (taps == 1) return patches;
+  const arma::uword n = patches.n_cols / n_area;
+  arma::mat h(channels, patches.n_cols, arma::fill::zeros);
+#pragma omp parallel for schedule(static) if (patches.n_elem > (1u << 18))
+  for (arma::uword e = 0; e < n; ++e)  // examples are independent: no write conflicts
+    for (arma::uword i = 0; i < n_area; ++i) {
+      const double* in = patches.colptr(e * n_area + i);
+      for (arma::uword t = 0; t < taps; ++t) {
+        const arma::uword src = neighbours_(t, i);
+        if (src == 0) continue;
+        double* out = h.colptr(e * n_area + src - 1);
+        for (arma::uword ch = 0; ch < channels; ++ch) out[ch] += in[ch * taps + t];
+      }
+    }
+  return h;
+}
+
+arma::mat ResnetNetwork::apply_layer(const Layer& l, const arma::mat& h) const {
+  arma::mat z = l.w_scale * (weight(l) * im2col(h));
+  if (l.b_scale != 0) z.each_col() += l.b_scale * bias(l);
+  return z;
+}
+
+arma::mat ResnetNetwork::features(const arma::mat& h) const {
+  const arma::uword n_area = area(), C = h.n_rows, n = h.n_cols / n_area;
+  if (features_ == n_area) return arma::reshape(h, C * n_area, n);  // flatten (and mlp)
+  arma::mat out(C, n);  // gap
+  for (arma::uword e = 0; e < n; ++e) out.col(e) = arma::mean(h.cols(e * n_area, (e + 1) * n_area - 1), 1);
+  return out;
+}
+
+arma::mat ResnetNetwork::features_adjoint(const arma::mat& g) const {
+  const arma::uword n_area = area(), n = g.n_cols;
+  if (features_ == n_area) return arma::reshape(g, width_, n_area * n);
+  arma::mat out(width_, n_area * n);
+  for (arma::uword e = 0; e < n; ++e)
+    out.cols(e * n_area, (e + 1) * n_area - 1).each_col() = g.col(e) / double(n_area);
+  return out;
+}
+
+void ResnetNetwork::activate(arma::mat& z, arma::mat* dphi) const {
+  if (dphi != nullptr) dphi->set_size(z.n_rows, z.n_cols);
+  double* zp = z.memptr();
+  double* dp = dphi != nullptr ? dphi->memptr() : nullptr;
+  const arma::uword n = z.n_elem;
+  const bool relu = config_.activation == Activation::relu;
+  const double two_over_sqrt_pi = 2.0 / std::sqrt(3.14159265358979323846);
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
+  for (arma::uword i = 0; i < n; ++i) {
+    if (relu) {
+      if (dp != nullptr) dp[i] = zp[i] > 0 ? 1.0 : 0.0;
+      zp[i] = zp[i] > 0 ? zp[i] : 0.0;
+    } else {
+      if (dp != nullptr) dp[i] = two_over_sqrt_pi * std::exp(-zp[i] * zp[i]);
+      zp[i] = std::erf(zp[i]);
+    }
+  }
+}
+
+ResnetNetwork::Trace ResnetNetwork::trace(const arma::mat& x) const {
+  Trace t;
+  t.input = input_matrix(x);
+  arma::mat stream = apply_layer(layers_[0], t.input);
+  const arma::uword depth = arma::uword(config_.branch_depth);
+  for (int b = 0; b < config_.blocks; ++b) {
+    arma::mat u = stream;
+    for (arma::uword l = 0; l < depth; ++l) {
+      t.dphi.emplace_back();
+      activate(u, &t.dphi.back());  // u ← φ(u), the layer's input
+      arma::mat z = apply_layer(layers_[1 + arma::uword(b) * depth + l], u);
+      t.inputs.push_back(std::move(u));
+      u = std::move(z);
+    }
+    stream += config_.alpha * u;
+  }
+  activate(stream, &t.head_dphi);
+  t.features = features(stream);
+  t.out = readout_scale() * (readout_weight() * t.features);
+  const arma::vec rb(const_cast<double*>(params_.memptr()) + readout_offset_ +
+                         config_.outputs * width_ * features_,
+                     config_.outputs, false, true);
+  t.out.each_col() += config_.readout_b_std * rb;
+  return t;
+}
+
+arma::mat ResnetNetwork::forward(const sdk::Inputs& x) const {
+  return trace(checked_input(x, "forward()")).out;
+}
+
+std::vector<arma::mat> ResnetNetwork::backward(const Trace& t, const arma::mat& r) const {
+  const arma::uword depth = arma::uword(config_.branch_depth);
+  std::vector<arma::mat> dz(layers_.size());
+  // ∂⟨r, f⟩/∂x_B, then down the residual stream.
+  arma::mat g = features_adjoint(readout_scale() * (readout_weight().t() * r)) % t.head_dphi;
+  for (arma::uword b = arma::uword(config_.blocks); b-- > 0;) {
+    arma::mat gu = config_.alpha * g;
+    for (arma::uword l = depth; l-- > 0;) {
+      const arma::uword index = 1 + b * depth + l;
+      const Layer& layer = layers_[index];
+      arma::mat ga = col2im(layer.w_scale * (weight(layer).t() * gu), width_);
+      dz[index] = std::move(gu);
+      gu = ga % t.dphi[b * depth + l];
+    }
+    g += gu;
+  }
+  dz[0] = std::move(g);
+  return dz;
+}
+
+arma::vec ResnetNetwork::vjp(const sdk::Inputs& x, const arma::mat& cotangent) const {
+  const arma::mat& in = checked_input(x, "vjp()");
+  if (cotangent.n_rows != config_.outputs || cotangent.n_cols != in.n_cols)
+    throw_error("resnet network vjp(): the cotangent is ", cotangent.n_rows, " x ",
+                cotangent.n_cols, ", expected k x n = ", config_.outputs, " x ", in.n_cols);
+  const Trace t = trace(in);
+  const std::vector<arma::mat> dz = backward(t, cotangent);
+  arma::vec grad(params_.n_elem);
+  for (arma::uword l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = layers_[l];
+    const arma::mat& input = l == 0 ? t.input : t.inputs[l - 1];
+    arma::mat gw(grad.memptr() + layer.w_offset, width_, layer.fan_in * neighbours_.n_rows, false, true);
+    gw = layer.w_scale * (dz[l] * im2col(input).t());
+    grad.subvec(layer.b_offset, layer.b_offset + width_ - 1) = layer.b_scale * arma::sum(dz[l], 1);
+  }
+  const arma::uword k = config_.outputs;
+  arma::mat gr(grad.memptr() + readout_offset_, k, width_ * features_, false, true);
+  gr = readout_scale() * (cotangent * t.features.t());
+  grad.tail(k) = config_.readout_b_std * arma::sum(cotangent, 1);
+  return grad;
+}
+
+arma::mat ResnetNetwork::jvp(const sdk::Inputs& x, const arma::vec& tangent) const {
+  const arma::mat& in = checked_input(x, "jvp()");
+  if (tangent.n_elem != params_.n_elem)
+    throw_error("resnet network jvp(): the tangent has ", tangent.n_elem,
+                " entries, the network has ", params_.n_elem, " parameters");
+  // The layer and its derivative along the tangent: (z, dz) from (h, dh); dh empty = 0.
+  auto layer_pair = [&](const Layer& l, const arma::mat& h, const arma::mat& dh, arma::mat& z,
+                        arma::mat& dz) {
+    const arma::mat dw(const_cast<double*>(tangent.memptr()) + l.w_offset, width_,
+                       l.fan_in * neighbours_.n_rows, false, true);
+    const arma::vec db(const_cast<double*>(tangent.memptr()) + l.b_offset, width_, false, true);
+    const arma::mat patches = im2col(h);
+    z = apply_layer(l, h);
+    dz = dw * patches;
+    if (!dh.is_empty()) dz += weight(l) * im2col(dh);
+    dz *= l.w_scale;
+    dz.each_col() += l.b_scale * db;
+  };
+  arma::mat stream, dstream;
+  layer_pair(layers_[0], input_matrix(in), arma::mat(), stream, dstream);
+  const arma::uword depth = arma::uword(config_.branch_depth);
+  for (arma::uword b = 0; b < arma::uword(config_.blocks); ++b) {
+    arma::mat u = stream, du = dstream;
+    for (arma::uword l = 0; l < depth; ++l) {
+      arma::mat dphi;
+      activate(u, &dphi);
+      du %= dphi;
+      arma::mat z, dz;
+      layer_pair(layers_[1 + b * depth + l], u, du, z, dz);
+      u = std::move(z);
+      du = std::move(dz);
+    }
+    stream += config_.alpha * u;
+    dstream += config_.alpha * du;
+  }
+  arma::mat dphi;
+  activate(stream, &dphi);
+  dstream %= dphi;
+  const arma::uword k = config_.outputs, cf = width_ * features_;
+  const arma::mat dr(const_cast<double*>(tangent.memptr()) + readout_offset_, k, cf, false, true);
+  const arma::vec drb(const_cast<double*>(tangent.memptr()) + readout_offset_ + k * cf, k, false, true);
+  arma::mat out = readout_scale() * (dr * features(stream) + readout_weight() * features(dstream));
+  out.each_col() += config_.readout_b_std * drb;
+  return out;
+}
+
+}  // namespace ntk::resnet
