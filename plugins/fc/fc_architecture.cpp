@@ -15,7 +15,11 @@ sdk::PluginInfo plugin_info() {
           "1.0.0",
           "Fully connected network Dense, phi, ..., Dense: analytic NNGP/NTK and finite networks",
           {
-              {"depth", 1.0, "hidden layers L >= 1 (the network has L + 1 dense layers)"},
+              {"depth", 1.0,
+               "hidden layers L >= 0 (the network has L + 1 dense layers; 0 = linear model)"},
+              {"fixed_layers", 0.0,
+               "F in 0..depth: the first F dense layers (weights and biases) are not trained, "
+               "so their terms leave the NTK (F = depth: only the readout, NTK = its NNGP term)"},
               {"activation", std::string("relu"), "\"relu\" or \"erf\" (closed-form kernels)"},
               {"w_std", 1.0, "weight standard deviation sigma_w > 0"},
               {"b_std", 0.0, "bias standard deviation sigma_b >= 0 (biases are always trainable)"},
@@ -34,7 +38,11 @@ FcConfig read_config(const sdk::Options& options) {
   const sdk::PluginInfo info = plugin_info();
   const sdk::OptionReader read("fc options", info.options, options);
   FcConfig c;
-  c.depth = int(read.integer("depth", 1, 1000));
+  c.depth = int(read.integer("depth", 0, 1000));
+  c.fixed_layers = int(read.integer("fixed_layers", 0, 1000));
+  if (c.fixed_layers > c.depth)
+    throw_error("fc options: option 'fixed_layers' = ", c.fixed_layers, " must be in 0..depth (",
+                c.depth, "); the readout layer is always trained");
   c.activation = read.choice("activation", {"relu", "erf"}) == "relu" ? Activation::relu
                                                                         : Activation::erf;
   c.w_std = read.finite("w_std", /*positive=*/true);
@@ -91,8 +99,19 @@ sdk::Kernels FcArchitecture::kernels(const sdk::Inputs& a, const sdk::Inputs& b,
        << (matrices == 2 ? "NNGP and NTK" : (what.ntk ? "NTK" : "NNGP"));
   sdk::check_allocation(name.str(), n1, n2 * matrices);
 
-  sdk::KernelState s = sdk::layers::input_kernel(xa, xb, symmetric, what.ntk, "fc kernel()");
-  sdk::layers::apply_rules(s, kernel_rules(config_), /*keep_nngp=*/what.nngp);
+  const std::vector<sdk::layers::Rule> rules = kernel_rules(config_);
+  // Fixed layers: the first F (Dense, φ) pairs run without the NTK, which then starts from 0 at
+  // the first trained layer, so the frozen layers' terms are absent from the sum.
+  const std::size_t frozen = what.ntk ? 2 * std::size_t(config_.fixed_layers) : 0;
+  sdk::KernelState s =
+      sdk::layers::input_kernel(xa, xb, symmetric, what.ntk && frozen == 0, "fc kernel()");
+  if (frozen > 0) {
+    sdk::layers::apply_rules(s, {rules.begin(), rules.begin() + std::ptrdiff_t(frozen)});
+    s.track_ntk = true;
+    s.ntk_is_zero = true;
+  }
+  sdk::layers::apply_rules(s, {rules.begin() + std::ptrdiff_t(frozen), rules.end()},
+                           /*keep_nngp=*/what.nngp);
   sdk::layers::finish(s);
   if (what.nngp) out.nngp = std::move(s.nngp);
   if (what.ntk) out.ntk = std::move(s.ntk);
@@ -105,7 +124,9 @@ std::unique_ptr<sdk::Network> FcArchitecture::network(const sdk::NetworkSpec& sp
 
 std::string FcArchitecture::describe() const {
   std::ostringstream out;
-  out << "fc: fully connected, depth " << config_.depth << ", activation "
+  out << "fc: fully connected, depth " << config_.depth;
+  if (config_.fixed_layers > 0) out << " (first " << config_.fixed_layers << " fixed)";
+  out << ", activation "
       << activation_name(config_.activation) << ", w_std " << config_.w_std << ", b_std "
       << config_.b_std << ", "
       << (config_.parametrization == sdk::Parametrization::ntk ? "NTK" : "standard")

@@ -30,6 +30,12 @@ class FcArchitecture : public sdk::Architecture {
   // triangle is computed. The NTK is the scalar kernel Θ (the k-output kernel is Θ ⊗ I_k).
   sdk::Kernels kernels(const sdk::Inputs& a, const sdk::Inputs& b,
                        sdk::KernelRequest what) const override;
+  // Every depth d ≤ L (select.depths narrows it) × every F = 0..d fixed layers from one pass
+  // (fc_family.cpp); member settings {depth = d, fixed_layers = F}, in that order (d outer).
+  // Memory: (number of members) × n1 × n2 doubles, plus one depth's NNGP per selected depth
+  // when nngp is requested (copied into each of its members).
+  std::vector<sdk::FamilyMember> kernel_family(const sdk::Inputs& a, const sdk::Inputs& b,
+                                               const sdk::FamilyRequest& request) const override;
   std::unique_ptr<sdk::Network> network(const sdk::NetworkSpec& spec) const override;
   std::string describe() const override;
   arma::uword outputs() const override { return config_.outputs; }

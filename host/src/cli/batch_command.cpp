@@ -139,7 +139,7 @@ const Command& batch_command() {
       "Ctrl-C or SIGTERM stops the running jobs and loses only them; --resume skips the jobs\n"
       "already recorded as ok. --plot runs `ntklab plot DIR` at the end.\n"
       "Exit status: 0 all jobs ok, 1 a job failed or an error, 128+N stopped by signal N.",
-      {{"--grid", "KEY=V1,V2,...", "a parameter axis (repeat for a grid)", true},
+      {{"--grid", "KEY=V1,V2,...", "a parameter axis (repeat for a grid); KEY=@FILE reads the values, one a line", true},
        {"--reps", "N", "repetitions of every grid point (default 1)", false},
        {"--jobs", "J", "worker processes at once (default 1)", false},
        {"--out", "DIR", "the batch folder (results.jsonl, manifest.json, logs/)", false},

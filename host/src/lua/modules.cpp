@@ -15,6 +15,9 @@ void open_analysis(lua_State* L, Context& ctx);
 void open_graphs(lua_State* L, Context& ctx);
 void open_images(lua_State* L, Context& ctx);
 void open_spherical(lua_State* L, Context& ctx);
+void open_uci(lua_State* L, Context& ctx);
+void open_arch_family(lua_State* L, Context& ctx);
+void open_classic_kernels(lua_State* L, Context& ctx);
 
 void open_all_modules(lua_State* L, Context& ctx) {
   open_matrix(L, ctx);
@@ -28,6 +31,9 @@ void open_all_modules(lua_State* L, Context& ctx) {
   open_graphs(L, ctx);  // after open_data: adds ntk.data.tu and ntk.data.graphs
   open_images(L, ctx);     // after open_data: adds ntk.data.deform and ntk.data.translate
   open_spherical(L, ctx);  // after open_analysis: adds ntk.analysis.funk_hecke and friends
+  open_uci(L, ctx);        // after open_data: adds ntk.data.uci and ntk.data.uci_index
+  open_arch_family(L, ctx);  // after open_arch: adds A:kernel_family
+  open_classic_kernels(L, ctx);  // ntk.kernels: Gaussian and polynomial baselines
 }
 
 }  // namespace ntk::lua

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <set>
 
 #include "core/batch/json.hpp"
@@ -50,8 +51,28 @@ static std::pair<std::string, std::string> split_assignment(const std::string& s
   return {std::move(name), spec.substr(eq + 1)};
 }
 
+// The values of "name=@FILE": the file's lines (blank lines and '#' comments skipped, blanks
+// trimmed), joined into one comma list for the usual checks.
+static std::string values_from_file(const std::string& spec, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw_error("--grid '", spec, "': cannot open the value file ", path);
+  std::string list, line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    const auto begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string::npos || line[begin] == '#') continue;
+    const std::string value = line.substr(begin, line.find_last_not_of(" \t\r") + 1 - begin);
+    if (value.find(',') != std::string::npos)
+      throw_error("--grid '", spec, "': ", path, ":", number, ": one value per line, got '",
+                  value, "'");
+    list += (list.empty() ? "" : ",") + value;
+  }
+  if (list.empty()) throw_error("--grid '", spec, "': ", path, " lists no values");
+  return list;
+}
+
 GridAxis parse_grid_axis(const std::string& spec) {
   auto [name, list] = split_assignment(spec, "--grid");
+  if (!list.empty() && list[0] == '@') list = values_from_file(spec, list.substr(1));
   GridAxis axis{name, {}};
   std::set<std::string> seen;
   std::size_t start = 0;

@@ -50,7 +50,8 @@ bool is_parameter_name(const std::string& name);
 // Numbers in shortest round-trip form, other text unchanged.
 std::string normalize_value(const std::string& value);
 
-// Parses "name=v1,v2,…"; throws ntk::Error on a missing '=', a bad name, an empty or duplicate
+// Parses "name=v1,v2,…", or "name=@FILE" with one value per line of FILE (blank lines and
+// lines starting with '#' skipped; e.g. --grid dataset=@data/uci/arora2020_90.txt); throws ntk::Error on a missing '=', a bad name, an empty or duplicate
 // value.
 GridAxis parse_grid_axis(const std::string& spec);
 // Parses "name=value" (a --set); the value is kept verbatim apart from number normalisation.

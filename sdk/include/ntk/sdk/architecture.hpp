@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "ntk/sdk/error.hpp"
 #include "ntk/sdk/inputs.hpp"
 #include "ntk/sdk/network.hpp"
 #include "ntk/sdk/options.hpp"
@@ -21,6 +23,25 @@ struct KernelRequest {
 struct Kernels {
   arma::mat nngp;  // n1 × n2, empty if not requested
   arma::mat ntk;   // n1 × n2, empty if not requested
+};
+
+// A kernel family: many related kernels from one recursion pass (e.g. an FC net's kernels for
+// every depth ≤ L and every number of fixed layers, which share their layer-by-layer NNGP).
+// `select` narrows the family with architecture-defined keys (fc: depths = {…}); an empty
+// Options is the whole family. Every returned matrix is n1 × n2; all of them exist at once, so
+// the memory is (number of members) × n1 × n2 × 8 bytes: select a part when n is large.
+struct FamilyRequest {
+  bool nngp = false;
+  bool ntk = true;
+  Options select;
+};
+
+// One member: the option values that single it out (e.g. {depth = 3, fixed_layers = 1}; the
+// architecture with these options set computes the same kernels with kernels()) and its kernels.
+struct FamilyMember {
+  Options settings;
+  arma::mat nngp;  // empty if not requested
+  arma::mat ntk;   // empty if not requested
 };
 
 struct NetworkSpec {
@@ -44,6 +65,15 @@ class Architecture {
 
   // Number of outputs k of the networks (kernels are Θ ⊗ I_k).
   virtual arma::uword outputs() const { return 1; }
+
+  // Optional (SDK 2.0): the kernel family of this configuration from one pass (see
+  // FamilyRequest). When &a == &b implementations compute one triangle. The default refuses.
+  virtual std::vector<FamilyMember> kernel_family(const Inputs& a, const Inputs& b,
+                                                  const FamilyRequest& request) const {
+    (void)a, (void)b, (void)request;
+    throw_error("kernel_family(): not supported by this architecture (", describe(),
+                "); only some plugins return kernel families (e.g. fc)");
+  }
 };
 
 }  // namespace ntk::sdk

@@ -8,7 +8,9 @@
 
 #include <armadillo>
 
-#define NTK_SDK_VERSION_MAJOR 1
+// 2.0: Architecture gained the virtual kernel_family() (a new vtable slot: plugins built for
+// 1.x lack it, so the major changed).
+#define NTK_SDK_VERSION_MAJOR 2
 #define NTK_SDK_VERSION_MINOR 0
 
 #define NTK_SDK_STRINGIFY_(x) #x

@@ -1,0 +1,114 @@
+// A:kernel_family(x1 [, x2] [, {depths = {…}, nngp = false, ntk = true}]) on ntk.arch values:
+// the architecture's kernel family from one pass (sdk Architecture::kernel_family), e.g. for fc
+// every depth d ≤ the configured depth × every fixed_layers F = 0..d.
+//   -> list of {depth = d, fixed_layers = F, ntk = M, nngp = M}: one table per member with its
+//      settings as fields (numbers) and the requested n1 × n2 matrices
+// x1, x2 are d × n ntk.matrix values; x2 omitted (or the same matrix) computes one triangle.
+// `depths` (fc) narrows the family; every member's matrices exist at once, so for large n ask
+// one depth at a time. Architectures without families raise "not supported".
+#include <lua.hpp>
+
+#include "lua/arch.hpp"
+#include "lua/args.hpp"
+#include "lua/module.hpp"
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::lua {
+namespace {
+
+sdk::Inputs dense_alias(arma::mat& x) {
+  if (x.is_empty()) return sdk::Inputs::dense(arma::mat(x.n_rows, x.n_cols));
+  return sdk::Inputs::dense(arma::mat(x.memptr(), x.n_rows, x.n_cols, false, true));
+}
+
+void push_setting(lua_State* L, const sdk::OptionValue& value) {
+  if (const double* d = std::get_if<double>(&value)) {
+    if (*d == double(lua_Integer(*d))) lua_pushinteger(L, lua_Integer(*d));
+    else lua_pushnumber(L, *d);
+  } else if (const bool* b = std::get_if<bool>(&value)) {
+    lua_pushboolean(L, *b);
+  } else if (const std::string* s = std::get_if<std::string>(&value)) {
+    lua_pushstring(L, s->c_str());
+  } else {
+    const auto& list = std::get<std::vector<double>>(value);
+    lua_createtable(L, int(list.size()), 0);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      lua_pushnumber(L, list[i]);
+      lua_rawseti(L, -2, lua_Integer(i + 1));
+    }
+  }
+}
+
+int l_kernel_family(lua_State* L) {
+  const char* fn = "kernel_family";
+  return protect(L, [&] {
+    const auto arch = arg_arch(L, 1, fn);
+    arma::mat& x1 = matrix_arg(L, 2, fn);
+    int options_index = 3;
+    arma::mat* x2 = nullptr;
+    if (test_matrix(L, 3) != nullptr) {
+      x2 = &matrix_arg(L, 3, fn);
+      options_index = 4;
+    }
+    sdk::FamilyRequest request;
+    sdk::Options options = to_options(L, options_index, "kernel_family()");
+    for (const auto& [key, value] : options.values()) {
+      if (key == "nngp" || key == "ntk") {
+        const bool* flag = std::get_if<bool>(&value);
+        if (!flag) throw_error("kernel_family(): option '", key, "' must be a boolean");
+        (key == "nngp" ? request.nngp : request.ntk) = *flag;
+      } else {
+        request.select.set(key, value);  // the architecture checks its selection keys
+      }
+    }
+    const sdk::Inputs a = dense_alias(x1);
+    std::vector<sdk::FamilyMember> members;
+    if (x2 == nullptr || x2 == &x1) {
+      members = arch->kernel_family(a, a, request);
+    } else {
+      const sdk::Inputs b = dense_alias(*x2);
+      members = arch->kernel_family(a, b, request);
+    }
+    const arma::uword n1 = x1.n_cols, n2 = x2 ? x2->n_cols : x1.n_cols;
+    lua_createtable(L, int(members.size()), 0);
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      sdk::FamilyMember& member = members[m];
+      for (const arma::mat* k : {&member.ntk, &member.nngp})
+        if (!k->is_empty() && (k->n_rows != n1 || k->n_cols != n2))
+          throw_error("kernel_family(): the plugin returned a ", shape_text(*k), " kernel for ",
+                      n1, " and ", n2, " inputs");
+      lua_createtable(L, 0, 4);
+      for (const auto& [key, value] : member.settings.values()) {
+        push_setting(L, value);
+        lua_setfield(L, -2, key.c_str());
+      }
+      if (request.ntk) {
+        push_matrix(L, std::move(member.ntk));
+        lua_setfield(L, -2, "ntk");
+      }
+      if (request.nngp) {
+        push_matrix(L, std::move(member.nngp));
+        lua_setfield(L, -2, "nngp");
+      }
+      lua_rawseti(L, -2, lua_Integer(m + 1));
+    }
+    return 1;
+  });
+}
+
+}  // namespace
+
+// Adds kernel_family to the methods of ntk.arch values (after open_arch made the metatable).
+void open_arch_family(lua_State* L, Context&) {
+  luaL_getmetatable(L, kArchMeta);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    return;
+  }
+  lua_getfield(L, -1, "__index");
+  lua_pushcfunction(L, l_kernel_family);
+  lua_setfield(L, -2, "kernel_family");
+  lua_pop(L, 2);
+}
+
+}  // namespace ntk::lua
