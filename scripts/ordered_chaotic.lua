@@ -52,7 +52,7 @@ end
 -- One series per (σ_w², M): the quantity against λ (means over batch repetitions).
 local function series_of(rows, key)
   local series = {}
-  local by_sigma, sigmas = ex.group(rows, "sigma_w2")
+  local by_sigma, sigmas = ex.group(rows, "sigma2")
   for _, s2 in ipairs(sigmas) do
     local by_width, widths = ex.group(by_sigma[s2], "width")
     for _, m in ipairs(widths) do
@@ -121,11 +121,13 @@ for _, s2 in ipairs(sigma_w2) do
       local change = ex.mean(changes) / mean_theta
       local abs_change = ex.mean(abs_changes) / mean_theta
       -- Deep chaotic networks can overflow double precision after the step: recorded as such.
+      -- (Row fields avoid the names of list parameters and of the batch's own fields, which
+      -- win in a batch row: sigma2, not sigma_w2; precision, not status.)
       local finite = change == change and math.abs(abs_change) < math.huge
       local row = rows:write{
-        sigma_w2 = s2, phase = phase(s2), width = m, depth = depth, ratio = depth / m,
+        sigma2 = s2, phase = phase(s2), width = m, depth = depth, ratio = depth / m,
         networks = networks, samples = samples, lr = lr, seed = seed,
-        status = finite and "ok" or "overflow", mean_theta = mean_theta,
+        precision = finite and "ok" or "overflow", mean_theta = mean_theta,
         mean_change = finite and ex.mean(changes) or nil, change = finite and change or nil,
         abs_change = finite and abs_change or nil,
         dispersion = ex.std(thetas) ^ 2 / mean_theta ^ 2}

@@ -87,8 +87,7 @@ end
 local function report(rows)
   local groups, values = ex.group(rows, "part")
   if groups.tangent then
-    local by_t = ex.group(groups.tangent, "t_tilde")
-    local _, ts = ex.group(groups.tangent, "t_tilde")
+    local by_t, ts = ex.group(groups.tangent, "tilde_t")
     for _, t in ipairs(ts) do
       print(string.format("t~ = %5d: test accuracy %.4f (linearised from w(t~); t~ = steps is "
                           .. "full training)", t, ex.mean(ex.column(by_t[t], "test_accuracy"))))
@@ -110,7 +109,7 @@ end
 
 local function draw(rows, file)
   local series = {}
-  for _, s in ipairs(by_width(rows, {x = "t_tilde", y = "test_accuracy",
+  for _, s in ipairs(by_width(rows, {x = "tilde_t", y = "test_accuracy",
                                      where = {part = "tangent"}},
                               "linearised at w(t~) for the remaining steps")) do
     s.style = "linespoints"
@@ -248,7 +247,7 @@ for _, s in ipairs(order) do
       lin = ntk.train.linearized{net = net, data = train, lr = lr, steps = steps - s,
                                  record_every = math.max(1, steps - s), record = {test = test}}
     end
-    row{part = "tangent", t_tilde = s, linear_steps = steps - s, train_loss = lin.train_loss,
+    row{part = "tangent", tilde_t = s, linear_steps = steps - s, train_loss = lin.train_loss,
         test_loss = lin.test_loss, test_accuracy = lin.test_accuracy,
         train_accuracy = lin.train_accuracy}
   end

@@ -22,8 +22,8 @@ TEST_CASE("ordered_chaotic: the NTK change grows with depth/width far faster in 
   // (σ_w², width) -> depth -> row
   std::map<std::pair<double, double>, std::map<double, ntk::test::Json>> grid;
   for (const auto& row : run.rows) {
-    REQUIRE(text(row, "status") == "ok");
-    grid[{number(row, "sigma_w2"), number(row, "width")}].emplace(number(row, "depth"), row);
+    REQUIRE(text(row, "precision") == "ok");
+    grid[{number(row, "sigma2"), number(row, "width")}].emplace(number(row, "depth"), row);
   }
   const double widths[] = {10, 20, 40};
   for (double m : widths) {

@@ -2,10 +2,12 @@
 // 800 GD steps): Fort et al. 2020 as in the lecture slides "The Time Evolution of
 // Data-dependent NTK" and "Chaotic Transient".
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include "../experiments_1_4/script_runner.hpp"
+#include "core/batch/results.hpp"
 
 using ntk::test::number;
 using ntk::test::text;
@@ -22,7 +24,7 @@ TEST_CASE("tangent_space: the kernel moves fastest early; a late linearisation m
   std::map<double, ntk::test::Json> kernel, tangent;  // by step / by t̃
   for (const auto& row : run.rows) {
     if (text(row, "part") == "kernel") kernel.emplace(number(row, "step"), row);
-    else if (text(row, "part") == "tangent") tangent.emplace(number(row, "t_tilde"), row);
+    else if (text(row, "part") == "tangent") tangent.emplace(number(row, "tilde_t"), row);
   }
   // Snapshots every 25 steps from 0 to 800 plus t̃ = 12; t̃ = 0, 12, 25, …, 400, 800.
   REQUIRE(kernel.size() == 34);
@@ -78,11 +80,11 @@ TEST_CASE("tangent_space: the closed-form linear phase equals GD on the linearis
   std::map<std::string, std::map<double, ntk::test::Json>> by_route;
   for (const std::string route : {"closed_form", "gd"}) {
     const auto run = ntk::test::run_script(
-        "tangent_space", {"steps=200", "t_tilde=0,50,200", "linear=" + route, "n_train=100"});
+        "tangent_space", {"steps=100", "t_tilde=0,50,100", "linear=" + route, "n_train=60"});
     INFO(run.output);
     REQUIRE(run.status == 0);
     for (const auto& row : run.rows)
-      if (text(row, "part") == "tangent") by_route[route].emplace(number(row, "t_tilde"), row);
+      if (text(row, "part") == "tangent") by_route[route].emplace(number(row, "tilde_t"), row);
   }
   REQUIRE(by_route["closed_form"].size() == 3);
   REQUIRE(by_route["gd"].size() == 3);
@@ -93,4 +95,35 @@ TEST_CASE("tangent_space: the closed-form linear phase equals GD on the linearis
     CHECK(number(gd, "test_loss") == Approx(number(exact, "test_loss")).epsilon(1e-6));
     CHECK(number(gd, "test_accuracy") == number(exact, "test_accuracy"));
   }
+}
+
+TEST_CASE("tangent_space: runs under ntklab batch and redraws with ntklab plot", "[experiments]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ntk_tangent_batch_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  const std::string script = std::string(std::getenv("NTKLAB_SOURCE_DIR")) + "/scripts/tangent_space.lua";
+  const auto [status, output] = ntk::test::run_ntklab(
+      "batch '" + script + "' --grid width=16,32 --set steps=100 --set t_tilde=0,50,100 "
+      "--set n_train=100 --reps 1 --jobs 2 --out '" + dir.string() + "'");
+  INFO(output);
+  REQUIRE(status == 0);
+  // The batch's own fields win over a script's in a row: the script's row fields must not
+  // reuse a list parameter's name (t_tilde arrives as the string "0,50,100").
+  std::map<double, int> tangent_rows;  // width -> rows
+  for (const auto& row : ntk::core::batch::read_jsonl((dir / "results.jsonl").string())) {
+    CHECK(text(row, "status") == "ok");
+    if (text(row, "part") != "tangent") continue;
+    const double t = number(row, "tilde_t");
+    CHECK((t == 0 || t == 50 || t == 100));
+    ++tangent_rows[number(row, "width")];
+  }
+  CHECK(tangent_rows[16] == 3);
+  CHECK(tangent_rows[32] == 3);
+  const auto [plot_status, plot_output] = ntk::test::run_ntklab("plot '" + dir.string() + "'");
+  INFO(plot_output);
+  CHECK(plot_status == 0);
+  CHECK_THAT(plot_output, Catch::Contains("t~ =   100"));
+  CHECK(ntk::test::file_is_nonempty((dir / "tangent_space.png").string()));
+  CHECK(ntk::test::file_is_nonempty((dir / "tangent_space_kernel.png").string()));
+  fs::remove_all(dir);
 }
