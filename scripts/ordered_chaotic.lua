@@ -67,9 +67,23 @@ local function series_of(rows, key)
   return series
 end
 
+-- Deep chaotic points reach 1e84 and would flatten every other curve: the figure draws values
+-- above CAP at CAP (the rows keep the true values).
+local CAP = 1e4
+
 local function draw(rows, file)
-  ntk.plot.line{file = file, logy = true, series = series_of(rows, "abs_change"),
-                xlabel = "depth-to-width ratio L/M", ylabel = "E|dTheta(x,x)| / E[Theta(x,x)]",
+  local capped = {}
+  for i, r in ipairs(rows) do
+    capped[i] = r
+    if r.abs_change and r.abs_change > CAP then
+      capped[i] = {}
+      for k, v in pairs(r) do capped[i][k] = v end
+      capped[i].abs_change = CAP
+    end
+  end
+  ntk.plot.line{file = file, logy = true, series = series_of(capped, "abs_change"),
+                xlabel = "depth-to-width ratio L/M",
+                ylabel = "E|dTheta(x,x)| / E[Theta(x,x)]  (drawn at most 1e4)",
                 title = "Relative NTK change after one GD step (Seleznova & Kutyniok 2022)"}
   ntk.plot.line{file = dispersion_path(file), logy = true, series = series_of(rows, "dispersion"),
                 xlabel = "depth-to-width ratio L/M", ylabel = "Var[Theta(x,x)] / E[Theta(x,x)]^2",
