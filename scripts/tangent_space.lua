@@ -52,10 +52,15 @@ local function kernel_path(file)
   return (file:gsub("%.png$", "") .. "_kernel.png")
 end
 
--- "kind=mlp,blocks=2" -> {kind = "mlp", blocks = 2} (numbers and true/false converted).
+-- "kind=mlp,blocks=2" -> {kind = "mlp", blocks = 2} (numbers and true/false converted); a
+-- table (params set by a calling Lua script) is copied.
 local function parse_options(text)
   local options = {}
   if text == nil or text == "" then return options end
+  if type(text) == "table" then
+    for key, value in pairs(text) do options[key] = value end
+    return options
+  end
   for item in tostring(text):gmatch("[^,;]+") do
     local key, value = item:match("^%s*([%w_]+)%s*=%s*(.-)%s*$")
     if key == nil then
@@ -148,6 +153,14 @@ end) then return end
 
 local arch_name = ex.string("arch", "fc")
 local options = parse_options(params.arch_options)
+-- arch_options as text for the rows ("key=value,…", sorted keys).
+local options_text = params.arch_options
+if type(options_text) == "table" then
+  local items = {}
+  for key, value in pairs(options_text) do items[#items + 1] = key .. "=" .. tostring(value) end
+  table.sort(items)
+  options_text = table.concat(items, ",")
+end
 if arch_name == "fc" then
   local defaults = {depth = 3, activation = "relu", w_std = math.sqrt(2), b_std = 0.1}
   for key, value in pairs(defaults) do
@@ -196,7 +209,7 @@ local net = arch:network{width = width, seed = ex.derive_seed(seed, 2)}
 -- One step size for the whole experiment: full training and every linear phase use it.
 local lr = ntk.train.gd{net = net, data = train, lr_fraction = lr_fraction, max_steps = 0}.lr
 print(string.format("%s %s, width %d; MNIST %s, n = %d (test %d); %d GD steps of %.4g",
-                    arch_name, params.arch_options or "", width, table.concat(classes, ","),
+                    arch_name, options_text or "", width, table.concat(classes, ","),
                     n_train, n_test, steps, lr))
 
 -- Events along the full-training run: kernel snapshots and the t̃ where a linear phase starts.
@@ -208,7 +221,7 @@ local order = {}
 for s in pairs(events) do order[#order + 1] = s end
 table.sort(order)
 
-local base = {arch = arch_name, arch_options = params.arch_options, width = width,
+local base = {arch = arch_name, arch_options = options_text, width = width,
               classes = table.concat(classes, ","), n_train = n_train, n_test = n_test,
               steps = steps, lr = lr, seed = seed}
 local function row(fields)
