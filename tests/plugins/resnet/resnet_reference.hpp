@@ -36,23 +36,28 @@ inline void dense(Pair& p, real w, real b) {
   p.t12 = p.s12 + w * w * p.t12;
 }
 
-inline void activation(Pair& p, bool relu) {
+// E[φ(u)φ(v)] for (u, v) ~ N(0, [[s11, s12], [s12, s22]]), and the NTK factor E[φ'(u)φ'(v)].
+inline std::pair<real, real> activation_entry(real s11, real s12, real s22, bool relu) {
   if (relu) {
-    const real norm = std::sqrt(p.s11 * p.s22);
-    real rho = p.s12 / norm;
-    rho = std::fmin(1.0L, std::fmax(-1.0L, rho));
-    const real theta = std::acos(rho);
-    p.s12 = norm * (std::sin(theta) + (kPi - theta) * std::cos(theta)) / (2 * kPi);
-    p.t12 = p.t12 * (kPi - theta) / (2 * kPi);
-    p.s11 /= 2;
-    p.s22 /= 2;
-  } else {
-    const real d = (1 + 2 * p.s11) * (1 + 2 * p.s22);
-    p.t12 = p.t12 * (4 / kPi) / std::sqrt(d - 4 * p.s12 * p.s12);
-    p.s12 = (2 / kPi) * std::asin(2 * p.s12 / std::sqrt(d));
-    p.s11 = (2 / kPi) * std::asin(2 * p.s11 / (1 + 2 * p.s11));
-    p.s22 = (2 / kPi) * std::asin(2 * p.s22 / (1 + 2 * p.s22));
+    // θ = atan2(√(Σ11Σ22 − Σ12²), Σ12): exactly 0 for a pair of identical examples (acos of a
+    // rounded ρ = 1 − ε would be off by √ε).
+    const real norm = std::sqrt(s11 * s22);
+    const real theta = std::atan2(std::sqrt(std::fmax(0.0L, s11 * s22 - s12 * s12)), s12);
+    return {norm * (std::sin(theta) + (kPi - theta) * std::cos(theta)) / (2 * kPi),
+            (kPi - theta) / (2 * kPi)};
   }
+  const real d = (1 + 2 * s11) * (1 + 2 * s22);
+  return {(2 / kPi) * std::asin(2 * s12 / std::sqrt(d)), (4 / kPi) / std::sqrt(d - 4 * s12 * s12)};
+}
+
+// The variances go through the same formula as the covariance (a pair of an example with
+// itself), so a pair of identical examples stays exactly on the diagonal.
+inline void activation(Pair& p, bool relu) {
+  const auto [s12, factor] = activation_entry(p.s11, p.s12, p.s22, relu);
+  p.t12 *= factor;
+  p.s12 = s12;
+  p.s11 = activation_entry(p.s11, p.s11, p.s11, relu).first;
+  p.s22 = activation_entry(p.s22, p.s22, p.s22, relu).first;
 }
 
 // (NNGP, NTK) of the residual MLP between vectors x and y.
