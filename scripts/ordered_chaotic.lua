@@ -27,7 +27,8 @@
 -- vanishing for σ_w² < 2, exploding for σ_w² > 2.
 --
 -- params: sigma_w2 (list, 1.5, 2, 2.5), widths (list, 10, 20, 40), ratios (list of λ,
---   0.1, 0.25, 0.5, 1), networks (20), samples (4), lr (η, 0.001), seed (1), out, figure
+--   0.1, 0.25, 0.5, 1), networks (20), samples (4), lr (η, 0.001), parametrization ("ntk" |
+--   "standard": gradients with respect to W itself, the slides' setting), seed (1), out, figure
 --   (the ratio against λ; the dispersion goes next to it as NAME_dispersion.png).
 --
 --   ntklab run scripts/ordered_chaotic.lua                                  (small, seconds)
@@ -99,6 +100,7 @@ local ratios = ex.list("ratios", {0.1, 0.25, 0.5, 1})
 local networks = ex.number("networks", 20)
 local samples = ex.number("samples", 4)
 local lr = ex.number("lr", 1e-3)
+local parametrization = ex.string("parametrization", "ntk", {"ntk", "standard"})
 local seed = ex.number("seed", 1)
 local rows = ex.recorder(NAME)
 
@@ -113,8 +115,10 @@ for _, s2 in ipairs(sigma_w2) do
   for _, m in ipairs(widths) do
     for _, lambda in ipairs(ratios) do
       local depth = math.max(1, math.floor(lambda * m + 0.5))
-      local arch = ntk.arch("fc", {depth = depth, activation = "relu", w_std = math.sqrt(s2),
-                                   b_std = 0, input_dim = x_all:rows()})
+      local options = {depth = depth, activation = "relu", w_std = math.sqrt(s2), b_std = 0,
+                       input_dim = x_all:rows(), parametrization = parametrization}
+      if parametrization == "standard" then options.standard_width = m end
+      local arch = ntk.arch("fc", options)
       local thetas, changes, abs_changes = {}, {}, {}
       for net_index = 1, networks do
         local net = arch:network{width = m, seed = ex.derive_seed(seed, net_index)}
@@ -141,6 +145,7 @@ for _, s2 in ipairs(sigma_w2) do
       local row = rows:write{
         sigma2 = s2, phase = phase(s2), width = m, depth = depth, ratio = depth / m,
         networks = networks, samples = samples, lr = lr, seed = seed,
+        parametrization = parametrization,
         precision = finite and "ok" or "overflow", mean_theta = mean_theta,
         mean_change = finite and ex.mean(changes) or nil, change = finite and change or nil,
         abs_change = finite and abs_change or nil,
