@@ -86,7 +86,17 @@ local function draw(rows, file)
                 xlabel = "depth-to-width ratio L/M",
                 ylabel = "E|dTheta(x,x)| / E[Theta(x,x)]  (drawn at most 1e4)",
                 title = "Relative NTK change after one GD step (Seleznova & Kutyniok 2022)"}
-  ntk.plot.line{file = dispersion_path(file), logy = true, series = series_of(rows, "dispersion"),
+  -- Bias-free (NTK parametrisation): the dispersion is the same for every σ_w², one curve per M.
+  local dispersion = {}
+  local by_width, widths = ex.group(rows, "width")
+  for _, m in ipairs(widths) do
+    local s = ntk.plot.summarize(by_width[m], {x = "ratio", y = "dispersion"})[1]
+    if s then
+      s.label, s.style = string.format("M = %d (all sigma_w^2)", m), "linespoints"
+      dispersion[#dispersion + 1] = s
+    end
+  end
+  ntk.plot.line{file = dispersion_path(file), logy = true, series = dispersion,
                 xlabel = "depth-to-width ratio L/M", ylabel = "Var[Theta(x,x)] / E[Theta(x,x)]^2",
                 title = "NTK dispersion at initialisation"}
   return file
