@@ -174,3 +174,65 @@ TEST_CASE("resnet kernels: symmetric, cross and single requests agree", "[resnet
   const arma::vec eig = arma::eig_sym(sym.ntk);
   CHECK(eig.min() > -1e-12 * eig.max());
 }
+
+TEST_CASE("SDK residual rules: nested blocks equal the composition by hand; unbalanced refused",
+          "[resnet_kernel]") {
+  namespace L = ntk::sdk::layers;
+  arma::arma_rng::set_seed(8);
+  const arma::mat x = arma::randn(4, 6), y = arma::randn(4, 3);
+  // x ↦ x1 + b·branch2(x1), x1 = x0 + a·branch1(x0): one apply_rules call with nested blocks…
+  const double a = 0.7, b = 1.3;
+  ntk::sdk::KernelState s = L::input_kernel(x, y, false, true);
+  L::apply_rules(s, {L::dense(1.2, 0.1), L::residual_start(), L::relu(), L::dense(1.1, 0.2),
+                     L::residual_sum(a), L::residual_start(), L::erf(), L::dense(0.9, 0.3),
+                     L::residual_sum(b)});
+  // …against separate calls on copies of the state and the sums written out.
+  ntk::sdk::KernelState s0 = L::input_kernel(x, y, false, true);
+  L::apply_rules(s0, {L::dense(1.2, 0.1)});
+  auto add = [](const ntk::sdk::KernelState& base, const ntk::sdk::KernelState& branch, double alpha) {
+    ntk::sdk::KernelState out = base;
+    out.nngp = base.nngp + alpha * alpha * branch.nngp;
+    out.ntk = base.ntk + alpha * alpha * branch.ntk;
+    out.diag1 = base.diag1 + alpha * alpha * branch.diag1;
+    out.diag2 = base.diag2 + alpha * alpha * branch.diag2;
+    return out;
+  };
+  ntk::sdk::KernelState branch1 = s0;
+  L::apply_rules(branch1, {L::relu(), L::dense(1.1, 0.2)});
+  const ntk::sdk::KernelState s1 = add(s0, branch1, a);
+  ntk::sdk::KernelState branch2 = s1;
+  L::apply_rules(branch2, {L::erf(), L::dense(0.9, 0.3)});
+  const ntk::sdk::KernelState s2 = add(s1, branch2, b);
+  CHECK(relative(s.nngp, s2.nngp) < 1e-15);
+  CHECK(relative(s.ntk, s2.ntk) < 1e-15);
+  CHECK(arma::norm(s.diag1 - s2.diag1) <= 1e-15 * arma::norm(s2.diag1));
+  CHECK(s.gaussian);
+  // A block nested inside another: ((x + a·f(x)) inside the outer branch).
+  ntk::sdk::KernelState nested = L::input_kernel(x, y, false, true);
+  L::apply_rules(nested, {L::dense(1.0, 0.0), L::residual_start(), L::relu(), L::dense(1.0, 0.0),
+                          L::residual_start(), L::relu(), L::dense(1.0, 0.0), L::residual_sum(a),
+                          L::residual_sum(b)});
+  ntk::sdk::KernelState n0 = L::input_kernel(x, y, false, true);
+  L::apply_rules(n0, {L::dense(1.0, 0.0)});
+  ntk::sdk::KernelState outer = n0;
+  L::apply_rules(outer, {L::relu(), L::dense(1.0, 0.0)});
+  ntk::sdk::KernelState inner = outer;
+  L::apply_rules(inner, {L::relu(), L::dense(1.0, 0.0)});
+  const ntk::sdk::KernelState want = add(n0, add(outer, inner, a), b);
+  CHECK(relative(nested.ntk, want.ntk) < 1e-15);
+
+  ntk::sdk::KernelState bad = L::input_kernel(x, y, false, true);
+  CHECK_THROWS_WITH(L::apply_rules(bad, {L::dense(1, 0), L::residual_sum(1)}),
+                    Catch::Contains("has no residual_start() before it"));
+  CHECK_THROWS_WITH(L::apply_rules(bad, {L::dense(1, 0), L::residual_start(), L::relu()}),
+                    Catch::Contains("without their residual_sum(alpha)"));
+  CHECK_THROWS_WITH(L::residual_sum(std::nan("")), Catch::Contains("must be a finite number"));
+  const ntk::sdk::ImageShape shape{1, 3, 3};
+  const arma::mat img = arma::randn(9, 2);
+  CHECK_THROWS_WITH(L::image_kernel(img, img, shape, true, {L::conv(1, 0, 3), L::image_residual_start()},
+                                    L::flatten(), true),
+                    Catch::Contains("without their residual_sum(alpha)"));
+  CHECK_THROWS_WITH(L::image_kernel(img, img, shape, true, {L::conv(1, 0, 3), L::image_residual_sum(1)},
+                                    L::flatten(), true),
+                    Catch::Contains("has no residual_start before it"));
+}
