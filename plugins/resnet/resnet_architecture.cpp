@@ -148,11 +148,14 @@ sdk::Kernels ResnetArchitecture::kernels(const sdk::Inputs& a, const sdk::Inputs
   if (!symmetric) {
     const sdk::ImageShape other = resolve_shape(config_, b, "resnet kernel(), second input");
     if (other.channels != shape.channels || other.height != shape.height ||
-        other.width != shape.width)
-      throw_error("resnet kernel(): the inputs have ", shape.channels * shape.height * shape.width,
-                  " and ", other.channels * other.height * other.width, " rows (shapes {",
-                  shape.channels, ", ", shape.height, ", ", shape.width, "} and {", other.channels,
-                  ", ", other.height, ", ", other.width, "})");
+        other.width != shape.width) {
+      if (config_.kind == Kind::mlp)
+        throw_error("resnet kernel(): inputs have ", a.dim(), " and ", b.dim(), " rows (", a.dim(),
+                    " x ", a.size(), " and ", b.dim(), " x ", b.size(), ")");
+      throw_error("resnet kernel(): the inputs have shapes {", shape.channels, ", ", shape.height,
+                  ", ", shape.width, "} and {", other.channels, ", ", other.height, ", ",
+                  other.width, "}");
+    }
   }
   sdk::Kernels out;
   if (!what.nngp && !what.ntk) return out;
