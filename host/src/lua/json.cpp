@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <vector>
 
+#include "core/batch/json.hpp"
 #include "lua/args.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -16,31 +16,6 @@ namespace {
 constexpr int kMaxDepth = 100;
 
 // --- encoding ------------------------------------------------------------------------------
-
-void append_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char raw : s) {
-    const auto c = static_cast<unsigned char>(raw);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
-          out += buffer;
-        } else {
-          out += raw;  // UTF-8 passes through unchanged
-        }
-    }
-  }
-  out += '"';
-}
 
 class Encoder {
  public:
@@ -53,7 +28,7 @@ class Encoder {
       case LUA_TSTRING: {
         size_t len = 0;
         const char* s = lua_tolstring(L_, index, &len);
-        append_string(out, std::string_view(s, len));
+        core::batch::append_json_string(out, std::string_view(s, len));
         return;
       }
       case LUA_TNUMBER:
@@ -83,9 +58,7 @@ class Encoder {
     if (!std::isfinite(v))
       throw_error(function_, ": ", label(path), " is ", v,
                   "; JSON has no NaN or infinity (check the computation or store a string)");
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.17g", v);
-    out += buffer;
+    out += core::batch::format_number(v);  // shortest text that reads back to v
   }
 
   void matrix(const arma::mat& m, const std::string& path, std::string& out) const {
@@ -154,7 +127,7 @@ class Encoder {
     out += '{';
     for (std::size_t k = 0; k < keys.size(); ++k) {
       if (k) out += ',';
-      append_string(out, keys[k]);
+      core::batch::append_json_string(out, keys[k]);
       out += ':';
       lua_pushlstring(L_, keys[k].data(), keys[k].size());
       lua_rawget(L_, index);
@@ -170,185 +143,42 @@ class Encoder {
 
 // --- decoding ------------------------------------------------------------------------------
 
-class Decoder {
+// Builds Lua values on the stack from core::batch's JSON reader: containers are tables, a
+// finished member is rawset into the table below it, an element rawseti'd at the next index.
+// Integers written without '.' or exponent stay Lua integers (exact beyond 2^53).
+class LuaBuilder final : public core::batch::JsonHandler {
  public:
-  Decoder(lua_State* L, std::string_view text, const std::string& where)
-      : L_(L), text_(text), where_(where) {}
+  explicit LuaBuilder(lua_State* L) : L_(L) {}
 
-  void document() {
-    value(0);
-    skip_space();
-    if (pos_ != text_.size()) fail("unexpected text after the JSON value");
+  void null_value() override { room(); lua_pushnil(L_); }
+  void boolean(bool value) override { room(); lua_pushboolean(L_, value); }
+  void number(std::string_view text, double value) override {
+    room();
+    long long integer = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), integer);
+    if (ec == std::errc() && end == text.data() + text.size()) lua_pushinteger(L_, integer);
+    else lua_pushnumber(L_, value);
   }
+  void string(std::string value) override { room(); lua_pushlstring(L_, value.data(), value.size()); }
+  void begin_object() override { room(); lua_newtable(L_); }
+  void key(std::string key) override { room(); lua_pushlstring(L_, key.data(), key.size()); }
+  void end_member() override { lua_rawset(L_, -3); }
+  void end_object() override {}
+  void begin_array() override {
+    room();
+    lua_newtable(L_);
+    next_index_.push_back(1);
+  }
+  void end_element() override { lua_rawseti(L_, -2, next_index_.back()++); }
+  void end_array() override { next_index_.pop_back(); }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw_error(where_, ": column ", pos_ + 1, ": ", what);
-  }
-
-  void skip_space() {
-    while (pos_ < text_.size() &&
-           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\r' || text_[pos_] == '\n'))
-      ++pos_;
-  }
-
-  bool take(char c) {
-    skip_space();
-    if (pos_ < text_.size() && text_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-
-  void expect(char c) {
-    if (!take(c)) fail(std::string("expected '") + c + "'");
-  }
-
-  bool literal(std::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) return false;
-    pos_ += word.size();
-    return true;
-  }
-
-  void value(int depth) {
-    if (depth > kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth));
-    if (!lua_checkstack(L_, 4)) fail("Lua stack exhausted");
-    skip_space();
-    if (pos_ >= text_.size()) fail("unexpected end of input");
-    const char c = text_[pos_];
-    if (c == '{') return object(depth);
-    if (c == '[') return array(depth);
-    if (c == '"') return string();
-    if (literal("true")) return lua_pushboolean(L_, 1);
-    if (literal("false")) return lua_pushboolean(L_, 0);
-    if (literal("null")) return lua_pushnil(L_);
-    number();
-  }
-
-  void object(int depth) {
-    ++pos_;
-    lua_newtable(L_);
-    if (take('}')) return;
-    do {
-      skip_space();
-      if (pos_ >= text_.size() || text_[pos_] != '"') fail("expected a string key");
-      string();
-      expect(':');
-      value(depth + 1);
-      lua_rawset(L_, -3);
-    } while (take(','));
-    expect('}');
-  }
-
-  void array(int depth) {
-    ++pos_;
-    lua_newtable(L_);
-    if (take(']')) return;
-    lua_Integer i = 0;
-    do {
-      value(depth + 1);
-      lua_rawseti(L_, -2, ++i);
-    } while (take(','));
-    expect(']');
-  }
-
-  unsigned hex4() {
-    if (pos_ + 4 > text_.size()) fail("truncated \\u escape");
-    unsigned code = 0;
-    const auto [end, ec] = std::from_chars(text_.data() + pos_, text_.data() + pos_ + 4, code, 16);
-    if (ec != std::errc() || end != text_.data() + pos_ + 4) fail("bad \\u escape");
-    pos_ += 4;
-    return code;
-  }
-
-  static void append_utf8(std::string& out, unsigned code) {
-    if (code < 0x80) {
-      out += char(code);
-    } else if (code < 0x800) {
-      out += char(0xC0 | (code >> 6));
-      out += char(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-      out += char(0xE0 | (code >> 12));
-      out += char(0x80 | ((code >> 6) & 0x3F));
-      out += char(0x80 | (code & 0x3F));
-    } else {
-      out += char(0xF0 | (code >> 18));
-      out += char(0x80 | ((code >> 12) & 0x3F));
-      out += char(0x80 | ((code >> 6) & 0x3F));
-      out += char(0x80 | (code & 0x3F));
-    }
-  }
-
-  void string() {
-    ++pos_;  // opening quote
-    std::string out;
-    while (true) {
-      if (pos_ >= text_.size()) fail("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') break;
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) fail("unterminated string");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          unsigned code = hex4();
-          if (code >= 0xD800 && code < 0xDC00 && literal("\\u")) {  // surrogate pair
-            const unsigned low = hex4();
-            if (low < 0xDC00 || low >= 0xE000) fail("bad surrogate pair");
-            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-          }
-          append_utf8(out, code);
-          break;
-        }
-        default: --pos_; fail(std::string("bad escape '\\") + e + "'");
-      }
-    }
-    lua_pushlstring(L_, out.data(), out.size());
-  }
-
-  void number() {
-    const std::size_t start = pos_;
-    if (pos_ < text_.size() && text_[pos_] == '-') ++pos_;
-    bool integral = true;
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_];
-      if (c >= '0' && c <= '9') ++pos_;
-      else if (c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') { integral = false; ++pos_; }
-      else break;
-    }
-    const char* first = text_.data() + start;
-    const char* last = text_.data() + pos_;
-    if (first == last) fail("expected a JSON value");
-    if (integral) {
-      long long v = 0;
-      const auto [end, ec] = std::from_chars(first, last, v);
-      if (ec == std::errc() && end == last) return lua_pushinteger(L_, lua_Integer(v));
-    }
-    double v = 0;
-    const auto [end, ec] = std::from_chars(first, last, v);
-    if (ec != std::errc() || end != last) {
-      pos_ = start;
-      fail("bad number '" + std::string(first, last) + "'");
-    }
-    lua_pushnumber(L_, v);
+  void room() {
+    if (!lua_checkstack(L_, 2)) throw_error("JSON decoding: Lua stack exhausted");
   }
 
   lua_State* L_;
-  std::string_view text_;
-  const std::string& where_;
-  std::size_t pos_ = 0;
+  std::vector<lua_Integer> next_index_;
 };
 
 }  // namespace
@@ -362,7 +192,8 @@ std::string encode_json(lua_State* L, int index, const std::string& function) {
 void push_decoded_json(lua_State* L, std::string_view text, const std::string& where) {
   const int top = lua_gettop(L);
   try {
-    Decoder(L, text, where).document();
+    LuaBuilder builder(L);
+    core::batch::parse_json(std::string(text), builder, where);
   } catch (...) {
     lua_settop(L, top);
     throw;

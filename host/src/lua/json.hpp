@@ -1,13 +1,15 @@
 // JSON for results files: Lua values to one line of JSON and back (JSON Lines).
 //
-// Encoding: numbers (integers as integers, others with 17 significant digits), strings,
+// Encoding: numbers (integers as integers, others in the shortest text that reads back to the
+// same double, as core::batch::Json writes them), strings,
 // booleans, tables whose keys are all strings (objects, keys sorted so output is stable),
 // tables with keys 1..n (arrays; an empty table is []), ntk.matrix (a list of rows).
 // NaN and ±inf are refused with an error naming the key path (e.g. "runs[2].loss"): JSON has
 // no such numbers and a results file must not hide them. Other types are refused likewise.
 //
 // Decoding: objects become tables with string keys, arrays become lists, integers stay Lua
-// integers, null becomes nil. Errors name the position.
+// integers, null becomes nil. The reader is core::batch::parse_json (one parser, one set of
+// messages); errors name the line and column.
 //
 // All functions throw ntk::Error; call them inside `protect`.
 #pragma once
@@ -23,7 +25,7 @@ namespace ntk::lua {
 std::string encode_json(lua_State* L, int index, const std::string& function);
 
 // Pushes the value encoded by `text`; `where` (e.g. "read_jsonl(): FILE:LINE") prefixes
-// messages, which end with the column.
+// messages, which end with the line and column.
 void push_decoded_json(lua_State* L, std::string_view text, const std::string& where);
 
 }  // namespace ntk::lua

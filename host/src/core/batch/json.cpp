@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "ntk/sdk/error.hpp"
 
@@ -63,9 +65,10 @@ std::string format_number(double value) {
   return std::string(buffer, result.ptr);
 }
 
-static void write_string(std::string& out, const std::string& s) {
+void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (const unsigned char c : s) {
+  for (const char raw : s) {
+    const auto c = static_cast<unsigned char>(raw);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -111,7 +114,7 @@ static void write(std::string& out, const Json& json, int indent, int depth) {
   } else if (json.is_number()) {
     out += format_number(json.as_number());
   } else if (json.is_string()) {
-    write_string(out, json.as_string());
+    append_json_string(out, json.as_string());
   } else if (json.is_array()) {
     const auto& array = json.as_array();
     out += '[';
@@ -128,7 +131,7 @@ static void write(std::string& out, const Json& json, int indent, int depth) {
     for (std::size_t i = 0; i < object.size(); ++i) {
       if (i) out += ',';
       newline(depth + 1);
-      write_string(out, object[i].first);
+      append_json_string(out, object[i].first);
       out += indent < 0 ? ":" : ": ";
       write(out, object[i].second, indent, depth + 1);
     }
@@ -155,14 +158,14 @@ namespace {
 
 class Parser {
  public:
-  Parser(const std::string& text, const std::string& context) : s_(text), context_(context) {}
+  Parser(const std::string& text, const std::string& context, JsonHandler& handler)
+      : s_(text), context_(context), handler_(handler) {}
 
-  Json document() {
+  void document() {
     skip_space();
-    Json value = parse_value(0);
+    parse_value(0);
     skip_space();
     if (pos_ != s_.size()) fail("unexpected text after the value");
-    return value;
   }
 
  private:
@@ -196,73 +199,74 @@ class Parser {
     return true;
   }
 
-  Json parse_value(int depth) {
+  // After a member or element: true on ',', false on `close`, else an error.
+  bool next_or_close(char close, const char* where) {
+    skip_space();
+    if (pos_ < s_.size() && s_[pos_] == ',') {
+      ++pos_;
+      return true;
+    }
+    if (pos_ < s_.size() && s_[pos_] == close) {
+      ++pos_;
+      return false;
+    }
+    fail(std::string("expected ',' or '") + close + "' in " + where);
+  }
+
+  void parse_value(int depth) {
     if (depth > kMaxDepth) fail("nesting deeper than 512 levels");
     if (pos_ >= s_.size()) fail("unexpected end of input, expected a value");
     const char c = s_[pos_];
     if (c == '{') return parse_object(depth);
     if (c == '[') return parse_array(depth);
-    if (c == '"') return Json(parse_string());
-    if (consume("true")) return Json(true);
-    if (consume("false")) return Json(false);
-    if (consume("null")) return Json();
-    if (c == '-' || (c >= '0' && c <= '9')) return Json(parse_number());
+    if (c == '"') return handler_.string(parse_string());
+    if (consume("true")) return handler_.boolean(true);
+    if (consume("false")) return handler_.boolean(false);
+    if (consume("null")) return handler_.null_value();
+    if (c == '-' || (c >= '0' && c <= '9')) {
+      const std::size_t start = pos_;
+      const double value = parse_number();
+      return handler_.number(std::string_view(s_).substr(start, pos_ - start), value);
+    }
     fail(std::string("unexpected character '") + c + "', expected a value");
   }
 
-  Json parse_object(int depth) {
+  void parse_object(int depth) {
     ++pos_;  // '{'
-    Json object = Json::object();
+    handler_.begin_object();
     skip_space();
     if (pos_ < s_.size() && s_[pos_] == '}') {
       ++pos_;
-      return object;
+      return handler_.end_object();
     }
-    for (;;) {
+    do {
       skip_space();
       if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
-      std::string key = parse_string();
+      handler_.key(parse_string());
       skip_space();
       if (pos_ >= s_.size() || s_[pos_] != ':') fail("expected ':' after an object key");
       ++pos_;
       skip_space();
-      // Duplicate keys: the last one wins, as in most readers.
-      object.set(key, parse_value(depth + 1));
-      skip_space();
-      if (pos_ < s_.size() && s_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < s_.size() && s_[pos_] == '}') {
-        ++pos_;
-        return object;
-      }
-      fail("expected ',' or '}' in an object");
-    }
+      parse_value(depth + 1);
+      handler_.end_member();
+    } while (next_or_close('}', "an object"));
+    handler_.end_object();
   }
 
-  Json parse_array(int depth) {
+  void parse_array(int depth) {
     ++pos_;  // '['
-    Json array = Json::array();
+    handler_.begin_array();
     skip_space();
     if (pos_ < s_.size() && s_[pos_] == ']') {
       ++pos_;
-      return array;
+      return handler_.end_array();
     }
-    for (;;) {
+    do {
       skip_space();
-      array.push_back(parse_value(depth + 1));
-      skip_space();
-      if (pos_ < s_.size() && s_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < s_.size() && s_[pos_] == ']') {
-        ++pos_;
-        return array;
-      }
-      fail("expected ',' or ']' in an array");
-    }
+      parse_value(depth + 1);
+      handler_.end_element();
+    } while (next_or_close(']', "an array"));
+    handler_.end_array();
   }
 
   double parse_number() {
@@ -378,13 +382,55 @@ class Parser {
 
   const std::string& s_;
   const std::string& context_;
+  JsonHandler& handler_;
   std::size_t pos_ = 0;
+};
+
+// Builds a Json tree from the events: open containers on a stack, each finished value goes
+// into the container below it (duplicate keys: the last one wins, as in most readers).
+class TreeBuilder final : public JsonHandler {
+ public:
+  Json result() { return std::move(result_); }
+
+  void null_value() override { finish(Json()); }
+  void boolean(bool value) override { finish(Json(value)); }
+  void number(std::string_view, double value) override { finish(Json(value)); }
+  void string(std::string value) override { finish(Json(std::move(value))); }
+  void begin_object() override { open_.push_back(Json::object()); }
+  void key(std::string key) override { keys_.push_back(std::move(key)); }
+  void end_member() override { keys_.pop_back(); }
+  void end_object() override { close(); }
+  void begin_array() override { open_.push_back(Json::array()); }
+  void end_element() override {}
+  void end_array() override { close(); }
+
+ private:
+  void close() {
+    Json done = std::move(open_.back());
+    open_.pop_back();
+    finish(std::move(done));
+  }
+  void finish(Json value) {
+    if (open_.empty()) result_ = std::move(value);
+    else if (open_.back().is_array()) open_.back().push_back(std::move(value));
+    else open_.back().set(keys_.back(), std::move(value));
+  }
+
+  std::vector<Json> open_;
+  std::vector<std::string> keys_;
+  Json result_;
 };
 
 }  // namespace
 
+void parse_json(const std::string& text, JsonHandler& handler, const std::string& context) {
+  Parser(text, context, handler).document();
+}
+
 Json parse_json(const std::string& text, const std::string& context) {
-  return Parser(text, context).document();
+  TreeBuilder builder;
+  parse_json(text, builder, context);
+  return builder.result();
 }
 
 Json number_or_string(const std::string& text) {

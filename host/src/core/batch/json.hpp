@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -79,6 +80,32 @@ class Json {
 // Throws ntk::Error "parse_json(): <what> at line L, column C" with `context` (e.g. a file name
 // and line number) prefixed when given.
 Json parse_json(const std::string& text, const std::string& context = "");
+
+// The same parser as events, so that other representations (Lua tables in host/src/lua/json.cpp)
+// are built by one reader with one set of error messages. Each value is one call (null_value,
+// boolean, number, string) or a begin/end pair; inside an object every member is key(), the
+// value, end_member(); inside an array every element is the value, end_element().
+class JsonHandler {
+ public:
+  virtual ~JsonHandler() = default;
+  virtual void null_value() = 0;
+  virtual void boolean(bool value) = 0;
+  // `text` is the number as written ("3", "-1.5e-3"), for readers that keep integers exact.
+  virtual void number(std::string_view text, double value) = 0;
+  virtual void string(std::string value) = 0;
+  virtual void begin_object() = 0;
+  virtual void key(std::string key) = 0;
+  virtual void end_member() = 0;
+  virtual void end_object() = 0;
+  virtual void begin_array() = 0;
+  virtual void end_element() = 0;
+  virtual void end_array() = 0;
+};
+void parse_json(const std::string& text, JsonHandler& handler, const std::string& context = "");
+
+// Appends `s` as a JSON string literal (quotes included; '"', '\\' and control characters
+// escaped, other bytes, UTF-8 included, as they are).
+void append_json_string(std::string& out, std::string_view s);
 
 // A number written the way Json::dump writes it (shortest round-trip form).
 std::string format_number(double value);

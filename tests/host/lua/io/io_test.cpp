@@ -115,9 +115,9 @@ TEST_CASE("JSON text round trips strings, unicode escapes and integers", "[lua][
   CHECK(lua.number("f") == -1.5e-3);
   CHECK_FALSE(lua.boolean("has_n"));
   CHECK(lua.number("l_len") == 0);
-  CHECK(lua.string("text") == "{\"s\":\"\\u0001\\u0002\",\"x\":-0.10000000000000001}");
+  CHECK(lua.string("text") == "{\"s\":\"\\u0001\\u0002\",\"x\":-0.1}");
   CHECK_FALSE(lua.boolean("ok"));
-  CHECK_THAT(lua.string("err"), Catch::Contains("column 12: expected ']'"));
+  CHECK_THAT(lua.string("err"), Catch::Contains("expected ',' or ']' in an array at line 1, column 12"));
 }
 
 TEST_CASE("ntk.clock is a non-decreasing number of seconds", "[lua][io]") {
