@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <string>
 
 #include "arc_cosine.hpp"
@@ -71,9 +72,9 @@ GraphDiagonals graph_diagonals(const PreparedGraph& g, const Config& config) {
   return out;
 }
 
-PairValue gntk_pair(const PreparedGraph& g1, const GraphDiagonals& diag1, const PreparedGraph& g2,
+void gntk_pair_sums(const PreparedGraph& g1, const GraphDiagonals& diag1, const PreparedGraph& g2,
                     const GraphDiagonals& diag2, const Config& config, bool with_ntk,
-                    PairWorkspace& ws) {
+                    PairWorkspace& ws, double* sigma_sums, double* ntk_sums) {
   const arma::uword n1 = g1.nodes, n2 = g2.nodes, entries = n1 * n2;
   ws.reserve(entries);
   double* sigma = ws.sigma.data();
@@ -81,8 +82,8 @@ PairValue gntk_pair(const PreparedGraph& g1, const GraphDiagonals& diag1, const 
   double* work = ws.work.data();
 
   input_pair_kernel(g1, g2, sigma);
-  PairValue jump;  // jumping-knowledge sums: the input term, then each BLOCK's output
-  jump.nngp = jump.ntk = sum_of(sigma, entries);
+  sigma_sums[0] = sum_of(sigma, entries);
+  if (with_ntk) ntk_sums[0] = sigma_sums[0];  // Θ₀ = Σ₀
   for (arma::uword b = 0; b < config.blocks; ++b) {
     aggregate_pair(g1, g2, sigma, sigma, work);
     // Θ equals Σ after the first aggregation (Θ₀ = Σ₀), so aggregate it only from BLOCK 2 on.
@@ -95,25 +96,42 @@ PairValue gntk_pair(const PreparedGraph& g1, const GraphDiagonals& diag1, const 
       relu_layer(sigma, ntk, n1, n2, diag1.d[layer].memptr(), diag1.inv_d[layer].memptr(),
                  diag2.d[layer].memptr(), diag2.inv_d[layer].memptr());
     }
-    if (config.jumping_knowledge) {
-      jump.nngp += sum_of(sigma, entries);
-      if (ntk != nullptr) jump.ntk += sum_of(ntk, entries);
-    }
+    sigma_sums[b + 1] = sum_of(sigma, entries);
+    if (ntk != nullptr) ntk_sums[b + 1] = sum_of(ntk, entries);
   }
+}
+
+double gntk_readout(const double* sums, arma::uword blocks, bool jumping_knowledge) {
+  if (!jumping_knowledge) return 2.0 * sums[blocks];
+  double total = 0;
+  for (arma::uword b = 0; b <= blocks; ++b) total += sums[b];
+  return 2.0 * total;
+}
+
+PairValue gntk_pair(const PreparedGraph& g1, const GraphDiagonals& diag1, const PreparedGraph& g2,
+                    const GraphDiagonals& diag2, const Config& config, bool with_ntk,
+                    PairWorkspace& ws) {
+  std::vector<double>& sums = ws.sums;
+  sums.assign(2 * (config.blocks + 1), 0.0);
+  double* sigma_sums = sums.data();
+  double* ntk_sums = sums.data() + config.blocks + 1;
+  gntk_pair_sums(g1, diag1, g2, diag2, config, with_ntk, ws, sigma_sums, ntk_sums);
   PairValue out;
-  if (config.jumping_knowledge) {
-    out.nngp = 2.0 * jump.nngp;
-    out.ntk = ntk != nullptr ? 2.0 * jump.ntk : 0.0;
-  } else {
-    out.nngp = 2.0 * sum_of(sigma, entries);
-    out.ntk = ntk != nullptr ? 2.0 * sum_of(ntk, entries) : 0.0;
-  }
+  out.nngp = gntk_readout(sigma_sums, config.blocks, config.jumping_knowledge);
+  if (with_ntk) out.ntk = gntk_readout(ntk_sums, config.blocks, config.jumping_knowledge);
   return out;
 }
 
-sdk::Kernels gntk_kernels(const sdk::Inputs& a, const sdk::Inputs& b, sdk::KernelRequest what,
-                          const Config& config) {
-  const std::string where = "gnn kernels()";
+namespace {
+
+// Runs `store(i, j, sigma_sums, ntk_sums)` for every graph pair (upper triangle when &a == &b),
+// OpenMP over rows of pairs, after the checks shared by kernels() and kernel_family().
+// `matrices` is the number of n1 × n2 outputs the caller will hold (for the memory check).
+template <class Store>
+void for_each_pair(const sdk::Inputs& a, const sdk::Inputs& b, const Config& config,
+                   bool with_ntk, double matrices, const std::string& where, arma::uword& n1,
+                   arma::uword& n2, const std::function<void(arma::uword, arma::uword)>& allocate,
+                   Store&& store) {
   const bool symmetric = &a == &b;
   arma::uword fa = 0, fb = 0;
   const std::vector<PreparedGraph> ga = prepare_graphs(a, config.scale, where, fa);
@@ -124,42 +142,141 @@ sdk::Kernels gntk_kernels(const sdk::Inputs& a, const sdk::Inputs& b, sdk::Kerne
     throw_error(where, ": the first graphs have ", fa, " node features and the second ", fb,
                 "; both need the same feature dimension");
 
-  const arma::uword n1 = ga.size(), n2 = gb.size();
-  const double copies = double(what.nngp) + double(what.ntk);
+  n1 = ga.size();
+  n2 = gb.size();
   sdk::check_allocation(where + ": the " + std::to_string(n1) + " x " + std::to_string(n2) +
-                            " kernel matrices",
-                        double(n1) * copies, double(n2));
+                            " kernel matrices (" + std::to_string(int(matrices)) + ")",
+                        double(n1) * matrices, double(n2));
   const arma::uword largest = std::max(max_nodes(ga), max_nodes(gb));
   sdk::check_allocation(where + ": the node-pair kernel of the largest graphs (per thread)",
                         3.0 * double(largest), double(largest));
+  allocate(n1, n2);
 
   const std::vector<GraphDiagonals> da = all_diagonals(ga, config);
   const std::vector<GraphDiagonals> db_own =
       symmetric ? std::vector<GraphDiagonals>{} : all_diagonals(gb, config);
   const std::vector<GraphDiagonals>& db = symmetric ? da : db_own;
 
-  sdk::Kernels out;
-  if (what.nngp) out.nngp.set_size(n1, n2);
-  if (what.ntk) out.ntk.set_size(n1, n2);
-  const bool with_ntk = what.ntk;
-
 #pragma omp parallel
   {
     PairWorkspace ws;
+    std::vector<double> sums(2 * (config.blocks + 1), 0.0);
+    double* sigma_sums = sums.data();
+    double* ntk_sums = sums.data() + config.blocks + 1;
 #pragma omp for schedule(dynamic, 1)
     for (arma::uword i = 0; i < n1; ++i) {
       for (arma::uword j = symmetric ? i : 0; j < n2; ++j) {
-        const PairValue v = gntk_pair(ga[i], da[i], gb[j], db[j], config, with_ntk, ws);
-        if (what.nngp) out.nngp(i, j) = v.nngp;
-        if (what.ntk) out.ntk(i, j) = v.ntk;
+        gntk_pair_sums(ga[i], da[i], gb[j], db[j], config, with_ntk, ws, sigma_sums, ntk_sums);
+        store(i, j, sigma_sums, ntk_sums);
       }
     }
   }
-  if (symmetric) {
+}
+
+// The block counts and readouts a family request selects.
+void family_selection(const sdk::Options& select, arma::uword max_blocks,
+                      std::vector<arma::uword>& blocks, std::vector<bool>& readouts) {
+  const char* fn = "gnn kernel_family()";
+  std::vector<char> wanted(max_blocks + 1, 0);
+  bool any_block = false;
+  readouts = {true, false};
+  for (const auto& [key, value] : select.values()) {
+    if (key == "jumping_knowledge") {
+      const bool* flag = std::get_if<bool>(&value);
+      if (flag == nullptr)
+        throw_error(fn, ": 'jumping_knowledge' must be a boolean, got a ",
+                    sdk::option_type_name(value));
+      readouts = {*flag};
+      continue;
+    }
+    if (key != "blocks")
+      throw_error(fn, ": unknown selection key '", key, "' (known: blocks, jumping_knowledge)");
+    const std::vector<double>* list = std::get_if<std::vector<double>>(&value);
+    const double* one = std::get_if<double>(&value);
+    if (list == nullptr && one == nullptr)
+      throw_error(fn, ": 'blocks' must be a number or a list of numbers, got a ",
+                  sdk::option_type_name(value));
+    std::vector<double> counts = list ? *list : std::vector<double>{*one};
+    for (const double c : counts) {
+      if (c != double(arma::uword(c)) || c < 1 || c > double(max_blocks))
+        throw_error(fn, ": blocks ", c, " is not an integer in 1..", max_blocks,
+                    " (the architecture's option blocks bounds the family)");
+      wanted[arma::uword(c)] = 1;
+      any_block = true;
+    }
+  }
+  blocks.clear();
+  for (arma::uword c = 1; c <= max_blocks; ++c)
+    if (wanted[c] || !any_block) blocks.push_back(c);
+}
+
+}  // namespace
+
+sdk::Kernels gntk_kernels(const sdk::Inputs& a, const sdk::Inputs& b, sdk::KernelRequest what,
+                          const Config& config) {
+  sdk::Kernels out;
+  arma::uword n1 = 0, n2 = 0;
+  for_each_pair(
+      a, b, config, what.ntk, double(what.nngp) + double(what.ntk), "gnn kernels()", n1, n2,
+      [&](arma::uword r, arma::uword c) {
+        if (what.nngp) out.nngp.set_size(r, c);
+        if (what.ntk) out.ntk.set_size(r, c);
+      },
+      [&](arma::uword i, arma::uword j, const double* sigma_sums, const double* ntk_sums) {
+        if (what.nngp)
+          out.nngp(i, j) = gntk_readout(sigma_sums, config.blocks, config.jumping_knowledge);
+        if (what.ntk)
+          out.ntk(i, j) = gntk_readout(ntk_sums, config.blocks, config.jumping_knowledge);
+      });
+  if (&a == &b) {
     if (what.nngp) mirror_upper(out.nngp);
     if (what.ntk) mirror_upper(out.ntk);
   }
   return out;
+}
+
+std::vector<sdk::FamilyMember> gntk_family(const sdk::Inputs& a, const sdk::Inputs& b,
+                                           const sdk::FamilyRequest& request,
+                                           const Config& config) {
+  std::vector<arma::uword> blocks;
+  std::vector<bool> readouts;
+  family_selection(request.select, config.blocks, blocks, readouts);
+  std::vector<sdk::FamilyMember> members;
+  std::vector<arma::uword> member_blocks;
+  std::vector<char> member_jk;
+  for (const arma::uword c : blocks)
+    for (const bool jk : readouts) {
+      sdk::FamilyMember m;
+      m.settings.set("blocks", double(c));
+      m.settings.set("jumping_knowledge", jk);
+      members.push_back(std::move(m));
+      member_blocks.push_back(c);
+      member_jk.push_back(jk);
+    }
+  const double matrices = double(members.size()) * (double(request.nngp) + double(request.ntk));
+  arma::uword n1 = 0, n2 = 0;
+  for_each_pair(
+      a, b, config, request.ntk, matrices, "gnn kernel_family()", n1, n2,
+      [&](arma::uword r, arma::uword c) {
+        for (auto& m : members) {
+          if (request.nngp) m.nngp.set_size(r, c);
+          if (request.ntk) m.ntk.set_size(r, c);
+        }
+      },
+      [&](arma::uword i, arma::uword j, const double* sigma_sums, const double* ntk_sums) {
+        for (std::size_t k = 0; k < members.size(); ++k) {
+          if (request.nngp)
+            members[k].nngp(i, j) = gntk_readout(sigma_sums, member_blocks[k], member_jk[k]);
+          if (request.ntk)
+            members[k].ntk(i, j) = gntk_readout(ntk_sums, member_blocks[k], member_jk[k]);
+        }
+      });
+  if (&a == &b)
+    for (auto& m : members) {
+      if (request.nngp) mirror_upper(m.nngp);
+      if (request.ntk) mirror_upper(m.ntk);
+    }
+  return members;
 }
 
 }  // namespace ntk::gnn

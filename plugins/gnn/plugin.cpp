@@ -24,6 +24,12 @@ class GnnArchitecture : public sdk::Architecture {
     return gntk_kernels(a, b, what, config_);
   }
 
+  // Every block count ≤ blocks and both readouts from one pass (gntk.hpp, gntk_family).
+  std::vector<sdk::FamilyMember> kernel_family(const sdk::Inputs& a, const sdk::Inputs& b,
+                                               const sdk::FamilyRequest& request) const override {
+    return gntk_family(a, b, request, config_);
+  }
+
   std::unique_ptr<sdk::Network> network(const sdk::NetworkSpec& spec) const override {
     return std::make_unique<GnnNetwork>(config_, spec.width, spec.seed);
   }

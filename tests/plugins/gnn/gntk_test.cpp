@@ -135,6 +135,47 @@ TEST_CASE("gnn kernel: one triangle equals the full computation; PSD", "[gnn_ker
   CHECK(arma::approx_equal(only.ntk, sym.ntk, "reldiff", 1e-14));
 }
 
+TEST_CASE("gnn kernel_family: each member equals the kernel of its own configuration",
+          "[gnn_kernel]") {
+  std::vector<sdk::Graph> graphs;
+  for (int i = 0; i < 7; ++i) graphs.push_back(gnn_test::random_graph(2 + i % 4, 3, 0.4, 500 + i, true));
+  const sdk::Inputs a = sdk::Inputs::graphs(graphs);
+  const sdk::Inputs b = sdk::Inputs::graphs({graphs.begin(), graphs.begin() + 3});
+  gnn::Config c;
+  c.blocks = 4;
+  c.mlp_layers = 2;
+  c.scale = gnn::Scale::degree;
+  for (const bool symmetric : {true, false}) {
+    const sdk::Inputs& other = symmetric ? a : b;
+    const auto family = gnn::gntk_family(a, other, {true, true, {}}, c);
+    REQUIRE(family.size() == 8);  // blocks 1..4 × both readouts
+    for (const auto& m : family) {
+      gnn::Config single = c;
+      single.blocks = arma::uword(std::get<double>(m.settings.values().at("blocks")));
+      single.jumping_knowledge = std::get<bool>(m.settings.values().at("jumping_knowledge"));
+      INFO("symmetric " << symmetric << " blocks " << single.blocks << " jk "
+                        << single.jumping_knowledge);
+      const sdk::Kernels k = gnn::gntk_kernels(a, other, {true, true}, single);
+      // The same arithmetic in the same order: equal to the last bit.
+      CHECK(arma::approx_equal(m.ntk, k.ntk, "reldiff", 1e-15));
+      CHECK(arma::approx_equal(m.nngp, k.nngp, "reldiff", 1e-15));
+    }
+  }
+  sdk::FamilyRequest pick{false, true, {}};
+  pick.select.set("blocks", std::vector<double>{2, 4});
+  pick.select.set("jumping_knowledge", false);
+  const auto two = gnn::gntk_family(a, a, pick, c);
+  REQUIRE(two.size() == 2);
+  CHECK(std::get<double>(two[1].settings.values().at("blocks")) == 4);
+  CHECK(two[0].nngp.is_empty());
+  sdk::FamilyRequest bad{false, true, {}};
+  bad.select.set("blocks", 5.0);
+  CHECK_THAT(error_of([&] { gnn::gntk_family(a, a, bad, c); }), Catch::Contains("not an integer in 1..4"));
+  bad.select = sdk::Options{};
+  bad.select.set("depths", 1.0);
+  CHECK_THAT(error_of([&] { gnn::gntk_family(a, a, bad, c); }), Catch::Contains("unknown selection key 'depths'"));
+}
+
 TEST_CASE("gnn kernel: bad inputs and options are clear errors", "[gnn_kernel]") {
   const gnn::Config c;
   const sdk::Inputs dense = sdk::Inputs::dense(arma::mat(3, 2, arma::fill::ones));
