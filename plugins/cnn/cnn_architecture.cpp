@@ -1,9 +1,9 @@
 #include "cnn_architecture.hpp"
 
-#include <random>
 #include <sstream>
 
 #include "cnn_network.hpp"
+#include "image_shape.hpp"
 #include "kernel_state.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
@@ -61,17 +61,8 @@ CnnConfig read_config(const sdk::Options& options) {
   c.precision = read.choice("precision", {"float64", "float32"}) == "float64"
                     ? sdk::layers::Precision::float64
                     : sdk::layers::Precision::float32;
-  const std::vector<double> shape = read.list("input_shape");
-  if (!shape.empty()) {
-    if (shape.size() != 3)
-      throw_error("cnn options: input_shape has ", shape.size(), " entries; give {C, H, W}");
-    arma::uword* dims[3] = {&c.input_shape.channels, &c.input_shape.height, &c.input_shape.width};
-    for (int i = 0; i < 3; ++i) {
-      if (!(shape[i] >= 1 && shape[i] == double(arma::uword(shape[i])) && shape[i] < 1e9))
-        throw_error("cnn options: input_shape entry ", i + 1, " = ", shape[i],
-                    " must be a positive whole number ({C, H, W})");
-      *dims[i] = arma::uword(shape[i]);
-    }
+  c.input_shape = sdk::read_input_shape(read, "cnn options");
+  if (c.input_shape.size() != 0) {
     if (c.padding == sdk::layers::Padding::circular &&
         (c.filter > c.input_shape.height || c.filter > c.input_shape.width))
       throw_error("cnn options: filter = ", c.filter, " is larger than the ", c.input_shape.height,
@@ -91,13 +82,8 @@ std::unique_ptr<sdk::Architecture> make_architecture(const sdk::Options& options
 
 sdk::Inputs sample_images(const sdk::Options& options, arma::uword n, std::uint64_t seed) {
   const CnnConfig c = read_config(options);
-  sdk::ImageShape shape = c.input_shape;
-  if (shape.size() == 0) shape = {2, 5, 5};
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  arma::mat x(shape.size(), n);
-  for (double& v : x) v = normal(rng);
-  return sdk::Inputs::images(std::move(x), shape);
+  return sdk::gaussian_images(c.input_shape.size() != 0 ? c.input_shape : sdk::ImageShape{2, 5, 5},
+                              n, seed);
 }
 
 sdk::ImageShape resolve_shape(const CnnConfig& config, const sdk::Inputs& in,
@@ -105,24 +91,7 @@ sdk::ImageShape resolve_shape(const CnnConfig& config, const sdk::Inputs& in,
   if (in.kind() == sdk::Inputs::Kind::graphs)
     throw_error(caller, ": the input is a list of graphs; cnn takes images (C*H*W x n, "
                 "channel-major) with a shape or the option input_shape = {C, H, W}");
-  const sdk::ImageShape& given = config.input_shape;
-  if (in.kind() == sdk::Inputs::Kind::images) {
-    const sdk::ImageShape& s = in.shape();
-    if (given.size() != 0 &&
-        (s.channels != given.channels || s.height != given.height || s.width != given.width))
-      throw_error(caller, ": the images have shape {", s.channels, ", ", s.height, ", ", s.width,
-                  "} but the option input_shape is {", given.channels, ", ", given.height, ", ",
-                  given.width, "}");
-    return s;
-  }
-  if (given.size() == 0)
-    throw_error(caller, ": the input is a plain ", in.dim(), " x ", in.size(),
-                " matrix; give images with a shape ({x = M, shape = {C, H, W}} in Lua) or the "
-                "option input_shape = {C, H, W}");
-  if (in.dim() != given.size())
-    throw_error(caller, ": the input has ", in.dim(), " rows but input_shape {", given.channels,
-                ", ", given.height, ", ", given.width, "} needs C*H*W = ", given.size());
-  return given;
+  return sdk::resolve_image_shape(in, config.input_shape, caller);
 }
 
 sdk::Kernels CnnArchitecture::kernels(const sdk::Inputs& a, const sdk::Inputs& b,
@@ -131,7 +100,7 @@ sdk::Kernels CnnArchitecture::kernels(const sdk::Inputs& a, const sdk::Inputs& b
   const sdk::ImageShape shape = resolve_shape(config_, a, "cnn kernel(), first input");
   if (!symmetric) {
     const sdk::ImageShape other = resolve_shape(config_, b, "cnn kernel(), second input");
-    if (other.channels != shape.channels || other.height != shape.height || other.width != shape.width)
+    if (!sdk::same_shape(other, shape))
       throw_error("cnn kernel(): the inputs have shapes {", shape.channels, ", ", shape.height,
                   ", ", shape.width, "} and {", other.channels, ", ", other.height, ", ",
                   other.width, "}");

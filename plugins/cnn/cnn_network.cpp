@@ -1,17 +1,23 @@
 #include "cnn_network.hpp"
 
 #include <cmath>
-#include <random>
 #include <string>
 
 #include "cnn_architecture.hpp"
+#include "conv_patches.hpp"
+#include "image_shape.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::cnn {
 
 CnnNetwork::CnnNetwork(const CnnConfig& config, arma::uword channels, std::uint64_t seed)
-    : config_(config), channels_(channels), seed_(seed) {
+    : sdk::LazyNetwork("cnn network",
+                       "the image shape is not known yet; give the option input_shape = {C, H, "
+                       "W} to the architecture, or call forward(x) first"),
+      config_(config),
+      channels_(channels),
+      seed_(seed) {
   if (channels == 0)
     throw_error("cnn network(): width = 0; the channel count C must be a positive integer");
   if (config_.input_shape.size() != 0) materialise(config_.input_shape);
@@ -19,23 +25,11 @@ CnnNetwork::CnnNetwork(const CnnConfig& config, arma::uword channels, std::uint6
 
 void CnnNetwork::materialise(const sdk::ImageShape& shape) const {
   const arma::uword H = shape.height, W = shape.width, q = config_.filter, area = H * W;
-  const long long half = static_cast<long long>(q / 2);
-  if (config_.padding == sdk::layers::Padding::circular && (q > H || q > W))
+  const bool circular = config_.padding == sdk::layers::Padding::circular;
+  if (circular && (q > H || q > W))
     throw_error("cnn network(): filter = ", q, " is larger than the ", H, "x", W,
                 " image; with padding = \"circular\" the filter must fit in the image");
-  // Filter taps: source pixel (+1; 0 = a padded pixel) of each tap at each pixel.
-  arma::umat neighbours(q * q, area);
-  for (arma::uword i = 0; i < area; ++i)
-    for (arma::uword a = 0; a < q; ++a)
-      for (arma::uword b = 0; b < q; ++b) {
-        long long h = static_cast<long long>(i / W) + static_cast<long long>(a) - half, w = static_cast<long long>(i % W) + static_cast<long long>(b) - half;
-        if (config_.padding == sdk::layers::Padding::circular) {
-          h = (h + static_cast<long long>(H)) % static_cast<long long>(H);
-          w = (w + static_cast<long long>(W)) % static_cast<long long>(W);
-        }
-        const bool inside = h >= 0 && h < static_cast<long long>(H) && w >= 0 && w < static_cast<long long>(W);
-        neighbours(a * q + b, i) = inside ? arma::uword(h) * W + arma::uword(w) + 1 : 0;
-      }
+  arma::umat neighbours = sdk::filter_taps(H, W, q, circular);
   // The readout's pooling matrix A (H·W × F) from the SDK's per-axis weights: for pooling,
   // R_axis = A_axis A_axisᵀ / F_axis, so A's entries are 1/p on each window's pixels per axis.
   arma::uword features = area;
@@ -72,49 +66,21 @@ void CnnNetwork::materialise(const sdk::ImageShape& shape) const {
   }
   const arma::uword readout_offset = offset;
   offset += channels_ * features + 1;
-  sdk::check_allocation("cnn network(): the " + std::to_string(offset) + " parameters",
-                        double(offset), 1.0);
-  arma::vec params(offset);
-  std::mt19937_64 rng(seed_);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  for (double& v : params) v = normal(rng);
+  arma::vec params = sdk::gaussian_params(offset, seed_, "cnn network()");
   shape_ = shape;
   neighbours_ = std::move(neighbours);
   pool_ = std::move(pool);
   features_ = features;
   readout_offset_ = readout_offset;
   layers_ = std::move(layers);
-  params_ = std::move(params);
-}
-
-void CnnNetwork::require_materialised(const char* caller) const {
-  if (layers_.empty())
-    throw_error("cnn network ", caller, ": the image shape is not known yet; give the option "
-                "input_shape = {C, H, W} to the architecture, or call forward(x) first");
-}
-
-arma::uword CnnNetwork::num_params() const {
-  require_materialised("num_params()");
-  return params_.n_elem;
-}
-const arma::vec& CnnNetwork::params() const {
-  require_materialised("params()");
-  return params_;
-}
-void CnnNetwork::set_params(const arma::vec& params) {
-  require_materialised("set_params()");
-  if (params.n_elem != params_.n_elem)
-    throw_error("cnn network set_params(): got ", params.n_elem, " values, the network has ",
-                params_.n_elem, " parameters");
-  if (!params.is_finite()) throw_error("cnn network set_params(): the vector has non-finite values");
-  params_ = params;
+  adopt_params(std::move(params));
 }
 
 const arma::mat& CnnNetwork::checked_input(const sdk::Inputs& x, const char* caller) const {
   const std::string where = std::string("cnn network ") + caller;
   const sdk::ImageShape shape = resolve_shape(config_, x, where);
-  if (layers_.empty()) materialise(shape);
-  if (shape.channels != shape_.channels || shape.height != shape_.height || shape.width != shape_.width)
+  if (!materialised()) materialise(shape);
+  if (!sdk::same_shape(shape, shape_))
     throw_error(where, ": the images have shape {", shape.channels, ", ", shape.height, ", ",
                 shape.width, "} but the network was made for {", shape_.channels, ", ",
                 shape_.height, ", ", shape_.width, "}");
@@ -136,69 +102,14 @@ double CnnNetwork::readout_scale() const {
 }
 
 arma::mat CnnNetwork::input_matrix(const arma::mat& x) const {
-  const arma::uword area = shape_.height * shape_.width, c = shape_.channels, n = x.n_cols;
-  arma::mat h(c, area * n);
-  for (arma::uword e = 0; e < n; ++e)
-    for (arma::uword ch = 0; ch < c; ++ch)
-      for (arma::uword i = 0; i < area; ++i) h(ch, e * area + i) = x(ch * area + i, e);
-  return h;
+  return sdk::pixels_by_channel(x, shape_);
 }
-
-arma::mat CnnNetwork::im2col(const arma::mat& h) const {
-  const arma::uword area = shape_.height * shape_.width, taps = neighbours_.n_rows;
-  const arma::uword c = h.n_rows, n = h.n_cols / area;
-  arma::mat patches(c * taps, h.n_cols);
-  // Threads only pay off for large batches (a parallel region costs microseconds, more on a
-  // loaded machine).
-#pragma omp parallel for schedule(static) if (h.n_elem * taps > (1u << 18))
-  for (arma::uword col = 0; col < h.n_cols; ++col) {
-    const arma::uword e = col / area, i = col % area;
-    double* out = patches.colptr(col);
-    for (arma::uword ch = 0; ch < c; ++ch)
-      for (arma::uword t = 0; t < taps; ++t) {
-        const arma::uword src = neighbours_(t, i);
-        out[ch * taps + t] = src == 0 ? 0.0 : h(ch, e * area + src - 1);
-      }
-  }
-  (void)n;
-  return patches;
-}
-
+arma::mat CnnNetwork::im2col(const arma::mat& h) const { return sdk::im2col(h, neighbours_); }
 arma::mat CnnNetwork::col2im(const arma::mat& patches, arma::uword channels) const {
-  const arma::uword area = shape_.height * shape_.width, taps = neighbours_.n_rows;
-  const arma::uword n = patches.n_cols / area;
-  arma::mat h(channels, patches.n_cols, arma::fill::zeros);
-#pragma omp parallel for schedule(static) if (patches.n_elem > (1u << 18))
-  for (arma::uword e = 0; e < n; ++e)  // examples are independent: no write conflicts
-    for (arma::uword i = 0; i < area; ++i) {
-      const double* in = patches.colptr(e * area + i);
-      for (arma::uword t = 0; t < taps; ++t) {
-        const arma::uword src = neighbours_(t, i);
-        if (src == 0) continue;
-        double* out = h.colptr(e * area + src - 1);
-        for (arma::uword ch = 0; ch < channels; ++ch) out[ch] += in[ch * taps + t];
-      }
-    }
-  return h;
+  return sdk::col2im(patches, neighbours_, channels);
 }
-
 void CnnNetwork::activate(arma::mat& z, arma::mat* dphi) const {
-  if (dphi != nullptr) dphi->set_size(z.n_rows, z.n_cols);
-  double* zp = z.memptr();
-  double* dp = dphi != nullptr ? dphi->memptr() : nullptr;
-  const arma::uword n = z.n_elem;
-  const bool relu = config_.activation == Activation::relu;
-  const double two_over_sqrt_pi = 2.0 / std::sqrt(3.14159265358979323846);
-#pragma omp parallel for schedule(static) if (n > (1u << 16))
-  for (arma::uword i = 0; i < n; ++i) {
-    if (relu) {
-      if (dp != nullptr) dp[i] = zp[i] > 0 ? 1.0 : 0.0;
-      zp[i] = zp[i] > 0 ? zp[i] : 0.0;
-    } else {
-      if (dp != nullptr) dp[i] = two_over_sqrt_pi * std::exp(-zp[i] * zp[i]);
-      zp[i] = std::erf(zp[i]);
-    }
-  }
+  sdk::relu_or_erf(z, dphi, config_.activation == Activation::relu);
 }
 
 CnnNetwork::Trace CnnNetwork::trace(const arma::mat& x) const {

@@ -21,18 +21,16 @@
 #include <vector>
 
 #include "cnn_config.hpp"
-#include "ntk/sdk/network.hpp"
+#include "lazy_network.hpp"
 
 namespace ntk::cnn {
 
-class CnnNetwork : public sdk::Network {
+// num_params/params/set_params come from sdk::LazyNetwork (lazy_network.hpp).
+class CnnNetwork : public sdk::LazyNetwork {
  public:
   CnnNetwork(const CnnConfig& config, arma::uword channels, std::uint64_t seed);
 
-  arma::uword num_params() const override;
   arma::uword outputs() const override { return 1; }
-  const arma::vec& params() const override;
-  void set_params(const arma::vec& params) override;
 
   arma::mat forward(const sdk::Inputs& x) const override;
   arma::vec vjp(const sdk::Inputs& x, const arma::mat& cotangent) const override;
@@ -64,13 +62,12 @@ class CnnNetwork : public sdk::Network {
   friend struct CnnGradients;
   const arma::mat& checked_input(const sdk::Inputs& x, const char* caller) const;
   void materialise(const sdk::ImageShape& shape) const;
-  void require_materialised(const char* caller) const;
   const arma::mat weight(const Layer& l) const;
   const arma::mat readout_weight() const;  // C × F view
   arma::mat input_matrix(const arma::mat& x) const;  // C_0 × (H·W·n)
-  arma::mat im2col(const arma::mat& h) const;
+  arma::mat im2col(const arma::mat& h) const;        // sdk::im2col with this network's taps
   arma::mat col2im(const arma::mat& patches, arma::uword channels) const;
-  void activate(arma::mat& z, arma::mat* dphi) const;
+  void activate(arma::mat& z, arma::mat* dphi) const;  // z ← φ(z); dphi ← φ'(z)
   Trace trace(const arma::mat& x) const;
   // ∂⟨r, f⟩/∂z_l for every layer (channels × (H·W·n)); r is 1 × n.
   std::vector<arma::mat> backward(const Trace& t, const arma::rowvec& r) const;
@@ -84,7 +81,6 @@ class CnnNetwork : public sdk::Network {
   mutable arma::sp_mat pool_;           // A, H·W × F
   mutable arma::umat neighbours_;       // q² × H·W: source pixel + 1 of each filter tap, 0 = pad
   mutable arma::uword readout_offset_ = 0, features_ = 0;
-  mutable arma::vec params_;
 };
 
 }  // namespace ntk::cnn

@@ -38,7 +38,12 @@ arma::mat scaled_relu(const arma::mat& z) { return kSqrt2 * arma::clamp(z, 0.0, 
 }  // namespace
 
 GnnNetwork::GnnNetwork(const Config& config, arma::uword width, std::uint64_t seed)
-    : config_(config), width_(width), seed_(seed) {
+    : sdk::LazyNetwork("gnn network",
+                       "the node-feature dimension is not known yet; give the option "
+                       "features = f to the architecture, or call forward(graphs) first"),
+      config_(config),
+      width_(width),
+      seed_(seed) {
   if (width == 0) throw_error("gnn network(): width = 0; a positive width is expected");
   if (config.features > 0) materialise(config.features);
 }
@@ -71,33 +76,8 @@ void GnnNetwork::materialise(arma::uword features) const {
   fill_normal(params, seed_);
   layers_ = std::move(layers);
   readout_ = std::move(readout);
-  params_ = std::move(params);
   features_ = features;
-}
-
-void GnnNetwork::require_materialised(const char* caller) const {
-  if (features_ == 0)
-    throw_error("gnn network ", caller, ": the node-feature dimension is not known yet; give the "
-                "option features = f to the architecture, or call forward(graphs) first");
-}
-
-arma::uword GnnNetwork::num_params() const {
-  require_materialised("num_params()");
-  return params_.n_elem;
-}
-
-const arma::vec& GnnNetwork::params() const {
-  require_materialised("params()");
-  return params_;
-}
-
-void GnnNetwork::set_params(const arma::vec& params) {
-  require_materialised("set_params()");
-  if (params.n_elem != params_.n_elem)
-    throw_error("gnn set_params(): got ", params.n_elem, " values, the network has ",
-                params_.n_elem, " parameters");
-  sdk::check_finite("gnn set_params()", params);
-  params_ = params;
+  adopt_params(std::move(params));
 }
 
 const arma::mat GnnNetwork::weight(arma::uword layer) const {

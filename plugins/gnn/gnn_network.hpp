@@ -25,21 +25,19 @@
 
 #include "config.hpp"
 #include "graph_ops.hpp"
-#include "ntk/sdk/network.hpp"
+#include "lazy_network.hpp"
 
 namespace ntk::gnn {
 
-class GnnNetwork : public sdk::Network {
+class GnnNetwork : public sdk::LazyNetwork {
  public:
   // Requires width > 0. The parameters are drawn from `seed` at once when config.features > 0,
   // else on the first input the network is given (the first layer's fan-in is the graphs'
-  // feature dimension); until then num_params()/params()/set_params() throw ntk::Error.
+  // feature dimension); until then num_params()/params()/set_params() (sdk::LazyNetwork)
+  // throw ntk::Error.
   GnnNetwork(const Config& config, arma::uword width, std::uint64_t seed);
 
-  arma::uword num_params() const override;
   arma::uword outputs() const override { return 1; }
-  const arma::vec& params() const override;
-  void set_params(const arma::vec& params) override;
 
   arma::mat forward(const sdk::Inputs& x) const override;
   arma::vec vjp(const sdk::Inputs& x, const arma::mat& cotangent) const override;
@@ -76,7 +74,6 @@ class GnnNetwork : public sdk::Network {
   Sensitivities sensitivities(const std::vector<PreparedGraph>& graphs) const;
 
   void materialise(arma::uword features) const;  // lays out and draws the parameters
-  void require_materialised(const char* caller) const;
 
   Config config_;
   arma::uword width_;
@@ -85,7 +82,6 @@ class GnnNetwork : public sdk::Network {
   mutable arma::uword features_ = 0;
   mutable std::vector<Layer> layers_;
   mutable std::vector<Layer> readout_;  // fan_in = length of the vector, scale = its factor
-  mutable arma::vec params_;
 };
 
 }  // namespace ntk::gnn

@@ -1,9 +1,10 @@
 #include "resnet_network.hpp"
 
 #include <cmath>
-#include <random>
 #include <string>
 
+#include "conv_patches.hpp"
+#include "image_shape.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 #include "resnet_architecture.hpp"
@@ -11,7 +12,12 @@
 namespace ntk::resnet {
 
 ResnetNetwork::ResnetNetwork(const ResnetConfig& config, arma::uword width, std::uint64_t seed)
-    : config_(config), width_(width), seed_(seed) {
+    : sdk::LazyNetwork("resnet network",
+                       "the input size is not known yet; call forward(x) first (or give "
+                       "input_shape = {C, H, W} with kind = \"conv\")"),
+      config_(config),
+      width_(width),
+      seed_(seed) {
   if (width == 0)
     throw_error("resnet network(): width = 0; the width (channels for kind = \"conv\") must be a "
                 "positive integer");
@@ -21,24 +27,11 @@ ResnetNetwork::ResnetNetwork(const ResnetConfig& config, arma::uword width, std:
 void ResnetNetwork::materialise(const sdk::ImageShape& shape) const {
   const bool conv = config_.kind == Kind::conv;
   const arma::uword H = shape.height, W = shape.width, q = conv ? config_.filter : 1, n_area = H * W;
-  const long long half = static_cast<long long>(q / 2);
   const bool circular = conv && config_.padding == sdk::layers::Padding::circular;
   if (circular && (q > H || q > W))
     throw_error("resnet network(): filter = ", q, " is larger than the ", H, "x", W,
                 " image; with padding = \"circular\" the filter must fit in the image");
-  arma::umat neighbours(q * q, n_area);
-  for (arma::uword i = 0; i < n_area; ++i)
-    for (arma::uword a = 0; a < q; ++a)
-      for (arma::uword b = 0; b < q; ++b) {
-        long long h = static_cast<long long>(i / W) + static_cast<long long>(a) - half;
-        long long w = static_cast<long long>(i % W) + static_cast<long long>(b) - half;
-        if (circular) {
-          h = (h + static_cast<long long>(H)) % static_cast<long long>(H);
-          w = (w + static_cast<long long>(W)) % static_cast<long long>(W);
-        }
-        const bool inside = h >= 0 && h < static_cast<long long>(H) && w >= 0 && w < static_cast<long long>(W);
-        neighbours(a * q + b, i) = inside ? arma::uword(h) * W + arma::uword(w) + 1 : 0;
-      }
+  arma::umat neighbours = sdk::filter_taps(H, W, q, circular);
   const arma::uword C = width_, k = config_.outputs;
   std::vector<Layer> layers(1 + arma::uword(config_.blocks) * arma::uword(config_.branch_depth));
   arma::uword offset = 0;
@@ -54,49 +47,20 @@ void ResnetNetwork::materialise(const sdk::ImageShape& shape) const {
   const arma::uword features = conv && config_.readout == Readout::flatten ? n_area : 1;
   const arma::uword readout_offset = offset;
   offset += k * C * features + k;
-  sdk::check_allocation("resnet network(): the " + std::to_string(offset) + " parameters",
-                        double(offset), 1.0);
-  arma::vec params(offset);
-  std::mt19937_64 rng(seed_);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  for (double& v : params) v = normal(rng);
+  arma::vec params = sdk::gaussian_params(offset, seed_, "resnet network()");
   shape_ = shape;
   neighbours_ = std::move(neighbours);
   features_ = features;
   readout_offset_ = readout_offset;
   layers_ = std::move(layers);
-  params_ = std::move(params);
-}
-
-void ResnetNetwork::require_materialised(const char* caller) const {
-  if (layers_.empty())
-    throw_error("resnet network ", caller, ": the input size is not known yet; call forward(x) "
-                "first (or give input_shape = {C, H, W} with kind = \"conv\")");
-}
-
-arma::uword ResnetNetwork::num_params() const {
-  require_materialised("num_params()");
-  return params_.n_elem;
-}
-const arma::vec& ResnetNetwork::params() const {
-  require_materialised("params()");
-  return params_;
-}
-void ResnetNetwork::set_params(const arma::vec& params) {
-  require_materialised("set_params()");
-  if (params.n_elem != params_.n_elem)
-    throw_error("resnet network set_params(): got ", params.n_elem, " values, the network has ",
-                params_.n_elem, " parameters");
-  if (!params.is_finite())
-    throw_error("resnet network set_params(): the vector has non-finite values");
-  params_ = params;
+  adopt_params(std::move(params));
 }
 
 const arma::mat& ResnetNetwork::checked_input(const sdk::Inputs& x, const char* caller) const {
   const std::string where = std::string("resnet network ") + caller;
   const sdk::ImageShape shape = resolve_shape(config_, x, where);
-  if (layers_.empty()) materialise(shape);
-  if (shape.channels != shape_.channels || shape.height != shape_.height || shape.width != shape_.width) {
+  if (!materialised()) materialise(shape);
+  if (!sdk::same_shape(shape, shape_)) {
     if (config_.kind == Kind::mlp)
       throw_error(where, ": input is ", x.dim(), " x ", x.size(), " but the network expects ",
                   shape_.channels, " rows");
@@ -125,49 +89,11 @@ double ResnetNetwork::readout_scale() const {
 }
 
 arma::mat ResnetNetwork::input_matrix(const arma::mat& x) const {
-  if (area() == 1) return x;  // vectors: channels × examples already
-  const arma::uword n_area = area(), c = shape_.channels, n = x.n_cols;
-  arma::mat h(c, n_area * n);
-  for (arma::uword e = 0; e < n; ++e)
-    for (arma::uword ch = 0; ch < c; ++ch)
-      for (arma::uword i = 0; i < n_area; ++i) h(ch, e * n_area + i) = x(ch * n_area + i, e);
-  return h;
+  return sdk::pixels_by_channel(x, shape_);
 }
-
-arma::mat ResnetNetwork::im2col(const arma::mat& h) const {
-  const arma::uword n_area = area(), taps = neighbours_.n_rows, c = h.n_rows;
-  if (taps == 1) return h;  // 1 × 1 filters (mlp)
-  arma::mat patches(c * taps, h.n_cols);
-#pragma omp parallel for schedule(static) if (h.n_elem * taps > (1u << 18))
-  for (arma::uword col = 0; col < h.n_cols; ++col) {
-    const arma::uword e = col / n_area, i = col % n_area;
-    double* out = patches.colptr(col);
-    for (arma::uword ch = 0; ch < c; ++ch)
-      for (arma::uword t = 0; t < taps; ++t) {
-        const arma::uword src = neighbours_(t, i);
-        out[ch * taps + t] = src == 0 ? 0.0 : h(ch, e * n_area + src - 1);
-      }
-  }
-  return patches;
-}
-
+arma::mat ResnetNetwork::im2col(const arma::mat& h) const { return sdk::im2col(h, neighbours_); }
 arma::mat ResnetNetwork::col2im(const arma::mat& patches, arma::uword channels) const {
-  const arma::uword n_area = area(), taps = neighbours_.n_rows;
-  if (taps == 1) return patches;
-  const arma::uword n = patches.n_cols / n_area;
-  arma::mat h(channels, patches.n_cols, arma::fill::zeros);
-#pragma omp parallel for schedule(static) if (patches.n_elem > (1u << 18))
-  for (arma::uword e = 0; e < n; ++e)  // examples are independent: no write conflicts
-    for (arma::uword i = 0; i < n_area; ++i) {
-      const double* in = patches.colptr(e * n_area + i);
-      for (arma::uword t = 0; t < taps; ++t) {
-        const arma::uword src = neighbours_(t, i);
-        if (src == 0) continue;
-        double* out = h.colptr(e * n_area + src - 1);
-        for (arma::uword ch = 0; ch < channels; ++ch) out[ch] += in[ch * taps + t];
-      }
-    }
-  return h;
+  return sdk::col2im(patches, neighbours_, channels);
 }
 
 arma::mat ResnetNetwork::apply_layer(const Layer& l, const arma::mat& h) const {
@@ -194,22 +120,7 @@ arma::mat ResnetNetwork::features_adjoint(const arma::mat& g) const {
 }
 
 void ResnetNetwork::activate(arma::mat& z, arma::mat* dphi) const {
-  if (dphi != nullptr) dphi->set_size(z.n_rows, z.n_cols);
-  double* zp = z.memptr();
-  double* dp = dphi != nullptr ? dphi->memptr() : nullptr;
-  const arma::uword n = z.n_elem;
-  const bool relu = config_.activation == Activation::relu;
-  const double two_over_sqrt_pi = 2.0 / std::sqrt(3.14159265358979323846);
-#pragma omp parallel for schedule(static) if (n > (1u << 16))
-  for (arma::uword i = 0; i < n; ++i) {
-    if (relu) {
-      if (dp != nullptr) dp[i] = zp[i] > 0 ? 1.0 : 0.0;
-      zp[i] = zp[i] > 0 ? zp[i] : 0.0;
-    } else {
-      if (dp != nullptr) dp[i] = two_over_sqrt_pi * std::exp(-zp[i] * zp[i]);
-      zp[i] = std::erf(zp[i]);
-    }
-  }
+  sdk::relu_or_erf(z, dphi, config_.activation == Activation::relu);
 }
 
 ResnetNetwork::Trace ResnetNetwork::trace(const arma::mat& x) const {

@@ -22,19 +22,17 @@
 #include <cstdint>
 #include <vector>
 
-#include "ntk/sdk/network.hpp"
+#include "lazy_network.hpp"
 #include "resnet_config.hpp"
 
 namespace ntk::resnet {
 
-class ResnetNetwork : public sdk::Network {
+// num_params/params/set_params come from sdk::LazyNetwork (lazy_network.hpp).
+class ResnetNetwork : public sdk::LazyNetwork {
  public:
   ResnetNetwork(const ResnetConfig& config, arma::uword width, std::uint64_t seed);
 
-  arma::uword num_params() const override;
   arma::uword outputs() const override { return config_.outputs; }
-  const arma::vec& params() const override;
-  void set_params(const arma::vec& params) override;
 
   arma::mat forward(const sdk::Inputs& x) const override;
   arma::vec vjp(const sdk::Inputs& x, const arma::mat& cotangent) const override;
@@ -68,7 +66,6 @@ class ResnetNetwork : public sdk::Network {
   friend struct ResnetGradients;
   const arma::mat& checked_input(const sdk::Inputs& x, const char* caller) const;
   void materialise(const sdk::ImageShape& shape) const;
-  void require_materialised(const char* caller) const;
   arma::uword area() const { return shape_.height * shape_.width; }
   const arma::mat weight(const Layer& l) const;
   const arma::vec bias(const Layer& l) const;
@@ -93,7 +90,6 @@ class ResnetNetwork : public sdk::Network {
   mutable std::vector<Layer> layers_;   // stem, then branch layers block by block
   mutable arma::umat neighbours_;       // q² × H·W: source pixel + 1 of each tap, 0 = pad
   mutable arma::uword readout_offset_ = 0, features_ = 0;  // F
-  mutable arma::vec params_;
 };
 
 }  // namespace ntk::resnet

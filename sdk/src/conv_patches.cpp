@@ -1,0 +1,93 @@
+#include "conv_patches.hpp"
+
+#include <cmath>
+
+namespace ntk::sdk {
+
+arma::umat filter_taps(arma::uword H, arma::uword W, arma::uword q, bool circular) {
+  const arma::uword area = H * W;
+  const long long half = static_cast<long long>(q / 2);
+  const long long h_max = static_cast<long long>(H), w_max = static_cast<long long>(W);
+  arma::umat neighbours(q * q, area);
+  for (arma::uword i = 0; i < area; ++i)
+    for (arma::uword a = 0; a < q; ++a)
+      for (arma::uword b = 0; b < q; ++b) {
+        long long h = static_cast<long long>(i / W) + static_cast<long long>(a) - half;
+        long long w = static_cast<long long>(i % W) + static_cast<long long>(b) - half;
+        if (circular) {
+          h = (h + h_max) % h_max;
+          w = (w + w_max) % w_max;
+        }
+        const bool inside = h >= 0 && h < h_max && w >= 0 && w < w_max;
+        neighbours(a * q + b, i) = inside ? arma::uword(h) * W + arma::uword(w) + 1 : 0;
+      }
+  return neighbours;
+}
+
+arma::mat pixels_by_channel(const arma::mat& x, const ImageShape& shape) {
+  const arma::uword area = shape.height * shape.width, c = shape.channels, n = x.n_cols;
+  if (area == 1) return x;  // vectors: channels × examples already
+  arma::mat h(c, area * n);
+  for (arma::uword e = 0; e < n; ++e)
+    for (arma::uword ch = 0; ch < c; ++ch)
+      for (arma::uword i = 0; i < area; ++i) h(ch, e * area + i) = x(ch * area + i, e);
+  return h;
+}
+
+arma::mat im2col(const arma::mat& h, const arma::umat& taps_of) {
+  const arma::uword area = taps_of.n_cols, taps = taps_of.n_rows, c = h.n_rows;
+  if (taps == 1) return h;  // 1 × 1 filters: tap 0 of pixel i is pixel i
+  arma::mat patches(c * taps, h.n_cols);
+  // Threads only pay off for large batches (a parallel region costs microseconds, more on a
+  // loaded machine).
+#pragma omp parallel for schedule(static) if (h.n_elem * taps > (1u << 18))
+  for (arma::uword col = 0; col < h.n_cols; ++col) {
+    const arma::uword e = col / area, i = col % area;
+    double* out = patches.colptr(col);
+    for (arma::uword ch = 0; ch < c; ++ch)
+      for (arma::uword t = 0; t < taps; ++t) {
+        const arma::uword src = taps_of(t, i);
+        out[ch * taps + t] = src == 0 ? 0.0 : h(ch, e * area + src - 1);
+      }
+  }
+  return patches;
+}
+
+arma::mat col2im(const arma::mat& patches, const arma::umat& taps_of, arma::uword channels) {
+  const arma::uword area = taps_of.n_cols, taps = taps_of.n_rows;
+  if (taps == 1) return patches;
+  const arma::uword n = patches.n_cols / area;
+  arma::mat h(channels, patches.n_cols, arma::fill::zeros);
+#pragma omp parallel for schedule(static) if (patches.n_elem > (1u << 18))
+  for (arma::uword e = 0; e < n; ++e)  // examples are independent: no write conflicts
+    for (arma::uword i = 0; i < area; ++i) {
+      const double* in = patches.colptr(e * area + i);
+      for (arma::uword t = 0; t < taps; ++t) {
+        const arma::uword src = taps_of(t, i);
+        if (src == 0) continue;
+        double* out = h.colptr(e * area + src - 1);
+        for (arma::uword ch = 0; ch < channels; ++ch) out[ch] += in[ch * taps + t];
+      }
+    }
+  return h;
+}
+
+void relu_or_erf(arma::mat& z, arma::mat* dphi, bool relu) {
+  if (dphi != nullptr) dphi->set_size(z.n_rows, z.n_cols);
+  double* zp = z.memptr();
+  double* dp = dphi != nullptr ? dphi->memptr() : nullptr;
+  const arma::uword n = z.n_elem;
+  const double two_over_sqrt_pi = 2.0 / std::sqrt(3.14159265358979323846);
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
+  for (arma::uword i = 0; i < n; ++i) {
+    if (relu) {
+      if (dp != nullptr) dp[i] = zp[i] > 0 ? 1.0 : 0.0;
+      zp[i] = zp[i] > 0 ? zp[i] : 0.0;
+    } else {
+      if (dp != nullptr) dp[i] = two_over_sqrt_pi * std::exp(-zp[i] * zp[i]);
+      zp[i] = std::erf(zp[i]);
+    }
+  }
+}
+
+}  // namespace ntk::sdk

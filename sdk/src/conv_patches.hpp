@@ -1,0 +1,30 @@
+// Building blocks of finite convolutional networks (cnn, resnet kind = "conv"): activations
+// are channels × (H·W·n) matrices, column e·H·W + i for pixel i of example e, and a q × q
+// convolution is W·im2col(h). The analytic counterparts are in layers_conv.hpp.
+#pragma once
+
+#include <armadillo>
+
+#include "ntk/sdk/inputs.hpp"
+
+namespace ntk::sdk {
+
+// q² × H·W table of filter taps: entry (a·q + b, i) is 1 + the source pixel of tap (a, b)
+// (offset (a − (q−1)/2, b − (q−1)/2)) at pixel i, or 0 where the tap reads zero padding
+// (padding "same"); with `circular` the offsets wrap around instead. q = 1 gives 1 + i.
+arma::umat filter_taps(arma::uword height, arma::uword width, arma::uword q, bool circular);
+
+// C*H*W × n channel-major image columns → C × (H·W·n) (a copy-free return when H·W = 1).
+arma::mat pixels_by_channel(const arma::mat& x, const ImageShape& shape);
+
+// (C·q²) × (H·W·n) patches: row c·q² + t of column (e, i) is channel c at tap t of pixel i.
+// With one tap (q = 1) the patches are h itself.
+arma::mat im2col(const arma::mat& h, const arma::umat& taps);
+
+// The adjoint of im2col: scatters patches back onto a `channels` × (H·W·n) image.
+arma::mat col2im(const arma::mat& patches, const arma::umat& taps, arma::uword channels);
+
+// z ← φ(z) in place and, when dphi is given, dphi ← φ'(z), for φ = relu (`relu`) or erf.
+void relu_or_erf(arma::mat& z, arma::mat* dphi, bool relu);
+
+}  // namespace ntk::sdk
