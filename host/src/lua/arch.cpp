@@ -69,6 +69,8 @@ NetworkHandle& network_handle(lua_State* L, int index, const char* function) {
   return *h;
 }
 
+}  // namespace
+
 // An alias of the userdata's memory: no copy of (possibly large) inputs.
 arma::mat alias(arma::mat& x) {
   if (x.is_empty()) return arma::mat(x.n_rows, x.n_cols);
@@ -103,6 +105,8 @@ sdk::Inputs inputs_arg(lua_State* L, int index, const char* function) {
   }
   argument_error(L, index, function, "ntk.matrix or {x =, shape =}");
 }
+
+namespace {
 
 sdk::KernelRequest request_for(const std::string& which) {
   if (which == "ntk") return {false, true};

@@ -32,6 +32,13 @@ std::shared_ptr<sdk::Architecture> arg_network_arch(lua_State* L, int index, con
 void push_network(lua_State* L, std::shared_ptr<sdk::Network> network,
                   std::shared_ptr<sdk::Architecture> arch);
 
+// An Armadillo matrix over x's memory (no copy); x must outlive it.
+arma::mat alias(arma::mat& x);
+
+// The inputs at `index`: ntk.matrix (d × n), {x = ntk.matrix, shape = {C, H, W}} (images) or a
+// graph collection (ntk.data.tu, ntk.data.graphs); the matrices are aliased, not copied.
+sdk::Inputs inputs_arg(lua_State* L, int index, const char* function);
+
 // A Lua table of options → sdk::Options: string keys; numbers, booleans, strings and lists of
 // numbers as values. Anything else throws ntk::Error naming `where` and the key.
 sdk::Options to_options(lua_State* L, int index, const std::string& where);

@@ -3,8 +3,9 @@
 // every depth d ≤ the configured depth × every fixed_layers F = 0..d.
 //   -> list of {depth = d, fixed_layers = F, ntk = M, nngp = M}: one table per member with its
 //      settings as fields (numbers) and the requested n1 × n2 matrices
-// x1, x2 are d × n ntk.matrix values; x2 omitted (or the same matrix) computes one triangle.
-// `depths` (fc) narrows the family; every member's matrices exist at once, so for large n ask
+// x1, x2 are inputs as for A:kernel (ntk.matrix d × n, {x =, shape =} images, graph collections);
+// x2 omitted (or the same value) computes one triangle. `depths` (fc) or `blocks` and
+// `jumping_knowledge` (gnn) narrow the family; every member's matrices exist at once, so for large n ask
 // one depth at a time. Architectures without families raise "not supported".
 #include <lua.hpp>
 
@@ -16,9 +17,14 @@
 namespace ntk::lua {
 namespace {
 
-sdk::Inputs dense_alias(arma::mat& x) {
-  if (x.is_empty()) return sdk::Inputs::dense(arma::mat(x.n_rows, x.n_cols));
-  return sdk::Inputs::dense(arma::mat(x.memptr(), x.n_rows, x.n_cols, false, true));
+// True when the argument is inputs rather than the options table: a matrix, a graph collection
+// (userdata) or an image table {x = …, shape = …}.
+bool is_inputs(lua_State* L, int index) {
+  if (lua_type(L, index) == LUA_TUSERDATA) return true;
+  if (lua_type(L, index) != LUA_TTABLE) return false;
+  const bool has_x = lua_getfield(L, index, "x") != LUA_TNIL;
+  lua_pop(L, 1);
+  return has_x;
 }
 
 void push_setting(lua_State* L, const sdk::OptionValue& value) {
@@ -43,13 +49,9 @@ int l_kernel_family(lua_State* L) {
   const char* fn = "kernel_family";
   return protect(L, [&] {
     const auto arch = arg_arch(L, 1, fn);
-    arma::mat& x1 = matrix_arg(L, 2, fn);
-    int options_index = 3;
-    arma::mat* x2 = nullptr;
-    if (test_matrix(L, 3) != nullptr) {
-      x2 = &matrix_arg(L, 3, fn);
-      options_index = 4;
-    }
+    const bool second = is_inputs(L, 3);
+    const int options_index = second ? 4 : 3;
+    const bool same = !second || lua_rawequal(L, 2, 3);
     sdk::FamilyRequest request;
     sdk::Options options = to_options(L, options_index, "kernel_family()");
     for (const auto& [key, value] : options.values()) {
@@ -61,15 +63,17 @@ int l_kernel_family(lua_State* L) {
         request.select.set(key, value);  // the architecture checks its selection keys
       }
     }
-    const sdk::Inputs a = dense_alias(x1);
+    const sdk::Inputs a = inputs_arg(L, 2, fn);
     std::vector<sdk::FamilyMember> members;
-    if (x2 == nullptr || x2 == &x1) {
+    arma::uword n2 = a.size();
+    if (same) {
       members = arch->kernel_family(a, a, request);
     } else {
-      const sdk::Inputs b = dense_alias(*x2);
+      const sdk::Inputs b = inputs_arg(L, 3, fn);
+      n2 = b.size();
       members = arch->kernel_family(a, b, request);
     }
-    const arma::uword n1 = x1.n_cols, n2 = x2 ? x2->n_cols : x1.n_cols;
+    const arma::uword n1 = a.size();
     lua_createtable(L, int(members.size()), 0);
     for (std::size_t m = 0; m < members.size(); ++m) {
       sdk::FamilyMember& member = members[m];

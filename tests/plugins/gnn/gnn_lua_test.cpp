@@ -73,6 +73,11 @@ TEST_CASE("arch:kernel on graph collections equals the plugin called directly", 
     F = net:forward(H)
     E = ntk.data.graphs({{adjacency = ntk.matrix({{0, 1}, {1, 0}}), features = ntk.matrix({{1, 1}})}})
     edge = gnn:kernel(E, E):get(1, 1)
+    fam = gnn:kernel_family(G, {blocks = {1, 2}, jumping_knowledge = true})
+    fam_cross = gnn:kernel_family(G, H, {blocks = 1})
+    one_block = ntk.arch("gnn", {blocks = 1, mlp_layers = 2, scale = "degree", jumping_knowledge = true})
+    fam_n, fam1_blocks, fam2_jk, F1, K1 = #fam, fam[1].blocks, fam[2].jumping_knowledge, fam[1].ntk, one_block:kernel(G, G)
+    cross_n, cross2_jk, FC2, KC = #fam_cross, fam_cross[2].jumping_knowledge, fam_cross[2].ntk, one_block:kernel(G, H)
   )");
   const auto mutag = core::data::read_tu_graphs(core::data::find_tu_file("MUTAG"), false);
   const sdk::Inputs g = sdk::Inputs::graphs({mutag.graphs.begin(), mutag.graphs.begin() + 6});
@@ -86,6 +91,14 @@ TEST_CASE("arch:kernel on graph collections equals the plugin called directly", 
   // One edge, degree scaling: aggregation averages, so Σ = 1 throughout and each of the two ReLU
   // layers adds Σ to Θ: block 1 takes Θ 1 → 2 → 3, block 2 takes 3 → 4 → 5; readout 2·(2·2 pairs)·5.
   CHECK(lua.number("edge") == Approx(40.0).epsilon(1e-14));
+  // kernel_family on graph collections: members equal the kernels of their own settings.
+  CHECK(lua.number("fam_n") == 2);
+  CHECK(lua.number("fam1_blocks") == 1);
+  CHECK(lua.boolean("fam2_jk"));
+  CHECK(relative_error(lua.matrix("F1"), lua.matrix("K1")) < 1e-15);
+  CHECK(lua.number("cross_n") == 2);  // blocks 1 with both readouts, jumping knowledge first
+  CHECK_FALSE(lua.boolean("cross2_jk"));
+  CHECK(relative_error(lua.matrix("FC2"), lua.matrix("KC")) > 1e-3);  // the other readout differs
   CHECK_THAT(lua.error("ntk.data.graphs({{adjacency = ntk.matrix({{1}}), features = ntk.matrix({{1}})}})"),
              Catch::Contains("zero diagonal"));
 }
