@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cnn_network.hpp"
+#include "conv_patches.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -36,22 +37,12 @@ struct CnnGradients {
 
   // Rows = examples, columns = the block's parameters in flat order.
   arma::mat block(arma::uword b) const {
-    const arma::uword area = net.shape_.height * net.shape_.width, C = net.channels_;
-    arma::mat out(n, width(b));
+    const arma::uword area = net.shape_.height * net.shape_.width;
     if (b < net.layers_.size()) {
       const CnnNetwork::Layer& layer = net.layers_[b];
-      const arma::mat& patches = trace.patches[b];
-      const arma::uword weights = C * patches.n_rows;
-#pragma omp parallel for schedule(static) if (n * weights * area > (1u << 20))
-      for (arma::uword e = 0; e < n; ++e) {
-        const arma::mat d = dz[b].cols(e * area, (e + 1) * area - 1);
-        const arma::mat g = layer.w_scale * (d * patches.cols(e * area, (e + 1) * area - 1).t());
-        for (arma::uword k = 0; k < weights; ++k) out(e, k) = g[k];
-        const arma::vec gb = layer.b_scale * arma::sum(d, 1);
-        for (arma::uword c = 0; c < C; ++c) out(e, weights + c) = gb[c];
-      }
-      return out;
+      return sdk::conv_layer_gradients(dz[b], trace.patches[b], area, layer.w_scale, layer.b_scale);
     }
+    arma::mat out(n, width(b));
     const double scale = net.readout_scale();
     for (arma::uword e = 0; e < n; ++e) {
       const arma::mat g = scale * (trace.last.cols(e * area, (e + 1) * area - 1) * net.pool_);

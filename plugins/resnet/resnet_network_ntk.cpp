@@ -12,6 +12,7 @@
 // a time, never the whole n × P Jacobian) and Θ += J_l J_l'ᵀ, as in the cnn plugin.
 #include <string>
 
+#include "conv_patches.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 #include "resnet_network.hpp"
@@ -42,17 +43,7 @@ struct ResnetGradients {
   // Rows = examples, columns = layer l's W then b in flat order (for the current output).
   arma::mat block(arma::uword l, const arma::mat& p) const {
     const ResnetNetwork::Layer& layer = net.layers_[l];
-    const arma::uword area = net.area(), C = net.width_, weights = C * p.n_rows;
-    arma::mat out(n, weights + C);
-#pragma omp parallel for schedule(static) if (n * weights * area > (1u << 20))
-    for (arma::uword e = 0; e < n; ++e) {
-      const arma::mat d = dz[l].cols(e * area, (e + 1) * area - 1);
-      const arma::mat g = layer.w_scale * (d * p.cols(e * area, (e + 1) * area - 1).t());
-      for (arma::uword c = 0; c < weights; ++c) out(e, c) = g[c];
-      const arma::vec gb = layer.b_scale * arma::sum(d, 1);
-      for (arma::uword c = 0; c < C; ++c) out(e, weights + c) = gb[c];
-    }
-    return out;
+    return sdk::conv_layer_gradients(dz[l], p, net.area(), layer.w_scale, layer.b_scale);
   }
 };
 

@@ -72,6 +72,21 @@ arma::mat col2im(const arma::mat& patches, const arma::umat& taps_of, arma::uwor
   return h;
 }
 
+arma::mat conv_layer_gradients(const arma::mat& dz, const arma::mat& patches, arma::uword area,
+                               double w_scale, double b_scale) {
+  const arma::uword n = dz.n_cols / area, C = dz.n_rows, weights = C * patches.n_rows;
+  arma::mat out(n, weights + C);
+#pragma omp parallel for schedule(static) if (n * weights * area > (1u << 20))
+  for (arma::uword e = 0; e < n; ++e) {
+    const arma::mat d = dz.cols(e * area, (e + 1) * area - 1);
+    const arma::mat g = w_scale * (d * patches.cols(e * area, (e + 1) * area - 1).t());
+    for (arma::uword k = 0; k < weights; ++k) out(e, k) = g[k];
+    const arma::vec gb = b_scale * arma::sum(d, 1);
+    for (arma::uword c = 0; c < C; ++c) out(e, weights + c) = gb[c];
+  }
+  return out;
+}
+
 void relu_or_erf(arma::mat& z, arma::mat* dphi, bool relu) {
   if (dphi != nullptr) dphi->set_size(z.n_rows, z.n_cols);
   double* zp = z.memptr();

@@ -24,6 +24,12 @@ arma::mat im2col(const arma::mat& h, const arma::umat& taps);
 // The adjoint of im2col: scatters patches back onto a `channels` × (H·W·n) image.
 arma::mat col2im(const arma::mat& patches, const arma::umat& taps, arma::uword channels);
 
+// One conv layer's per-example gradients, rows = examples, columns = the layer's W
+// (C × C_in·q², column-major) then b (C): s·Σ_i δ(i)·P(i)ᵀ and β·Σ_i δ(i) over the `area`
+// pixels i of each example, with δ = dz (C × area·n) and P = patches (C_in·q² × area·n).
+arma::mat conv_layer_gradients(const arma::mat& dz, const arma::mat& patches, arma::uword area,
+                               double w_scale, double b_scale);
+
 // z ← φ(z) in place and, when dphi is given, dphi ← φ'(z), for φ = relu (`relu`) or erf.
 void relu_or_erf(arma::mat& z, arma::mat* dphi, bool relu);
 
