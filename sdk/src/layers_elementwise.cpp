@@ -1,9 +1,14 @@
+// The entry-wise maps of layers_elementwise.hpp (double) and layers_elementwise_float.hpp
+// (float): one implementation templated on the scalar type T, instantiated for both. Only the
+// arcsin series length, the block size and the erf determinant's floor differ (Precision<T>).
 #include "layers_elementwise.hpp"
 
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <utility>
+
+#include "layers_elementwise_float.hpp"
 
 #if defined(__AVX512F__) || defined(__AVX__)
 #include <immintrin.h>
@@ -12,43 +17,73 @@
 namespace ntk::sdk::layers {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-constexpr double kHalfPi = kPi / 2;
-constexpr double kInvTwoPi = 1 / (2 * kPi);
-constexpr double kTwoOverPi = 2 / kPi;
-constexpr double kFourOverPi = 4 / kPi;
-
 // arcsin y = Σ_k binom(2k, k)/4^k · y^(2k+1)/(2k+1). On |y| ≤ 1/2 the terms fall at least as
-// 4^-k, so 26 terms leave a tail below 2e-18 of the sum; computed in long double at compile time.
-constexpr int kArcsinTerms = 26;
-constexpr std::array<double, kArcsinTerms> arcsin_series() {
-  std::array<double, kArcsinTerms> c{};
-  long double central = 1.0L;  // binom(2k, k) / 4^k
-  for (int k = 0; k < kArcsinTerms; ++k) {
-    if (k > 0) central *= (2.0L * k - 1) / (2.0L * k);
-    c[k] = static_cast<double>(central / (2.0L * k + 1));
+// 4^-k: double keeps 26 terms (tail below 2e-18 of the sum, coefficients computed in long
+// double at compile time), float 12 (tail under 1e-8; float eps is 6e-8; computed in double).
+template <class T>
+struct Precision;
+template <>
+struct Precision<double> {
+  using Wide = long double;
+  static constexpr int terms = 26;
+  static constexpr std::size_t block = 256;
+  static constexpr double pi = 3.14159265358979323846;
+  static constexpr double det_floor = 1e-300;
+};
+template <>
+struct Precision<float> {
+  using Wide = double;
+  static constexpr int terms = 12;
+  static constexpr std::size_t block = 512;
+  static constexpr float pi = 3.14159265358979323846f;
+  static constexpr float det_floor = 1e-30f;
+};
+
+template <class T>
+struct Constants {
+  static constexpr T pi = Precision<T>::pi;
+  static constexpr T half_pi = pi / 2;
+  static constexpr T inv_two_pi = T(1 / (2 * 3.14159265358979323846));
+  static constexpr T two_over_pi = T(2 / 3.14159265358979323846);
+  static constexpr T four_over_pi = T(4 / 3.14159265358979323846);
+};
+
+template <class T>
+constexpr std::array<T, Precision<T>::terms> arcsin_series() {
+  using W = typename Precision<T>::Wide;
+  std::array<T, Precision<T>::terms> c{};
+  W central = 1;  // binom(2k, k) / 4^k
+  for (int k = 0; k < Precision<T>::terms; ++k) {
+    if (k > 0) central *= (W(2) * k - 1) / (W(2) * k);
+    c[k] = static_cast<T>(central / (W(2) * k + 1));
   }
   return c;
 }
-constexpr std::array<double, kArcsinTerms> kArcsin = arcsin_series();
+template <class T>
+constexpr std::array<T, Precision<T>::terms> kArcsin = arcsin_series<T>();
 
 // Horner in z = y², unrolled at compile time so the caller's loop stays vectorisable.
-template <std::size_t... K>
-[[gnu::always_inline]] inline double arcsin_tail(double z, std::index_sequence<K...>) {
-  double q = kArcsin[kArcsinTerms - 1];
-  ((q = q * z + kArcsin[kArcsinTerms - 2 - K]), ...);
+template <class T, std::size_t... K>
+[[gnu::always_inline]] inline T arcsin_tail(T z, std::index_sequence<K...>) {
+  constexpr int n = Precision<T>::terms;
+  T q = kArcsin<T>[n - 1];
+  ((q = q * z + kArcsin<T>[n - 2 - K]), ...);
   return q;  // = Σ_{k≥1} c_k z^(k-1)
 }
 // arcsin y for 0 ≤ y ≤ 1/2, as y + y·z·(…) so the leading term is exact.
-[[gnu::always_inline]] inline double arcsin_small(double y) {
-  const double z = y * y;
-  return y + y * z * arcsin_tail(z, std::make_index_sequence<kArcsinTerms - 2>{});
+template <class T>
+[[gnu::always_inline]] inline T arcsin_small(T y) {
+  const T z = y * y;
+  return y + y * z * arcsin_tail<T>(z, std::make_index_sequence<Precision<T>::terms - 2>{});
 }
 
 // Plain ternaries, so the loops below contain nothing but arithmetic.
-[[gnu::always_inline]] inline double max_of(double a, double b) { return a > b ? a : b; }
-[[gnu::always_inline]] inline double clamp_unit(double x) { return x > 1.0 ? 1.0 : (x < -1.0 ? -1.0 : x); }
-[[gnu::always_inline]] inline double abs_of(double x) { return x < 0 ? -x : x; }
+template <class T>
+[[gnu::always_inline]] inline T max_of(T a, T b) { return a > b ? a : b; }
+template <class T>
+[[gnu::always_inline]] inline T clamp_unit(T x) { return x > T(1) ? T(1) : (x < T(-1) ? T(-1) : x); }
+template <class T>
+[[gnu::always_inline]] inline T abs_of(T x) { return x < 0 ? -x : x; }
 
 // Square roots of a short array. GCC will not vectorise std::sqrt inside a loop unless the
 // whole build uses -fno-math-errno (the possible errno write is a call that "clobbers
@@ -65,6 +100,15 @@ void sqrt_in_place(double* x, std::size_t len) {
 #endif
   for (; i < len; ++i) x[i] = std::sqrt(x[i]);
 }
+void sqrt_in_place(float* x, std::size_t len) {
+  std::size_t i = 0;
+#if defined(__AVX512F__)
+  for (; i + 16 <= len; i += 16) _mm512_storeu_ps(x + i, _mm512_sqrt_ps(_mm512_loadu_ps(x + i)));
+#elif defined(__AVX__)
+  for (; i + 8 <= len; i += 8) _mm256_storeu_ps(x + i, _mm256_sqrt_ps(_mm256_loadu_ps(x + i)));
+#endif
+  for (; i < len; ++i) x[i] = std::sqrt(x[i]);
+}
 #pragma GCC diagnostic pop
 
 // arcsin and arccos in two stages around one square root. Stage one, for x clamped to [-1, 1]:
@@ -73,95 +117,110 @@ void sqrt_in_place(double* x, std::size_t len) {
 //   |x| > 1/2:  arcsin|x| = π/2 − 2·series(root),     arccos x = 2·series(root) (x > 0)
 //                                                     or π − 2·series(root) (x < 0)
 // The half-angle form keeps full relative accuracy of arccos as x → ±1.
-[[gnu::always_inline]] inline double half_gap(double x) { return (1.0 - abs_of(x)) * 0.5; }
+template <class T>
+[[gnu::always_inline]] inline T half_gap(T x) { return (T(1) - abs_of(x)) * T(0.5); }
 
-[[gnu::always_inline]] inline double arcsin_stage2(double x, double root) {
-  const double a = abs_of(x);
-  const bool small = a <= 0.5;
-  const double p = arcsin_small(small ? a : root);
-  const double r = small ? p : kHalfPi - 2.0 * p;
+template <class T>
+[[gnu::always_inline]] inline T arcsin_stage2(T x, T root) {
+  const T a = abs_of(x);
+  const bool small = a <= T(0.5);
+  const T p = arcsin_small(small ? a : root);
+  const T r = small ? p : Constants<T>::half_pi - T(2) * p;
   return x < 0 ? -r : r;
 }
 
-[[gnu::always_inline]] inline double arccos_stage2(double x, double root) {
-  const double a = abs_of(x);
-  const bool small = a <= 0.5;
-  const double p = arcsin_small(small ? a : root);
-  const double near_zero = kHalfPi - (x < 0 ? -p : p);
-  const double near_one = x > 0 ? 2.0 * p : kPi - 2.0 * p;
+template <class T>
+[[gnu::always_inline]] inline T arccos_stage2(T x, T root) {
+  const T a = abs_of(x);
+  const bool small = a <= T(0.5);
+  const T p = arcsin_small(small ? a : root);
+  const T near_zero = Constants<T>::half_pi - (x < 0 ? -p : p);
+  const T near_one = x > 0 ? T(2) * p : Constants<T>::pi - T(2) * p;
   return small ? near_zero : near_one;
 }
 
 // Work arrays of one block; blocks keep them in L1 whatever length the caller passes.
-constexpr std::size_t kBlock = 256;
+template <class T>
 struct Scratch {
-  std::array<double, kBlock> x, root, gap, sine;
+  alignas(64) std::array<T, Precision<T>::block> x, root, gap, sine;
 };
 
 // relu on one block: x = −ρ so that arccos x = π − θ directly (no cancellation near ρ = −1).
-void relu_block(double* __restrict nngp, double* __restrict ntk, const double* __restrict var1,
-                const double* __restrict var2, std::size_t len, Scratch& w) {
-  double* __restrict x = w.x.data();
-  double* __restrict root = w.root.data();
-  double* __restrict gap = w.gap.data();
-  double* __restrict sine = w.sine.data();
+template <class T>
+void relu_block(T* __restrict nngp, T* __restrict ntk, const T* __restrict var1,
+                const T* __restrict var2, std::size_t len, Scratch<T>& w) {
+  T* __restrict x = w.x.data();
+  T* __restrict root = w.root.data();
+  T* __restrict gap = w.gap.data();
+  T* __restrict sine = w.sine.data();
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
-    const double prod = var1[i] * var2[i];
+    const T prod = var1[i] * var2[i];
     x[i] = prod;
-    root[i] = prod > 0 ? prod : 1.0;
+    root[i] = prod > 0 ? prod : T(1);
     // Σ11Σ22 − Σ12² by Kahan's difference of products: exact to an ulp, and exactly 0 when
     // Σ12 = Σ11 = Σ22 (a plain subtraction, once the compiler fuses it into an FMA, leaves
     // the rounding error of Σ11Σ22 there, and √ of that is 1e-8 of the variance).
-    const double c2 = nngp[i] * nngp[i];
-    const double c2_error = std::fma(-nngp[i], nngp[i], c2);  // c2 − Σ12² exactly
-    sine[i] = max_of(std::fma(var1[i], var2[i], -c2) + c2_error, 0.0);
+    const T c2 = nngp[i] * nngp[i];
+    const T c2_error = std::fma(-nngp[i], nngp[i], c2);  // c2 − Σ12² exactly
+    sine[i] = max_of(std::fma(var1[i], var2[i], -c2) + c2_error, T(0));
   }
   sqrt_in_place(root, len);
   sqrt_in_place(sine, len);
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
     // A zero-variance input has ρ = 0, θ = π/2 (neural-tangents' fill value).
-    const double minus_rho = x[i] > 0 ? clamp_unit(-nngp[i] / root[i]) : 0.0;
+    const T minus_rho = x[i] > 0 ? clamp_unit(-nngp[i] / root[i]) : T(0);
     x[i] = minus_rho;
     gap[i] = half_gap(minus_rho);
   }
   sqrt_in_place(gap, len);
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
-    const double pi_minus_theta = arccos_stage2(x[i], gap[i]);
-    nngp[i] = (sine[i] + pi_minus_theta * nngp[i]) * kInvTwoPi;
-    if (ntk != nullptr) ntk[i] *= pi_minus_theta * kInvTwoPi;
+    const T pi_minus_theta = arccos_stage2(x[i], gap[i]);
+    nngp[i] = (sine[i] + pi_minus_theta * nngp[i]) * Constants<T>::inv_two_pi;
+    if (ntk != nullptr) ntk[i] *= pi_minus_theta * Constants<T>::inv_two_pi;
   }
 }
 
-void erf_block(double* __restrict nngp, double* __restrict ntk, const double* __restrict var1,
-               const double* __restrict var2, std::size_t len, Scratch& w) {
-  double* __restrict x = w.x.data();
-  double* __restrict root = w.root.data();
-  double* __restrict gap = w.gap.data();
-  double* __restrict det = w.sine.data();
+template <class T>
+void erf_block(T* __restrict nngp, T* __restrict ntk, const T* __restrict var1,
+               const T* __restrict var2, std::size_t len, Scratch<T>& w) {
+  T* __restrict x = w.x.data();
+  T* __restrict root = w.root.data();
+  T* __restrict gap = w.gap.data();
+  T* __restrict det = w.sine.data();
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
-    const double c = nngp[i];
-    const double prod = (1.0 + 2.0 * var1[i]) * (1.0 + 2.0 * var2[i]);
+    const T c = nngp[i];
+    const T prod = (T(1) + T(2) * var1[i]) * (T(1) + T(2) * var2[i]);
     root[i] = prod;
     // prod − 4Σ12² ≥ 1 + 2Σ11 + 2Σ22 by Cauchy–Schwarz; the max only guards rounding.
-    det[i] = max_of(prod - 4.0 * c * c, 1e-300);
+    det[i] = max_of(prod - T(4) * c * c, Precision<T>::det_floor);
   }
   sqrt_in_place(root, len);
   sqrt_in_place(det, len);
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
-    x[i] = clamp_unit(2.0 * nngp[i] / root[i]);
+    x[i] = clamp_unit(T(2) * nngp[i] / root[i]);
     gap[i] = half_gap(x[i]);
   }
   sqrt_in_place(gap, len);
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
-    nngp[i] = kTwoOverPi * arcsin_stage2(x[i], gap[i]);
-    if (ntk != nullptr) ntk[i] *= kFourOverPi / det[i];
+    nngp[i] = Constants<T>::two_over_pi * arcsin_stage2(x[i], gap[i]);
+    if (ntk != nullptr) ntk[i] *= Constants<T>::four_over_pi / det[i];
   }
+}
+
+// Runs `block` over [0, len) in blocks of Precision<T>::block entries.
+template <class T, class Block>
+void blockwise(Block block, T* nngp, T* ntk, const T* var1, const T* var2, std::size_t len) {
+  constexpr std::size_t size = Precision<T>::block;
+  Scratch<T> w;
+  for (std::size_t i = 0; i < len; i += size)
+    block(nngp + i, ntk == nullptr ? nullptr : ntk + i, var1 + i, var2 + i,
+          len - i < size ? len - i : size, w);
 }
 
 }  // namespace
@@ -177,20 +236,20 @@ double arc_sine(double x) {
 
 void relu_entries(double* nngp, double* ntk, const double* var1, const double* var2,
                   std::size_t len) {
-  Scratch w;
-  for (std::size_t i = 0; i < len; i += kBlock)
-    relu_block(nngp + i, ntk == nullptr ? nullptr : ntk + i, var1 + i, var2 + i,
-               len - i < kBlock ? len - i : kBlock, w);
+  blockwise(relu_block<double>, nngp, ntk, var1, var2, len);
 }
-
 void erf_entries(double* nngp, double* ntk, const double* var1, const double* var2,
                  std::size_t len) {
-  Scratch w;
-  for (std::size_t i = 0; i < len; i += kBlock)
-    erf_block(nngp + i, ntk == nullptr ? nullptr : ntk + i, var1 + i, var2 + i,
-              len - i < kBlock ? len - i : kBlock, w);
+  blockwise(erf_block<double>, nngp, ntk, var1, var2, len);
 }
-
+void relu_entries(float* nngp, float* ntk, const float* var1, const float* var2,
+                  std::size_t len) {
+  blockwise(relu_block<float>, nngp, ntk, var1, var2, len);
+}
+void erf_entries(float* nngp, float* ntk, const float* var1, const float* var2,
+                 std::size_t len) {
+  blockwise(erf_block<float>, nngp, ntk, var1, var2, len);
+}
 
 void affine_entries(double* __restrict nngp, double* __restrict ntk, std::size_t len,
                     const AffineCoefficients& k) {
@@ -220,16 +279,17 @@ void relu_variances(double* var, std::size_t len) {
 
 void erf_variances(double* var, std::size_t len) {
   // The general rule at Σ12 = Σ11 = Σ22 = v: 2v/√((1+2v)²) = 2v/(1+2v).
-  Scratch w;
-  for (std::size_t i0 = 0; i0 < len; i0 += kBlock) {
-    const std::size_t n = len - i0 < kBlock ? len - i0 : kBlock;
+  constexpr std::size_t size = Precision<double>::block;
+  Scratch<double> w;
+  for (std::size_t i0 = 0; i0 < len; i0 += size) {
+    const std::size_t n = len - i0 < size ? len - i0 : size;
     double* v = var + i0;
     for (std::size_t i = 0; i < n; ++i) {
       w.x[i] = clamp_unit(2.0 * v[i] / (1.0 + 2.0 * v[i]));
       w.gap[i] = half_gap(w.x[i]);
     }
     sqrt_in_place(w.gap.data(), n);
-    for (std::size_t i = 0; i < n; ++i) v[i] = kTwoOverPi * arcsin_stage2(w.x[i], w.gap[i]);
+    for (std::size_t i = 0; i < n; ++i) v[i] = Constants<double>::two_over_pi * arcsin_stage2(w.x[i], w.gap[i]);
   }
 }
 
