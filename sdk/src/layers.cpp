@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "layers_rule_markers.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -117,18 +118,10 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
 
 std::string Rule::name() const {
   std::ostringstream out;
-  switch (kind) {
-    case Kind::relu: return "Relu";
-    case Kind::erf: return "Erf";
-    case Kind::residual_start: return "FanOut(2)";
-    case Kind::residual_sum:
-      out << "FanInSum(alpha=" << alpha << ")";
-      break;
-    case Kind::dense:
-      out << "Dense(W_std=" << w_std << ", b_std=" << b_std;
-      if (parametrization == Parametrization::standard) out << ", standard, width=" << out_width;
-      out << ")";
-  }
+  if (detail::marker_name(*this, out)) return out.str();
+  out << "Dense(W_std=" << w_std << ", b_std=" << b_std;
+  if (parametrization == Parametrization::standard) out << ", standard, width=" << out_width;
+  out << ")";
   return out.str();
 }
 
@@ -141,28 +134,11 @@ Rule dense(double w_std, double b_std, Parametrization parametrization, double o
   r.out_width = out_width;
   return r;
 }
-Rule relu() {
-  Rule r;
-  r.kind = Rule::Kind::relu;
-  return r;
-}
-Rule erf() {
-  Rule r;
-  r.kind = Rule::Kind::erf;
-  return r;
-}
-Rule residual_start() {
-  Rule r;
-  r.kind = Rule::Kind::residual_start;
-  return r;
-}
+Rule relu() { return detail::marker<Rule>(Rule::Kind::relu); }
+Rule erf() { return detail::marker<Rule>(Rule::Kind::erf); }
+Rule residual_start() { return detail::marker<Rule>(Rule::Kind::residual_start); }
 Rule residual_sum(double alpha) {
-  if (!std::isfinite(alpha))
-    throw_error("layers::residual_sum(): alpha = ", alpha, " must be a finite number");
-  Rule r;
-  r.kind = Rule::Kind::residual_sum;
-  r.alpha = alpha;
-  return r;
+  return detail::residual_sum_marker<Rule>(alpha, "layers::residual_sum()");
 }
 
 KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric, bool track_ntk,

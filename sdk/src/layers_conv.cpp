@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "layers_conv_detail.hpp"
+#include "layers_rule_markers.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -12,17 +13,9 @@ namespace ntk::sdk::layers {
 
 std::string ImageRule::name() const {
   std::ostringstream out;
-  switch (kind) {
-    case Kind::relu: return "Relu";
-    case Kind::erf: return "Erf";
-    case Kind::residual_start: return "FanOut(2)";
-    case Kind::residual_sum:
-      out << "FanInSum(alpha=" << alpha << ")";
-      break;
-    case Kind::conv:
-      out << "Conv(W_std=" << w_std << ", b_std=" << b_std << ", " << filter << "x" << filter
-          << ", " << (padding == Padding::same ? "SAME" : "CIRCULAR") << ")";
-  }
+  if (detail::marker_name(*this, out)) return out.str();
+  out << "Conv(W_std=" << w_std << ", b_std=" << b_std << ", " << filter << "x" << filter << ", "
+      << (padding == Padding::same ? "SAME" : "CIRCULAR") << ")";
   return out.str();
 }
 
@@ -38,28 +31,13 @@ ImageRule conv(double w_std, double b_std, arma::uword filter, Padding padding) 
   r.padding = padding;
   return r;
 }
-ImageRule image_relu() {
-  ImageRule r;
-  r.kind = ImageRule::Kind::relu;
-  return r;
-}
-ImageRule image_erf() {
-  ImageRule r;
-  r.kind = ImageRule::Kind::erf;
-  return r;
-}
+ImageRule image_relu() { return detail::marker<ImageRule>(ImageRule::Kind::relu); }
+ImageRule image_erf() { return detail::marker<ImageRule>(ImageRule::Kind::erf); }
 ImageRule image_residual_start() {
-  ImageRule r;
-  r.kind = ImageRule::Kind::residual_start;
-  return r;
+  return detail::marker<ImageRule>(ImageRule::Kind::residual_start);
 }
 ImageRule image_residual_sum(double alpha) {
-  if (!std::isfinite(alpha))
-    throw_error("image_residual_sum(): alpha = ", alpha, " must be a finite number");
-  ImageRule r;
-  r.kind = ImageRule::Kind::residual_sum;
-  r.alpha = alpha;
-  return r;
+  return detail::residual_sum_marker<ImageRule>(alpha, "image_residual_sum()");
 }
 
 namespace {
