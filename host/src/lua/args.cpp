@@ -72,4 +72,31 @@ std::string shape_text(const arma::mat& m) {
   return out.str();
 }
 
+void push_data_table(lua_State* L) {
+  lua_getfield(L, -1, "data");
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "data");
+  }
+}
+
+void register_userdata_type(lua_State* L, const char* name, lua_CFunction gc,
+                            lua_CFunction tostring, const luaL_Reg* methods, lua_CFunction len) {
+  luaL_newmetatable(L, name);
+  lua_pushcfunction(L, gc);
+  lua_setfield(L, -2, "__gc");
+  if (len != nullptr) {
+    lua_pushcfunction(L, len);
+    lua_setfield(L, -2, "__len");
+  }
+  lua_pushcfunction(L, tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
 }  // namespace ntk::lua

@@ -40,4 +40,17 @@ void table_arg(lua_State* L, int index, const char* function);
 // "2 x 3": how shapes are written in messages.
 std::string shape_text(const arma::mat& m);
 
+// Registration helpers for module openers (they raise no errors).
+
+// With the ntk module table on top of the stack, pushes its sub-table ntk.data, creating it
+// when no opener has yet (each loader's opener adds its functions there); the caller pops it.
+void push_data_table(lua_State* L);
+
+// Creates the metatable `name` of a userdata type with __gc, __tostring, __len (when `len`
+// is given) and __index = a table of `methods` ({nullptr, nullptr}-terminated); leaves the
+// stack as it was.
+void register_userdata_type(lua_State* L, const char* name, lua_CFunction gc,
+                            lua_CFunction tostring, const luaL_Reg* methods,
+                            lua_CFunction len = nullptr);
+
 }  // namespace ntk::lua

@@ -33,6 +33,7 @@
 #include "core/data/labels.hpp"
 #include "core/data/mnist.hpp"
 #include "core/data/transforms.hpp"
+#include "lua/args.hpp"
 #include "lua/module.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -400,13 +401,7 @@ const luaL_Reg kFunctions[] = {
 void open_data(lua_State* L, Context&) {
   // Later loaders (TU graphs, UCI, image deformations) add their functions to this table from
   // their own binding files: ntk.data exists once open_data ran.
-  lua_getfield(L, -1, "data");
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "data");
-  }
+  push_data_table(L);
   luaL_setfuncs(L, kFunctions, 0);
   lua_pop(L, 1);
 }

@@ -335,26 +335,8 @@ bool to_graph_inputs(lua_State* L, int index, sdk::Inputs& out) {
 }
 
 void open_graphs(lua_State* L, Context&) {
-  luaL_newmetatable(L, kGraphsMeta);
-  lua_pushcfunction(L, graphs_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_size);
-  lua_setfield(L, -2, "__len");
-  lua_pushcfunction(L, l_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);
-  luaL_setfuncs(L, kMethods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-
-  // ntk.data exists once open_data ran; create it if this opener runs alone.
-  lua_getfield(L, -1, "data");
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "data");
-  }
+  register_userdata_type(L, kGraphsMeta, graphs_gc, l_tostring, kMethods, l_size);
+  push_data_table(L);
   lua_pushcfunction(L, l_tu);
   lua_setfield(L, -2, "tu");
   lua_pushcfunction(L, l_graphs);

@@ -115,13 +115,7 @@ const luaL_Reg kImageFunctions[] = {
 
 void open_images(lua_State* L, Context&) {
   // Adds to ntk.data (created by open_data; created here if this opener runs alone).
-  lua_getfield(L, -1, "data");
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "data");
-  }
+  push_data_table(L);
   luaL_setfuncs(L, kImageFunctions, 0);
   lua_pop(L, 1);
 }

@@ -234,15 +234,7 @@ int l_spectral(lua_State* L) {
 }
 
 void register_spectral(lua_State* L) {
-  luaL_newmetatable(L, kSpectralMeta);
-  lua_pushcfunction(L, l_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);
-  luaL_setfuncs(L, kMethods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  register_userdata_type(L, kSpectralMeta, l_gc, l_tostring, kMethods);
 }
 
 }  // namespace ntk::lua

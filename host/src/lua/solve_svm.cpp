@@ -134,15 +134,7 @@ int l_svm(lua_State* L) {
 }
 
 void register_svm(lua_State* L) {
-  luaL_newmetatable(L, kSvmMeta);
-  lua_pushcfunction(L, l_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, l_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);
-  luaL_setfuncs(L, kMethods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  register_userdata_type(L, kSvmMeta, l_gc, l_tostring, kMethods);
 }
 
 void register_solve_models(lua_State* L) {
