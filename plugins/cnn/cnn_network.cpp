@@ -53,17 +53,10 @@ void CnnNetwork::materialise(const sdk::ImageShape& shape) const {
             dense((u * s + a) * W + v * s + b, u * ow + v) = 1.0 / double(p * p);
     pool = arma::sp_mat(dense);
   }
-  std::vector<Layer> layers(arma::uword(config_.depth));
   arma::uword offset = 0;
-  for (arma::uword l = 0; l < layers.size(); ++l) {
-    Layer& layer = layers[l];
-    layer.fan_in = l == 0 ? shape.channels : channels_;
-    layer.w_offset = offset;
-    layer.b_offset = offset + channels_ * layer.fan_in * q * q;
-    offset = layer.b_offset + channels_;
-    layer.w_scale = config_.w_std / std::sqrt(double(layer.fan_in * q * q));
-    layer.b_scale = config_.b_std;
-  }
+  std::vector<Layer> layers = sdk::conv_layer_layout(arma::uword(config_.depth), shape.channels,
+                                                     channels_, q, config_.w_std, config_.b_std,
+                                                     offset);
   const arma::uword readout_offset = offset;
   offset += channels_ * features + 1;
   arma::vec params = sdk::gaussian_params(offset, seed_, "cnn network()");

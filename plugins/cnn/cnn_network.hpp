@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cnn_config.hpp"
+#include "conv_patches.hpp"
 #include "lazy_network.hpp"
 
 namespace ntk::cnn {
@@ -44,11 +45,7 @@ class CnnNetwork : public sdk::LazyNetwork {
 
   arma::uword channels() const { return channels_; }
 
-  struct Layer {
-    arma::uword fan_in = 0;  // C_{l-1}
-    arma::uword w_offset = 0, b_offset = 0;
-    double w_scale = 1, b_scale = 1;
-  };
+  using Layer = sdk::ConvLayer;  // fan_in = C_{l-1}
   // The forward pass with what derivatives need; matrices are channels × (H·W·n), column
   // e·H·W + i for pixel i of example e.
   struct Trace {

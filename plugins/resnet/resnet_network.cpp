@@ -33,17 +33,10 @@ void ResnetNetwork::materialise(const sdk::ImageShape& shape) const {
                 " image; with padding = \"circular\" the filter must fit in the image");
   arma::umat neighbours = sdk::filter_taps(H, W, q, circular);
   const arma::uword C = width_, k = config_.outputs;
-  std::vector<Layer> layers(1 + arma::uword(config_.blocks) * arma::uword(config_.branch_depth));
-  arma::uword offset = 0;
-  for (arma::uword l = 0; l < layers.size(); ++l) {
-    Layer& layer = layers[l];
-    layer.fan_in = l == 0 ? shape.channels : C;
-    layer.w_offset = offset;
-    layer.b_offset = offset + C * layer.fan_in * q * q;
-    offset = layer.b_offset + C;
-    layer.w_scale = config_.w_std / std::sqrt(double(layer.fan_in * q * q));
-    layer.b_scale = config_.b_std;
-  }
+  arma::uword offset = 0;  // the stem, then the branch layers block by block
+  std::vector<Layer> layers = sdk::conv_layer_layout(
+      1 + arma::uword(config_.blocks) * arma::uword(config_.branch_depth), shape.channels, C, q,
+      config_.w_std, config_.b_std, offset);
   const arma::uword features = conv && config_.readout == Readout::flatten ? n_area : 1;
   const arma::uword readout_offset = offset;
   offset += k * C * features + k;

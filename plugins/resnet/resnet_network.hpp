@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "conv_patches.hpp"
 #include "lazy_network.hpp"
 #include "resnet_config.hpp"
 
@@ -46,11 +47,7 @@ class ResnetNetwork : public sdk::LazyNetwork {
 
   arma::uword width() const { return width_; }
 
-  struct Layer {
-    arma::uword fan_in = 0;  // input channels C_in
-    arma::uword w_offset = 0, b_offset = 0;
-    double w_scale = 1, b_scale = 1;
-  };
+  using Layer = sdk::ConvLayer;
   // The forward pass with what derivatives need; matrices are channels × (H·W·n), column
   // e·H·W + i for pixel i of example e.
   struct Trace {

@@ -4,6 +4,22 @@
 
 namespace ntk::sdk {
 
+std::vector<ConvLayer> conv_layer_layout(arma::uword count, arma::uword in_channels,
+                                         arma::uword channels, arma::uword q, double w_std,
+                                         double b_std, arma::uword& offset) {
+  std::vector<ConvLayer> layers(count);
+  for (arma::uword l = 0; l < count; ++l) {
+    ConvLayer& layer = layers[l];
+    layer.fan_in = l == 0 ? in_channels : channels;
+    layer.w_offset = offset;
+    layer.b_offset = offset + channels * layer.fan_in * q * q;
+    offset = layer.b_offset + channels;
+    layer.w_scale = w_std / std::sqrt(double(layer.fan_in * q * q));
+    layer.b_scale = b_std;
+  }
+  return layers;
+}
+
 arma::umat filter_taps(arma::uword H, arma::uword W, arma::uword q, bool circular) {
   const arma::uword area = H * W;
   const long long half = static_cast<long long>(q / 2);

@@ -4,10 +4,27 @@
 #pragma once
 
 #include <armadillo>
+#include <vector>
 
 #include "ntk/sdk/inputs.hpp"
 
 namespace ntk::sdk {
+
+// A q × q conv layer with `channels` outputs in a flat parameter vector (NTK
+// parametrisation): W (channels × fan_in·q², column-major) at w_offset, then b (channels) at
+// b_offset; z = w_scale·W·im2col(h) + b_scale·b.
+struct ConvLayer {
+  arma::uword fan_in = 0;  // input channels C_in
+  arma::uword w_offset = 0, b_offset = 0;
+  double w_scale = 1, b_scale = 1;
+};
+
+// `count` such layers laid out one after another from `offset` (advanced past them): the first
+// reads `in_channels` channels, the others `channels`; w_scale = w_std/√(fan_in·q²),
+// b_scale = b_std.
+std::vector<ConvLayer> conv_layer_layout(arma::uword count, arma::uword in_channels,
+                                         arma::uword channels, arma::uword q, double w_std,
+                                         double b_std, arma::uword& offset);
 
 // q² × H·W table of filter taps: entry (a·q + b, i) is 1 + the source pixel of tap (a, b)
 // (offset (a − (q−1)/2, b − (q−1)/2)) at pixel i, or 0 where the tap reads zero padding
