@@ -17,9 +17,6 @@ sdk::PluginInfo plugin_info() {
           {
               {"depth", 1.0,
                "hidden layers L >= 0 (the network has L + 1 dense layers; 0 = linear model)"},
-              {"fixed_layers", 0.0,
-               "F in 0..depth: the first F dense layers (weights and biases) are not trained, "
-               "so their terms leave the NTK (F = depth: only the readout, NTK = its NNGP term)"},
               {"activation", std::string("relu"), "\"relu\" or \"erf\" (closed-form kernels)"},
               {"w_std", 1.0, "weight standard deviation sigma_w > 0"},
               {"b_std", 0.0, "bias standard deviation sigma_b >= 0 (biases are always trainable)"},
@@ -31,6 +28,9 @@ sdk::PluginInfo plugin_info() {
                "\"standard\", not allowed otherwise"},
               {"input_dim", 0.0,
                "input dimension d of finite networks; 0 = the row count of their first input"},
+              {"fixed_layers", 0.0,
+               "F in 0..depth: the first F dense layers (weights and biases) are not trained, "
+               "so their terms leave the NTK (F = depth: only the readout, NTK = its NNGP term)"},
           }};
 }
 

@@ -108,7 +108,7 @@ TEST_CASE("fc options are checked", "[fc]") {
                         Contains("input_dim"));
   CHECK_THROWS_WITH(ntk::fc::make_architecture({{"activation", std::string("tanh")}}),
                     Contains("\"tanh\"") && Contains("\"relu\", \"erf\""));
-  CHECK_THROWS_WITH(ntk::fc::make_architecture({{"depth", 0.0}}), Contains("depth"));
+  CHECK_THROWS_WITH(ntk::fc::make_architecture({{"depth", -1.0}}), Contains("depth"));
   CHECK_THROWS_WITH(ntk::fc::make_architecture({{"depth", 1.5}}), Contains("whole number"));
   CHECK_THROWS_WITH(ntk::fc::make_architecture({{"w_std", 0.0}}), Contains("positive"));
   CHECK_THROWS_WITH(ntk::fc::make_architecture({{"b_std", -1.0}}), Contains(">= 0"));
