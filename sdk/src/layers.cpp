@@ -15,11 +15,32 @@ namespace {
 // Entries carried through all rules at once: three arrays of this many doubles stay in L1.
 constexpr arma::uword kChunk = 256;
 
-bool is_activation(const Rule& r) { return r.kind == Rule::Kind::relu || r.kind == Rule::Kind::erf; }
+bool is_activation(const Rule& r) {
+  return r.kind == Rule::Kind::relu || r.kind == Rule::Kind::erf || r.kind == Rule::Kind::activation;
+}
+
+std::string label_of(const Rule& r) { return r.label.empty() ? r.name() : r.label; }
+
+// Throws if a variance went non-finite or negative after rule `r`.
+void check_variances(const arma::vec& v, const Rule& r, const char* which) {
+  for (arma::uword i = 0; i < v.n_elem; ++i)
+    if (!std::isfinite(v[i]))
+      throw_error("kernel: a non-finite variance (", v[i], ") of ", which, " example ", i + 1,
+                  " first appeared at ", label_of(r),
+                  "; the inputs or the layer's scales are too large for this depth");
+}
 
 // The coefficients of a dense rule applied to a state whose layer input has `fan_in` channels.
 AffineCoefficients dense_coefficients(const Rule& r, double fan_in) {
   AffineCoefficients k;
+  if (!r.trainable) {  // a frozen layer: Θ ← W²Θ, its own parameters add nothing
+    k.nngp_scale = r.w_std * r.w_std;
+    k.nngp_shift = r.b_std * r.b_std;
+    k.ntk_scale = r.w_std * r.w_std;
+    k.ntk_from_nngp = 0;
+    k.ntk_shift = 0;
+    return k;
+  }
   k.nngp_scale = r.w_std * r.w_std;
   k.nngp_shift = r.b_std * r.b_std;
   k.ntk_scale = r.w_std * r.w_std;
@@ -78,19 +99,32 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
       if (!s.symmetric) s.diag2 = saved.back().diag2 + a2 * s.diag2;
       s.gaussian = s.gaussian && saved.back().gaussian;
       saved.pop_back();
-    } else if (is_activation(rule)) {
-      if (!s.gaussian)
-        throw_error("layers::apply_rules(): rule ", r + 1, " (", rule.name(),
-                    ") needs Gaussian pre-activations: put a dense rule before it");
+    } else if (rule.kind == Rule::Kind::layer_norm) {
       p.var1 = s.diag1;
       if (!s.symmetric) p.var2 = s.diag2;
-      if (rule.kind == Rule::Kind::relu) {
-        relu_variances(s.diag1.memptr(), s.diag1.n_elem);
-        if (!s.symmetric) relu_variances(s.diag2.memptr(), s.diag2.n_elem);
-      } else {
-        erf_variances(s.diag1.memptr(), s.diag1.n_elem);
-        if (!s.symmetric) erf_variances(s.diag2.memptr(), s.diag2.n_elem);
+      s.diag1.ones();
+      if (!s.symmetric) s.diag2.ones();
+    } else if (is_activation(rule)) {
+      if (!s.gaussian)
+        throw_error("layers::apply_rules(): rule ", r + 1, " (", label_of(rule),
+                    ") needs Gaussian pre-activations: put a dense rule before it");
+      if (rule.kind == Rule::Kind::activation) {
+        if (!rule.activation)
+          throw_error("layers::apply_rules(): rule ", r + 1, " is an activation rule without an "
+                      "activation");
+        if (s.track_ntk && !rule.activation->has_ntk())
+          throw_error("kernel: ", label_of(rule), " has no NTK (its derivative is not a "
+                      "function); ask for the NNGP only");
       }
+      p.var1 = s.diag1;
+      if (!s.symmetric) p.var2 = s.diag2;
+      auto map = [&](arma::vec& v) {
+        if (rule.kind == Rule::Kind::relu) relu_variances(v.memptr(), v.n_elem);
+        else if (rule.kind == Rule::Kind::erf) erf_variances(v.memptr(), v.n_elem);
+        else rule.activation->variances(v.memptr(), v.n_elem);
+      };
+      map(s.diag1);
+      if (!s.symmetric) map(s.diag2);
       s.gaussian = false;
     } else {
       if (rule.parametrization == Parametrization::standard) {
@@ -109,6 +143,8 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
       s.gaussian = true;
       if (rule.out_width > 0) s.width = rule.out_width;
     }
+    check_variances(s.diag1, rule, s.symmetric ? "the" : "the first set's");
+    if (!s.symmetric) check_variances(s.diag2, rule, "the second set's");
     out.push_back(std::move(p));
   }
   return out;
@@ -119,7 +155,9 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
 std::string Rule::name() const {
   std::ostringstream out;
   if (detail::marker_name(*this, out)) return out.str();
+  if (kind == Kind::layer_norm) return "LayerNorm";
   out << "Dense(W_std=" << w_std << ", b_std=" << b_std;
+  if (!trainable) out << ", frozen";
   if (parametrization == Parametrization::standard) out << ", standard, width=" << out_width;
   out << ")";
   return out.str();
@@ -135,6 +173,13 @@ Rule dense(double w_std, double b_std, Parametrization parametrization, double o
   return r;
 }
 Rule relu() { return detail::marker<Rule>(Rule::Kind::relu); }
+Rule activation(ActivationPtr activation) {
+  if (!activation) throw_error("layers::activation(): null activation");
+  Rule r = detail::marker<Rule>(Rule::Kind::activation);
+  r.activation = std::move(activation);
+  return r;
+}
+Rule layer_norm() { return detail::marker<Rule>(Rule::Kind::layer_norm); }
 Rule erf() { return detail::marker<Rule>(Rule::Kind::erf); }
 Rule residual_start() { return detail::marker<Rule>(Rule::Kind::residual_start); }
 Rule residual_sum(double alpha) {
@@ -178,6 +223,84 @@ KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
   return s;
 }
 
+namespace {
+
+// One thread's buffers for the fused pass.
+struct ChunkBuffers {
+  std::array<double, kChunk> c{}, t{}, v2{};
+  // The chunks residual_start saved, one pair per open block.
+  std::vector<std::array<double, kChunk>> saved_c, saved_t;
+  explicit ChunkBuffers(std::size_t nesting) : saved_c(nesting), saved_t(nesting) {}
+};
+
+bool all_finite(const double* x, arma::uword len) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (arma::uword i = 0; i < len; ++i) acc += x[i] - x[i];  // NaN for a NaN or an infinity
+  return acc == 0;
+}
+
+// Carries the chunk in b.c / b.t (entries i0 .. i0+len of column j) through every rule. With
+// `first_bad` not null, checks the chunk after each rule and returns the index of the first
+// rule after which it holds a non-finite value (or prepared.size()).
+std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b, arma::uword i0,
+                      arma::uword len, arma::uword j, bool symmetric, bool with_ntk,
+                      bool check) {
+  double* c = b.c.data();
+  double* tp = with_ntk ? b.t.data() : nullptr;
+  const bool has_diagonal = symmetric && j >= i0 && j < i0 + len;
+  std::size_t level = 0;
+  for (std::size_t r = 0; r < prepared.size(); ++r) {
+    const PreparedRule& p = prepared[r];
+    switch (p.rule.kind) {
+      case Rule::Kind::residual_start:
+        std::copy_n(c, len, b.saved_c[level].data());
+        if (with_ntk) std::copy_n(tp, len, b.saved_t[level].data());
+        ++level;
+        break;
+      case Rule::Kind::residual_sum: {
+        --level;
+        const double a2 = p.rule.alpha * p.rule.alpha;
+        const double* sc = b.saved_c[level].data();
+#pragma omp simd
+        for (arma::uword i = 0; i < len; ++i) c[i] = sc[i] + a2 * c[i];
+        if (with_ntk) {
+          const double* st = b.saved_t[level].data();
+#pragma omp simd
+          for (arma::uword i = 0; i < len; ++i) tp[i] = st[i] + a2 * tp[i];
+        }
+        break;
+      }
+      case Rule::Kind::dense: affine_entries(c, tp, len, p.affine); break;
+      case Rule::Kind::layer_norm: {
+        const double var_j = symmetric ? p.var1[j] : p.var2[j];
+        const double* v1 = p.var1.memptr() + i0;
+        if (has_diagonal) c[j - i0] = var_j;
+        for (arma::uword i = 0; i < len; ++i) {
+          const double scale = 1.0 / std::sqrt(v1[i] * var_j);
+          c[i] *= scale;
+          if (tp != nullptr) tp[i] *= scale;
+        }
+        break;
+      }
+      default: {  // activations
+        const double var_j = symmetric ? p.var1[j] : p.var2[j];
+        std::fill_n(b.v2.data(), len, var_j);
+        // On the diagonal Σ12 is the variance: use the recursion's value so the two agree.
+        if (has_diagonal) c[j - i0] = var_j;
+        const double* v1 = p.var1.memptr() + i0;
+        if (p.rule.kind == Rule::Kind::relu) relu_entries(c, tp, v1, b.v2.data(), len);
+        else if (p.rule.kind == Rule::Kind::erf) erf_entries(c, tp, v1, b.v2.data(), len);
+        else p.rule.activation->entries(c, tp, v1, b.v2.data(), len);
+      }
+    }
+    if (check && !(all_finite(c, len) && (tp == nullptr || all_finite(tp, len)))) return r;
+  }
+  return prepared.size();
+}
+
+}  // namespace
+
 void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp) {
   const bool with_ntk = s.track_ntk;
   if (!with_ntk) keep_nngp = true;
@@ -202,63 +325,57 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
   const double* ntk_in = ntk_zero_in ? nullptr : s.ntk.memptr();
   double* nngp_data = s.nngp.memptr();
   const bool symmetric = s.symmetric;
+  // The first non-finite entry: the rule where it appeared, and where (column-major order).
+  std::size_t bad_rule = prepared.size();
+  arma::uword bad_i = 0, bad_j = 0;
+  bool any_bad = false;
 
 #pragma omp parallel
   {
-    std::array<double, kChunk> c{}, t{}, v2{};
-    // The chunks residual_start saved, one pair per open block.
-    std::vector<std::array<double, kChunk>> saved_c(nesting), saved_t(nesting);
+    ChunkBuffers buffers(nesting);
 #pragma omp for schedule(dynamic, 8)
     for (arma::uword j = 0; j < n2; ++j) {
       const arma::uword rows = symmetric ? j + 1 : n1;
       for (arma::uword i0 = 0; i0 < rows; i0 += kChunk) {
         const arma::uword len = std::min(kChunk, rows - i0);
         const arma::uword offset = j * n1 + i0;
-        std::copy_n(nngp_data + offset, len, c.data());
-        if (with_ntk) {
-          if (ntk_in != nullptr) std::copy_n(ntk_in + offset, len, t.data());
-          else std::fill_n(t.data(), len, 0.0);
+        auto load = [&] {
+          std::copy_n(nngp_data + offset, len, buffers.c.data());
+          if (with_ntk) {
+            if (ntk_in != nullptr) std::copy_n(ntk_in + offset, len, buffers.t.data());
+            else std::fill_n(buffers.t.data(), len, 0.0);
+          }
+        };
+        load();
+        run_chunk(prepared, buffers, i0, len, j, symmetric, with_ntk, false);
+        if (!all_finite(buffers.c.data(), len) ||
+            (with_ntk && !all_finite(buffers.t.data(), len))) {
+          load();  // the input is still in place: replay rule by rule to find where it went bad
+          const std::size_t r = run_chunk(prepared, buffers, i0, len, j, symmetric, with_ntk, true);
+          arma::uword i = 0;
+          while (i + 1 < len && std::isfinite(buffers.c[i]) &&
+                 (!with_ntk || std::isfinite(buffers.t[i])))
+            ++i;
+#pragma omp critical(ntk_nonfinite)
+          if (!any_bad || r < bad_rule) {
+            any_bad = true;
+            bad_rule = r;
+            bad_i = i0 + i;
+            bad_j = j;
+          }
+          continue;
         }
-        double* tp = with_ntk ? t.data() : nullptr;
-        const bool has_diagonal = symmetric && j >= i0 && j < i0 + len;
-        std::size_t level = 0;
-        for (const PreparedRule& p : prepared) {
-          if (p.rule.kind == Rule::Kind::residual_start) {
-            std::copy_n(c.data(), len, saved_c[level].data());
-            if (with_ntk) std::copy_n(t.data(), len, saved_t[level].data());
-            ++level;
-            continue;
-          }
-          if (p.rule.kind == Rule::Kind::residual_sum) {
-            --level;
-            const double a2 = p.rule.alpha * p.rule.alpha;
-            const double* sc = saved_c[level].data();
-#pragma omp simd
-            for (arma::uword i = 0; i < len; ++i) c[i] = sc[i] + a2 * c[i];
-            if (with_ntk) {
-              const double* st = saved_t[level].data();
-#pragma omp simd
-              for (arma::uword i = 0; i < len; ++i) t[i] = st[i] + a2 * t[i];
-            }
-            continue;
-          }
-          if (!is_activation(p.rule)) {
-            affine_entries(c.data(), tp, len, p.affine);
-            continue;
-          }
-          const double var_j = symmetric ? p.var1[j] : p.var2[j];
-          std::fill_n(v2.data(), len, var_j);
-          // On the diagonal Σ12 is the variance: use the recursion's value so the two agree.
-          if (has_diagonal) c[j - i0] = var_j;
-          if (p.rule.kind == Rule::Kind::relu)
-            relu_entries(c.data(), tp, p.var1.memptr() + i0, v2.data(), len);
-          else
-            erf_entries(c.data(), tp, p.var1.memptr() + i0, v2.data(), len);
-        }
-        if (keep_nngp) std::copy_n(c.data(), len, nngp_data + offset);
-        if (with_ntk) std::copy_n(t.data(), len, ntk_out + offset);
+        if (keep_nngp) std::copy_n(buffers.c.data(), len, nngp_data + offset);
+        if (with_ntk) std::copy_n(buffers.t.data(), len, ntk_out + offset);
       }
     }
+  }
+  if (any_bad) {
+    const std::string where = bad_rule < prepared.size() ? label_of(prepared[bad_rule].rule)
+                                                         : std::string("the input kernel");
+    throw_error("kernel: a non-finite value first appeared at ", where, " (entry ", bad_i + 1,
+                ", ", bad_j + 1, " of the ", n1, " x ", n2, " kernel); the inputs or the "
+                "layers' scales overflow double precision at this depth");
   }
   if (!keep_nngp) {
     if (s.ntk.is_empty()) s.ntk = std::move(s.nngp);

@@ -38,20 +38,27 @@
 
 #include "kernel_state.hpp"
 #include "layers_elementwise.hpp"
+#include "ntk/sdk/activation.hpp"
+#include "ntk/sdk/layer.hpp"
 
 namespace ntk::sdk {
-
-enum class Parametrization { ntk, standard };
-
 namespace layers {
 
+// Kinds beyond the first five (SDK 3): `activation` runs any ntk::sdk::Activation's array maps
+// (relu and erf keep their own kinds, the vectorised closed forms); `layer_norm` is
+// Σ ← Σ/√(Σ11Σ22), Θ ← Θ/√(Σ11Σ22), variances ← 1 (neural-tangents' LayerNorm over features).
 struct Rule {
-  enum class Kind { dense, relu, erf, residual_start, residual_sum };
+  enum class Kind { dense, relu, erf, residual_start, residual_sum, activation, layer_norm };
   Kind kind = Kind::dense;
   double w_std = 1, b_std = 0;                         // dense only
   double alpha = 1;                                    // residual_sum only: branch scale α
   Parametrization parametrization = Parametrization::ntk;  // dense only
   double out_width = 0;  // dense, standard parametrisation: the width N of this layer's output
+  bool trainable = true;  // dense only: false drops the layer's own NTK term (Θ ← W²Θ)
+  ActivationPtr activation;  // activation only
+  // Who emitted the rule ("layer 3 (Dense(W_std=1, b_std=0))"): non-finite values are reported
+  // with the label of the rule where they first appeared. Empty: name() is used.
+  std::string label;
 
   std::string name() const;  // e.g. "Dense(W_std=1, b_std=0)", "Relu", "FanInSum(alpha=0.5)"
 };
@@ -60,6 +67,9 @@ Rule dense(double w_std, double b_std, Parametrization parametrization = Paramet
            double out_width = 0);
 Rule relu();
 Rule erf();
+// Any activation; relu and erf given this way take the same code path as relu()/erf().
+Rule activation(ActivationPtr activation);
+Rule layer_norm();
 Rule residual_start();
 // Refuses (ntk::Error) a non-finite alpha.
 Rule residual_sum(double alpha);
@@ -73,7 +83,9 @@ KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
 
 // Applies `rules` in order. With keep_nngp = false the NNGP is not kept: the NTK is written
 // over the NNGP's storage (state.ntk takes it, state.nngp is left empty), so a network's NTK
-// costs a single n1 × n2 matrix.
+// costs a single n1 × n2 matrix. A NaN or infinity in the result throws ntk::Error naming the
+// rule (its label) where it first appeared and the entry: each chunk is checked once at the
+// end of the fused pass and, only if it went bad, replayed rule by rule from its input.
 void apply_rules(KernelState& state, const std::vector<Rule>& rules, bool keep_nngp = true);
 inline void apply_rule(KernelState& state, const Rule& rule) { apply_rules(state, std::vector<Rule>{rule}); }
 

@@ -33,6 +33,12 @@ ImageRule conv(double w_std, double b_std, arma::uword filter, Padding padding) 
 }
 ImageRule image_relu() { return detail::marker<ImageRule>(ImageRule::Kind::relu); }
 ImageRule image_erf() { return detail::marker<ImageRule>(ImageRule::Kind::erf); }
+ImageRule image_activation(ActivationPtr activation) {
+  if (!activation) throw_error("image_activation(): null activation");
+  ImageRule r = detail::marker<ImageRule>(ImageRule::Kind::activation);
+  r.activation = std::move(activation);
+  return r;
+}
 ImageRule image_residual_start() {
   return detail::marker<ImageRule>(ImageRule::Kind::residual_start);
 }
@@ -84,6 +90,9 @@ ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
       if (!gaussian)
         throw_error(caller, ": rule ", i + 1, " (", r.name(),
                     ") needs Gaussian pre-activations: put a conv rule before it");
+      if (r.kind == ImageRule::Kind::activation && track_ntk && !r.activation->has_ntk())
+        throw_error(caller, ": rule ", i + 1, " (", r.name(), ") has no NTK (its derivative is "
+                    "not a function); ask for the NNGP only");
       gaussian = false;
     }
   }

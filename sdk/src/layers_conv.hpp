@@ -44,20 +44,25 @@
 
 #include "kernel_state.hpp"
 #include "layers_pool.hpp"
+#include "ntk/sdk/activation.hpp"
 #include "ntk/sdk/inputs.hpp"
+#include "ntk/sdk/stax.hpp"
 
 namespace ntk::sdk::layers {
 
-enum class Padding { same, circular };
-enum class Precision { float64, float32 };
+using Padding = ntk::sdk::Padding;
+using Precision = ntk::sdk::Precision;
 
 struct ImageRule {
-  enum class Kind { conv, relu, erf, residual_start, residual_sum };
+  // `activation` (SDK 3) runs any ntk::sdk::Activation's array maps pixel pair by pixel pair.
+  enum class Kind { conv, relu, erf, residual_start, residual_sum, activation };
   Kind kind = Kind::conv;
   double w_std = 1, b_std = 0;        // conv only
   double alpha = 1;                   // residual_sum only
   arma::uword filter = 3;             // conv only: q (odd)
   Padding padding = Padding::same;    // conv only
+  bool trainable = true;              // conv only: false drops its own NTK term (Θ ← box(W²Θ))
+  ActivationPtr activation;           // activation only
 
   std::string name() const;  // "Conv(W_std=1, b_std=0, 3x3, SAME)", "Relu", "Erf", "FanOut(2)"…
 };
@@ -66,6 +71,7 @@ struct ImageRule {
 ImageRule conv(double w_std, double b_std, arma::uword filter, Padding padding = Padding::same);
 ImageRule image_relu();
 ImageRule image_erf();
+ImageRule image_activation(ActivationPtr activation);
 // A residual block x ↦ x + α·branch(x) around the image rules between the two (blocks may
 // nest; they must close within one rule list). residual_sum refuses a non-finite alpha.
 ImageRule image_residual_start();

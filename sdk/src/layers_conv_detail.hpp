@@ -26,7 +26,8 @@ struct ConvPlan {
 };
 
 inline bool is_activation(const ImageRule& r) {
-  return r.kind == ImageRule::Kind::relu || r.kind == ImageRule::Kind::erf;
+  return r.kind == ImageRule::Kind::relu || r.kind == ImageRule::Kind::erf ||
+         r.kind == ImageRule::Kind::activation;
 }
 
 // One set of examples (set 0 = a, set 1 = b) and its per-pixel variances before each

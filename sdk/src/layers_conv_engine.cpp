@@ -165,7 +165,8 @@ void activate(const ConvPlan& plan, const ImageRule& rule, std::size_t k, long l
       const T* v1 = t.left_var[k] + std::size_t(h * W + w) * kLanes;
       const T* v2 = t.right_var[k] + std::size_t(h2 * W + w2) * kLanes;
       if (rule.kind == ImageRule::Kind::relu) relu_entries(s, n, v1, v2, len);
-      else erf_entries(s, n, v1, v2, len);
+      else if (rule.kind == ImageRule::Kind::erf) erf_entries(s, n, v1, v2, len);
+      else rule.activation->entries(s, n, v1, v2, len);
       w = end;
     }
   }
@@ -254,7 +255,11 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
         const T shift = T(rule.b_std * rule.b_std);
         t.grid.box(t.nngp.data(), t.tmp.data(), r, half, plan.circular, scale, shift, nullptr);
         if (plan.track_ntk) {
-          if (ntk_zero) {
+          if (!rule.trainable) {
+            // A frozen conv adds no term of its own: Θ ← box(W²Θ), still 0 while Θ is 0.
+            if (!ntk_zero)
+              t.grid.box(t.ntk.data(), t.tmp.data(), r, half, plan.circular, scale, T(0), nullptr);
+          } else if (ntk_zero) {
             for (long long h = r.h0; h < r.h1; ++h)
               std::copy_n(t.nngp.data() + t.grid.at(h, r.w0), std::size_t(r.w1 - r.w0) * kLanes,
                           t.ntk.data() + t.grid.at(h, r.w0));
@@ -262,7 +267,7 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
             t.grid.box(t.ntk.data(), t.tmp.data(), r, half, plan.circular, scale, T(0),
                        t.nngp.data());
           }
-          ntk_zero = false;
+          if (rule.trainable) ntk_zero = false;
         }
       } else {
         activate(plan, rule, activation++, d, e, r, plan.track_ntk && !ntk_zero, t);
@@ -352,7 +357,8 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
           out[k](i, j) = value;
           // The activation rules on the diagonal Σ12 = Σ11 = Σ22 = v (layers_elementwise.hpp).
           if (rule.kind == ImageRule::Kind::relu) relu_variances(&value, 1);
-          else erf_variances(&value, 1);
+          else if (rule.kind == ImageRule::Kind::erf) erf_variances(&value, 1);
+          else rule.activation->variances(&value, 1);
         }
         ++k;
       }

@@ -36,6 +36,7 @@ bool marker_name(const R& r, std::ostream& out) {
   else if (r.kind == K::erf) out << "Erf";
   else if (r.kind == K::residual_start) out << "FanOut(2)";
   else if (r.kind == K::residual_sum) out << "FanInSum(alpha=" << r.alpha << ")";
+  else if (r.kind == K::activation) out << (r.activation ? r.activation->name() : "Activation(null)");
   else return false;
   return true;
 }

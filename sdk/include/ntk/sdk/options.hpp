@@ -17,30 +17,21 @@
 
 namespace ntk::sdk {
 
-// bool, number, string, or list of numbers (e.g. input_shape = {1, 28, 28}).
-using OptionValue = std::variant<bool, double, std::string, std::vector<double>>;
+struct LayerSpec;  // below: a named table such as {"dense", w_std = 1.5}
+
+// bool, number, string, list of numbers (e.g. input_shape = {1, 28, 28}), or list of named
+// tables (a stax layer list: {{"dense", w_std = 1.5}, {"relu"}}).
+using OptionValue =
+    std::variant<bool, double, std::string, std::vector<double>, std::vector<LayerSpec>>;
 
 inline const char* option_type_name(const OptionValue& v) {
   switch (v.index()) {
     case 0: return "boolean";
     case 1: return "number";
     case 2: return "string";
-    default: return "list of numbers";
+    case 3: return "list of numbers";
+    default: return "list of tables";
   }
-}
-
-inline std::string option_value_text(const OptionValue& v) {
-  std::ostringstream out;
-  if (auto* b = std::get_if<bool>(&v)) out << (*b ? "true" : "false");
-  else if (auto* d = std::get_if<double>(&v)) out << *d;
-  else if (auto* s = std::get_if<std::string>(&v)) out << '"' << *s << '"';
-  else {
-    out << '{';
-    const auto& list = std::get<std::vector<double>>(v);
-    for (std::size_t i = 0; i < list.size(); ++i) out << (i ? ", " : "") << list[i];
-    out << '}';
-  }
-  return out.str();
 }
 
 struct OptionSpec {
@@ -62,6 +53,27 @@ class Options {
   std::map<std::string, OptionValue> values_;
 };
 
+// A named table: {"dense", w_std = 1.5} has name "dense" and options {w_std = 1.5}.
+struct LayerSpec {
+  std::string name;
+  Options options;
+};
+
+inline std::string option_value_text(const OptionValue& v) {
+  std::ostringstream out;
+  if (auto* b = std::get_if<bool>(&v)) out << (*b ? "true" : "false");
+  else if (auto* d = std::get_if<double>(&v)) out << *d;
+  else if (auto* s = std::get_if<std::string>(&v)) out << '"' << *s << '"';
+  else if (auto* list = std::get_if<std::vector<double>>(&v)) {
+    out << '{';
+    for (std::size_t i = 0; i < list->size(); ++i) out << (i ? ", " : "") << (*list)[i];
+    out << '}';
+  } else {
+    out << "{" << std::get<std::vector<LayerSpec>>(v).size() << " tables}";
+  }
+  return out.str();
+}
+
 // The user's options checked against a plugin's declarations; getters fall back to defaults.
 class OptionReader {
  public:
@@ -81,6 +93,9 @@ class OptionReader {
   bool flag(const std::string& key) const { return get<bool>(key); }
   std::string text(const std::string& key) const { return get<std::string>(key); }
   std::vector<double> list(const std::string& key) const { return get<std::vector<double>>(key); }
+  std::vector<LayerSpec> tables(const std::string& key) const {
+    return get<std::vector<LayerSpec>>(key);
+  }
 
   // A whole number within [lo, hi].
   long long integer(const std::string& key, long long lo, long long hi) const {

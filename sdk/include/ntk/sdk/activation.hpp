@@ -1,0 +1,115 @@
+// Activations: an open interface for elementwise nonlinearities φ and their kernel rules.
+//
+// An activation layer maps a Gaussian pre-activation kernel (neural-tangents' stax convention):
+//   Σ ← E[φ(u)φ(v)],   Θ ← Θ · E[φ'(u)φ'(v)],   (u, v) ~ N(0, [[Σ11, Σ12], [Σ12, Σ22]]),
+// and the variances Σ11 ← E[φ(u)²]. A subclass gives φ, φ' (for finite networks) and the two
+// Gaussian expectations (for kernels): in closed form where one exists, or by 2-D Gauss–Hermite
+// quadrature (QuadratureActivation, neural-tangents' ElementwiseNumerical) for any other φ.
+//
+//   auto act = ntk::sdk::make_activation("leaky_relu", {{"alpha", 0.1}});
+//   auto tanh = ntk::sdk::numerical_activation("Tanh", [](double z) { return std::tanh(z); },
+//                                              [](double z) { return 1 - std::tanh(z) * std::tanh(z); });
+//
+// The kernel engine calls the array maps entries()/variances() on cache-sized chunks; their
+// defaults loop over expectations()/variance(), and the closed forms of relu and erf override
+// them with vectorised loops.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ntk/sdk/options.hpp"
+
+namespace ntk::sdk {
+
+// E[φ(u)φ(v)] and E[φ'(u)φ'(v)] for one pair.
+struct GaussianExpectations {
+  double phi = 0;   // E[φ(u)φ(v)]: the new NNGP entry
+  double dphi = 0;  // E[φ'(u)φ'(v)]: the factor on the NTK entry
+};
+
+class Activation {
+ public:
+  virtual ~Activation() = default;
+
+  // Display name with parameters, e.g. "Relu", "LeakyRelu(alpha=0.1)", "Tanh (quadrature)".
+  virtual std::string name() const = 0;
+
+  // Finite networks: φ(z) and φ'(z) (φ' where it exists; 0 at a kink, as autodiff does).
+  virtual double value(double z) const = 0;
+  virtual double derivative(double z) const = 0;
+
+  // Kernels: the expectations for (u, v) ~ N(0, [[s11, s12], [s12, s22]]), s11, s22 ≥ 0,
+  // s12² ≤ s11·s22 (up to round-off; implementations clamp the correlation to [−1, 1]).
+  virtual GaussianExpectations expectations(double s11, double s12, double s22) const = 0;
+  // E[φ(u)²] for u ~ N(0, s). Default: expectations(s, s, s).phi.
+  virtual double variance(double s) const;
+
+  // False when E[φ'(u)φ'(v)] does not exist as a function (e.g. sign: φ' is a Dirac delta).
+  // A kernel that asks for the NTK through such an activation is refused with its name.
+  virtual bool has_ntk() const { return true; }
+
+  // The array maps the kernel engine runs, in place, on `len` pairs: nngp[i] = Σ12,
+  // var1[i] = Σ11, var2[i] = Σ22, ntk[i] = Θ12 (ntk may be null: NNGP only).
+  // Defaults loop over expectations(); override with a vectorised closed form when it matters.
+  virtual void entries(double* nngp, double* ntk, const double* var1, const double* var2,
+                       std::size_t len) const;
+  // var[i] ← E[φ(u)²], u ~ N(0, var[i]). Default loops over variance().
+  virtual void variances(double* var, std::size_t len) const;
+  // Single-precision entries (image kernels with precision = "float32"). Default: converts to
+  // double, calls entries(), converts back.
+  virtual void entries(float* nngp, float* ntk, const float* var1, const float* var2,
+                       std::size_t len) const;
+};
+
+using ActivationPtr = std::shared_ptr<const Activation>;
+
+// φ given as C++ functions; the expectations by 2-D Gauss–Hermite quadrature of `degree` nodes
+// per axis (Cholesky of the 2 × 2 covariance, so it is exact for polynomials of degree
+// < 2·degree in each variable). A non-finite φ or φ' at a quadrature node (variance so large that
+// φ overflows) throws ntk::Error naming the activation, the variance and the node.
+class QuadratureActivation : public Activation {
+ public:
+  QuadratureActivation(std::string name, std::function<double(double)> phi,
+                       std::function<double(double)> dphi, int degree = 64);
+  std::string name() const override;
+  double value(double z) const override;
+  double derivative(double z) const override;
+  GaussianExpectations expectations(double s11, double s12, double s22) const override;
+  double variance(double s) const override;
+
+ private:
+  std::string name_;
+  std::function<double(double)> phi_, dphi_;
+  std::vector<double> nodes_, weights_;  // probabilists' Gauss–Hermite: Σ w f(x) ≈ E f(Z)
+};
+
+ActivationPtr numerical_activation(std::string name, std::function<double(double)> phi,
+                                   std::function<double(double)> dphi, int degree = 64);
+
+// The nodes x_i and weights w_i of the `degree`-point Gauss–Hermite rule for the standard normal
+// weight: Σ w_i f(x_i) ≈ E[f(Z)], Z ~ N(0, 1) (Golub–Welsch). Refuses degree < 1 or > 400.
+void gauss_hermite_normal(int degree, std::vector<double>& nodes, std::vector<double>& weights);
+
+// The activation catalog (names and keys used by ntk.arch("stax") and documented by
+// `ntklab plugins`).
+struct ActivationInfo {
+  std::string name;                 // "leaky_relu"
+  std::vector<OptionSpec> options;  // keys with defaults and docs, e.g. alpha = 0.01
+  std::string doc;                  // one line, says closed form or quadrature
+  std::function<ActivationPtr(const Options&)> make;
+};
+
+// Every activation shipped with the SDK: closed forms relu, erf, leaky_relu{alpha},
+// abrelu{a, b}, abs, sin, cos, gelu, gaussian, exp, sign, monomial{degree},
+// rectified_monomial{degree}; quadrature tanh, sigmoid, softplus.
+const std::vector<ActivationInfo>& activation_catalog();
+
+// Looks `name` up in the catalog and reads its keys; an unknown name or key throws ntk::Error
+// listing what is accepted.
+ActivationPtr make_activation(const std::string& name, const Options& options = {});
+
+}  // namespace ntk::sdk

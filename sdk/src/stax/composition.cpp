@@ -1,0 +1,242 @@
+// stax::composition (stax.hpp): any layer list as an sdk::Architecture — analytic kernels by
+// the engine (KernelProgram) and finite networks as a chain of finite layers with the
+// structured empirical NTK.
+#include <sstream>
+
+#include "finite_chain.hpp"
+#include "layers.hpp"
+#include "lazy_network.hpp"
+#include "ntk/sdk/checks.hpp"
+#include "ntk/sdk/stax.hpp"
+
+namespace ntk::sdk::stax {
+namespace {
+
+// Nested serials are flattened so that the readout can be found at the top level.
+void flatten_serials(const std::vector<LayerPtr>& in, std::vector<LayerPtr>& out) {
+  for (const auto& l : in) {
+    if (!l) throw_error("composition(): a layer is null");
+    if (l->name().rfind("serial(", 0) == 0) flatten_serials(l->children(), out);
+    else out.push_back(l);
+  }
+}
+
+struct Plan {
+  std::vector<LayerPtr> layers;
+  std::size_t readout = 0;  // index of the last parametrised layer (layers.size() if none)
+  CompositionOptions options;
+
+  LayerContext context(std::size_t i, arma::uword width) const {
+    LayerContext c;
+    c.parametrization = options.parametrization;
+    c.width = width;
+    c.outputs = options.outputs;
+    c.readout = i == readout;
+    return c;
+  }
+
+  // The input shape of a set of inputs.
+  Shape input_shape(const Inputs& x, const std::string& caller) const {
+    if (x.kind() == Inputs::Kind::graphs)
+      throw_error(caller, ": the inputs are graphs; ", options.name,
+                  " takes vectors (d x n) or images");
+    if (x.kind() == Inputs::Kind::images)
+      return Shape::image(x.shape().channels, x.shape().height, x.shape().width);
+    if (!options.input_shape.empty()) {
+      const auto& s = options.input_shape;
+      const Shape shape = Shape::image(arma::uword(s[0]), arma::uword(s[1]), arma::uword(s[2]));
+      if (x.dim() != shape.size())
+        throw_error(caller, ": the inputs have ", x.dim(), " rows but input_shape {", s[0], ", ",
+                    s[1], ", ", s[2], "} needs ", shape.size());
+      return shape;
+    }
+    if (x.dim() == 0) throw_error(caller, ": the inputs have 0 rows");
+    return Shape::vector(x.dim());
+  }
+
+  std::string describe() const {
+    std::ostringstream out;
+    out << options.name << ": serial(";
+    for (std::size_t i = 0; i < layers.size(); ++i) out << (i ? ", " : "") << layers[i]->name();
+    out << "), " << options.outputs << " output(s), "
+        << (options.parametrization == Parametrization::ntk ? "NTK" : "standard")
+        << " parametrisation";
+    if (options.parametrization == Parametrization::standard)
+      out << " (analytic width " << options.standard_width << ")";
+    if (options.precision == Precision::float32) out << ", float32 image kernels";
+    return out.str();
+  }
+};
+
+class CompositionNetwork : public LazyNetwork {
+ public:
+  CompositionNetwork(std::shared_ptr<const Plan> plan, arma::uword width, std::uint64_t seed)
+      : LazyNetwork(plan->options.name + " network",
+                    "the input shape is not known yet; give input_dim (vectors) or input_shape "
+                    "(images) to the architecture, or call forward(x) first"),
+        plan_(std::move(plan)), width_(width), seed_(seed) {
+    if (width == 0)
+      throw_error(plan_->options.name, " network(): width = 0; the hidden width must be a "
+                  "positive integer");
+    const auto& o = plan_->options;
+    if (!o.input_shape.empty())
+      materialise(Shape::image(arma::uword(o.input_shape[0]), arma::uword(o.input_shape[1]),
+                               arma::uword(o.input_shape[2])));
+    else if (o.input_dim > 0)
+      materialise(Shape::vector(o.input_dim));
+  }
+
+  arma::uword outputs() const override { return plan_->options.outputs; }
+
+  arma::mat forward(const Inputs& x) const override {
+    const arma::mat& in = checked(x, "forward()");
+    return chain_->forward(params_.memptr(), in, nullptr);
+  }
+
+  arma::vec vjp(const Inputs& x, const arma::mat& cotangent) const override {
+    const arma::mat& in = checked(x, "vjp()");
+    if (cotangent.n_rows != outputs() || cotangent.n_cols != x.size())
+      throw_error(name(), " vjp(): the cotangent is ", cotangent.n_rows, " x ", cotangent.n_cols,
+                  ", expected k x n = ", outputs(), " x ", x.size());
+    LayerCache cache;
+    chain_->forward(params_.memptr(), in, &cache);
+    arma::vec grad(params_.n_elem, arma::fill::zeros);
+    chain_->backward(params_.memptr(), cache, cotangent, 1, grad.memptr(), false);
+    return grad;
+  }
+
+  arma::mat jvp(const Inputs& x, const arma::vec& tangent) const override {
+    const arma::mat& in = checked(x, "jvp()");
+    if (tangent.n_elem != params_.n_elem)
+      throw_error(name(), " jvp(): the tangent has ", tangent.n_elem,
+                  " entries, the network has ", params_.n_elem, " parameters");
+    LayerCache cache;
+    chain_->forward(params_.memptr(), in, &cache);
+    return chain_->jvp(params_.memptr(), tangent.memptr(), cache, arma::mat());
+  }
+
+  // Structured: forward over both sets keeping each layer's input, then one backward walk
+  // with the k output signals per example; each parametrised layer adds its term (layer.hpp).
+  arma::mat ntk(const Inputs& a, const Inputs& b) const override {
+    const bool symmetric = &a == &b;
+    const arma::mat& xa = checked(a, "ntk()");
+    const arma::mat& xb = symmetric ? xa : checked(b, "ntk()");
+    const arma::uword n1 = xa.n_cols, n2 = xb.n_cols, k = outputs();
+    check_allocation(name() + " ntk(): the " + std::to_string(n1) + " x " + std::to_string(n2) +
+                         " NTK and its factors",
+                     double(n1), double(n2) * 3);
+    LayerCache ca, cb;
+    chain_->forward(params_.memptr(), xa, &ca);
+    if (!symmetric) chain_->forward(params_.memptr(), xb, &cb);
+    // δ at the output: column i·k + o is e_o.
+    arma::mat da = arma::repmat(arma::eye(k, k), 1, n1);
+    arma::mat db = symmetric ? arma::mat() : arma::mat(arma::repmat(arma::eye(k, k), 1, n2));
+    arma::mat theta(n1, n2, arma::fill::zeros);
+    chain_->ntk_backward(params_.memptr(), ca, da, symmetric ? ca : cb, db, k, symmetric, theta,
+                         false);
+    if (symmetric) layers::mirror_upper(theta);
+    if (k > 1) theta /= double(k);
+    return theta;
+  }
+
+ private:
+  std::string name() const { return plan_->options.name + " network"; }
+
+  const arma::mat& checked(const Inputs& x, const char* caller) const {
+    const Shape shape = plan_->input_shape(x, name() + " " + caller);
+    if (!materialised()) materialise(shape);
+    if (!(shape == input_))
+      throw_error(name(), " ", caller, ": the input is ", shape.text(), " x ", x.size(),
+                  " but the network was built for ", input_.text());
+    check_finite(name() + " " + caller, x.x());
+    return x.x();
+  }
+
+  void materialise(const Shape& in) const {
+    std::vector<std::unique_ptr<FiniteLayer>> finite;
+    Shape s = in;
+    for (std::size_t i = 0; i < plan_->layers.size(); ++i) {
+      const LayerContext c = plan_->context(i, width_);
+      checked_output_shape(*plan_->layers[i], s, c, "layer " + std::to_string(i + 1));
+      finite.push_back(plan_->layers[i]->instantiate(s, c));
+      s = finite.back()->output_shape();
+    }
+    if (!(s == Shape::vector(plan_->options.outputs)))
+      throw_error(name(), ": the composition's output is ", s.text(), " but outputs = ",
+                  plan_->options.outputs, "; end it with a dense readout");
+    chain_ = std::make_unique<FiniteChain>(std::move(finite), in);
+    check_allocation(name() + ": the " + std::to_string(chain_->num_params()) + " parameters",
+                     double(chain_->num_params()), 1.0);
+    arma::vec params(chain_->num_params());
+    std::mt19937_64 rng(seed_);
+    chain_->init(params.memptr(), rng);
+    input_ = in;
+    adopt_params(std::move(params));
+  }
+
+  std::shared_ptr<const Plan> plan_;
+  arma::uword width_;
+  std::uint64_t seed_;
+  mutable std::unique_ptr<FiniteChain> chain_;
+  mutable Shape input_;
+};
+
+class CompositionArchitecture : public Architecture {
+ public:
+  explicit CompositionArchitecture(std::shared_ptr<const Plan> plan) : plan_(std::move(plan)) {}
+
+  Kernels kernels(const Inputs& a, const Inputs& b, KernelRequest what) const override {
+    const std::string caller = plan_->options.name + " kernel()";
+    const bool symmetric = &a == &b;
+    const Shape sa = plan_->input_shape(a, caller);
+    if (!symmetric) {
+      const Shape sb = plan_->input_shape(b, caller);
+      if (!(sa == sb))
+        throw_error(caller, ": inputs have ", a.dim(), " and ", b.dim(), " rows (", sa.text(),
+                    " and ", sb.text(), ")");
+    }
+    KernelProgram program(sa);
+    const arma::uword width =
+        plan_->options.parametrization == Parametrization::standard ? plan_->options.standard_width : 0;
+    for (std::size_t i = 0; i < plan_->layers.size(); ++i)
+      program.apply(*plan_->layers[i], plan_->context(i, width), "layer " + std::to_string(i + 1));
+    return program.run(a, b, what, plan_->options.precision, caller);
+  }
+
+  std::unique_ptr<Network> network(const NetworkSpec& spec) const override {
+    return std::make_unique<CompositionNetwork>(plan_, spec.width, spec.seed);
+  }
+  std::string describe() const override { return plan_->describe(); }
+  arma::uword outputs() const override { return plan_->options.outputs; }
+
+ private:
+  std::shared_ptr<const Plan> plan_;
+};
+
+}  // namespace
+
+std::unique_ptr<Architecture> composition(std::vector<LayerPtr> layers,
+                                          const CompositionOptions& options) {
+  auto plan = std::make_shared<Plan>();
+  flatten_serials(layers, plan->layers);
+  plan->options = options;
+  if (options.outputs == 0) throw_error(options.name, ": outputs = 0; need at least one output");
+  if (options.parametrization == Parametrization::standard && options.standard_width == 0)
+    throw_error(options.name, ": parametrization = \"standard\" needs standard_width = N, the "
+                "hidden width the analytic kernel assumes");
+  if (!options.input_shape.empty()) {
+    const auto& s = options.input_shape;
+    if (s.size() != 3 || s[0] < 1 || s[1] < 1 || s[2] < 1 || s[0] != std::floor(s[0]) ||
+        s[1] != std::floor(s[1]) || s[2] != std::floor(s[2]))
+      throw_error(options.name, ": input_shape must be {C, H, W}, three positive whole numbers");
+  }
+  plan->readout = plan->layers.size();
+  for (std::size_t i = plan->layers.size(); i-- > 0;)
+    if (plan->layers[i]->parametrised()) {
+      plan->readout = i;
+      break;
+    }
+  return std::make_unique<CompositionArchitecture>(std::move(plan));
+}
+
+}  // namespace ntk::sdk::stax

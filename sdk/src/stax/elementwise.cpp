@@ -1,0 +1,147 @@
+// Activation layers (any ntk::sdk::Activation, activation.hpp) and LayerNorm over features.
+//
+// LayerNorm, as neural-tangents' LayerNorm(axis=-1, eps=1e-12): per example,
+// y = (x − mean(x)) / √(var(x) + ε) over the features (population variance). Its kernel rule
+// is Σ ← Σ/√(Σ11Σ22), Θ ← Θ/√(Σ11Σ22): at infinite width the mean over features vanishes and
+// the variance is Σ(x, x).
+#include <cmath>
+
+#include "ntk/sdk/stax.hpp"
+
+namespace ntk::sdk::stax {
+namespace {
+
+class FiniteActivation : public FiniteLayer {
+ public:
+  FiniteActivation(Shape shape, ActivationPtr act) : shape_(shape), act_(std::move(act)) {}
+  Shape output_shape() const override { return shape_; }
+  arma::mat forward(const double*, const arma::mat& in, LayerCache* cache) const override {
+    arma::mat out(in.n_rows, in.n_cols);
+    const double* z = in.memptr();
+    double* y = out.memptr();
+    for (arma::uword i = 0; i < in.n_elem; ++i) y[i] = act_->value(z[i]);
+    if (cache != nullptr) cache->input = in;
+    return out;
+  }
+  arma::mat backward(const double*, const LayerCache& cache, const arma::mat& delta,
+                     arma::uword r, double*, bool need_input) const override {
+    if (!need_input) return {};
+    const arma::mat d = derivative(cache.input);
+    arma::mat out = delta;
+    for (arma::uword c = 0; c < out.n_cols; ++c) out.col(c) %= d.col(c / r);
+    return out;
+  }
+  arma::mat jvp(const double*, const double*, const LayerCache& cache,
+                const arma::mat& din) const override {
+    if (din.is_empty()) return arma::zeros(cache.input.n_rows, cache.input.n_cols);
+    return derivative(cache.input) % din;
+  }
+
+ private:
+  arma::mat derivative(const arma::mat& z) const {
+    arma::mat d(z.n_rows, z.n_cols);
+    for (arma::uword i = 0; i < z.n_elem; ++i) d[i] = act_->derivative(z[i]);
+    return d;
+  }
+  Shape shape_;
+  ActivationPtr act_;
+};
+
+class ActivationLayer : public Layer {
+ public:
+  explicit ActivationLayer(ActivationPtr act) : act_(std::move(act)) {
+    if (!act_) throw_error("activation(): null activation");
+  }
+  std::string name() const override { return act_->name(); }
+  Shape output_shape(const Shape& in, const LayerContext&) const override { return in; }
+  void kernel_rule(KernelProgram& program, const LayerContext&) const override {
+    program.activation(act_);
+  }
+  std::unique_ptr<FiniteLayer> instantiate(const Shape& in, const LayerContext&) const override {
+    return std::make_unique<FiniteActivation>(in, act_);
+  }
+
+ private:
+  ActivationPtr act_;
+};
+
+constexpr double kLayerNormEps = 1e-12;
+
+class FiniteLayerNorm : public FiniteLayer {
+ public:
+  explicit FiniteLayerNorm(Shape shape) : shape_(shape) {}
+  Shape output_shape() const override { return shape_; }
+  arma::mat forward(const double*, const arma::mat& in, LayerCache* cache) const override {
+    arma::rowvec inv_sigma;
+    arma::mat y = normalise(in, inv_sigma);
+    if (cache != nullptr) {
+      cache->input = in;
+      cache->extra = inv_sigma;
+    }
+    return y;
+  }
+  // dx = (1/σ)(dy − mean(dy) − y·mean(dy ⊙ y)), per example column.
+  arma::mat backward(const double*, const LayerCache& cache, const arma::mat& delta,
+                     arma::uword r, double*, bool need_input) const override {
+    if (!need_input) return {};
+    arma::rowvec inv_sigma;
+    const arma::mat y = normalise(cache.input, inv_sigma);
+    arma::mat out(delta.n_rows, delta.n_cols);
+    for (arma::uword c = 0; c < delta.n_cols; ++c) {
+      const arma::uword e = c / r;
+      const arma::vec dy = delta.col(c);
+      out.col(c) = inv_sigma[e] * (dy - arma::mean(dy) - y.col(e) * arma::mean(dy % y.col(e)));
+    }
+    return out;
+  }
+  arma::mat jvp(const double*, const double*, const LayerCache& cache,
+                const arma::mat& din) const override {
+    if (din.is_empty()) return arma::zeros(cache.input.n_rows, cache.input.n_cols);
+    arma::rowvec inv_sigma;
+    const arma::mat y = normalise(cache.input, inv_sigma);
+    arma::mat out(din.n_rows, din.n_cols);
+    for (arma::uword c = 0; c < din.n_cols; ++c) {
+      const arma::vec dx = din.col(c);
+      out.col(c) = inv_sigma[c] * (dx - arma::mean(dx) - y.col(c) * arma::mean(dx % y.col(c)));
+    }
+    return out;
+  }
+
+ private:
+  static arma::mat normalise(const arma::mat& x, arma::rowvec& inv_sigma) {
+    const arma::rowvec mean = arma::mean(x, 0);
+    arma::mat y = x.each_row() - mean;
+    const arma::rowvec var = arma::mean(arma::square(y), 0);
+    inv_sigma = 1.0 / arma::sqrt(var + kLayerNormEps);
+    y.each_row() %= inv_sigma;
+    return y;
+  }
+  Shape shape_;
+};
+
+class LayerNorm : public Layer {
+ public:
+  std::string name() const override { return "LayerNorm"; }
+  Shape output_shape(const Shape& in, const LayerContext&) const override {
+    if (in.is_image())
+      throw_error("layer_norm takes vectors (features), got ", in.text(),
+                  "; put flatten or a pooling layer before it");
+    return in;
+  }
+  void kernel_rule(KernelProgram& program, const LayerContext&) const override {
+    program.layer_norm();
+  }
+  std::unique_ptr<FiniteLayer> instantiate(const Shape& in, const LayerContext&) const override {
+    return std::make_unique<FiniteLayerNorm>(in);
+  }
+};
+
+}  // namespace
+
+LayerPtr activation(ActivationPtr act) { return std::make_shared<ActivationLayer>(std::move(act)); }
+LayerPtr activation(const std::string& name, const Options& options) {
+  return activation(make_activation(name, options));
+}
+LayerPtr layer_norm() { return std::make_shared<LayerNorm>(); }
+
+}  // namespace ntk::sdk::stax

@@ -1,0 +1,268 @@
+// Image layers: conv (q × q, SAME or CIRCULAR padding, stride 1), and the spatial readouts
+// flatten, global_avg_pool and avg_pool{window, stride} (VALID), as neural-tangents' Conv,
+// Flatten, GlobalAvgPool and AvgPool.
+//
+// conv, NTK parametrisation: z = (W_std/√(C_in·q²))·W ⋆ h + b_std·b, W (C × C_in·q²,
+// column-major, tap-minor: column c_in·q² + a·q + b) then b (C), all N(0, 1).
+// Kernel (Arora et al. 2019): Σ ← W²·(1/q²)·Σ_δ Σ(i+δ, j+δ) + b², Θ ← W²·(1/q²)·Σ_δ Θ(...) + Σ_new.
+//
+// Values are per-example columns of C·H·W entries, channel-major (layer.hpp); the conv works on
+// the C × (H·W·n) pixel layout of sdk/src/conv_patches.hpp and converts back.
+#include <cmath>
+#include <sstream>
+
+#include "conv_patches.hpp"
+#include "ntk/sdk/stax.hpp"
+
+namespace ntk::sdk::stax {
+namespace {
+
+ImageShape image_shape(const Shape& s) { return {s.channels, s.height, s.width}; }
+
+// C × (H·W·n) pixel layout → channel-major columns (the inverse of pixels_by_channel).
+arma::mat channel_major(const arma::mat& h, const Shape& s) {
+  const arma::uword area = s.height * s.width, c = s.channels, n = h.n_cols / area;
+  arma::mat x(c * area, n);
+  for (arma::uword e = 0; e < n; ++e)
+    for (arma::uword i = 0; i < area; ++i)
+      for (arma::uword ch = 0; ch < c; ++ch) x(ch * area + i, e) = h(ch, e * area + i);
+  return x;
+}
+
+class FiniteConv : public FiniteLayer {
+ public:
+  FiniteConv(const Shape& in, arma::uword channels, const ConvOptions& o)
+      : in_(in), out_(Shape::image(channels, in.height, in.width)), o_(o),
+        taps_(filter_taps(in.height, in.width, o.filter, o.padding == Padding::circular)) {
+    fan_in_ = in.channels * o.filter * o.filter;
+    scale_ = o.w_std / std::sqrt(double(fan_in_));
+  }
+  Shape output_shape() const override { return out_; }
+  arma::uword num_params() const override { return out_.channels * fan_in_ + out_.channels; }
+  bool trainable() const override { return o_.trainable; }
+  void init(double* p, std::mt19937_64& rng) const override {
+    std::normal_distribution<double> normal(0.0, 1.0);
+    for (arma::uword i = 0; i < num_params(); ++i) p[i] = normal(rng);
+  }
+  arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const override {
+    arma::mat patches = im2col(pixels_by_channel(in, image_shape(in_)), taps_);
+    arma::mat z = scale_ * (weight(p) * patches);
+    z.each_col() += o_.b_std * bias(p);
+    if (cache != nullptr) {
+      cache->input = in;
+      cache->extra = std::move(patches);
+    }
+    return channel_major(z, out_);
+  }
+  arma::mat backward(const double* p, const LayerCache& cache, const arma::mat& delta,
+                     arma::uword r, double* grad, bool need_input) const override {
+    const arma::mat dz = pixels_by_channel(delta, image_shape(out_));  // C × (area·n·r)
+    const arma::uword area = in_.height * in_.width;
+    if (grad != nullptr && o_.trainable) {
+      arma::mat gw(grad, out_.channels, fan_in_, false, true);
+      arma::vec gb(grad + out_.channels * fan_in_, out_.channels, false, true);
+      const arma::mat& patches = cache.extra;
+      if (r == 1) {
+        gw += scale_ * (dz * patches.t());
+      } else {
+        for (arma::uword c = 0; c < delta.n_cols; ++c) {
+          const arma::uword e = c / r;
+          gw += scale_ * (dz.cols(c * area, (c + 1) * area - 1) *
+                          patches.cols(e * area, (e + 1) * area - 1).t());
+        }
+      }
+      gb += o_.b_std * arma::sum(dz, 1);
+    }
+    if (!need_input) return {};
+    const arma::mat dpatches = scale_ * (weight(p).t() * dz);
+    return channel_major(col2im(dpatches, taps_, in_.channels), in_);
+  }
+  arma::mat jvp(const double* p, const double* dp, const LayerCache& cache,
+                const arma::mat& din) const override {
+    arma::mat dz(out_.channels, cache.extra.n_cols, arma::fill::zeros);
+    if (o_.trainable) {
+      dz = scale_ * (weight(dp) * cache.extra);
+      dz.each_col() += o_.b_std * bias(dp);
+    }
+    if (!din.is_empty())
+      dz += scale_ * (weight(p) * im2col(pixels_by_channel(din, image_shape(in_)), taps_));
+    return channel_major(dz, out_);
+  }
+  // Per example and output: the gradient of W and b (conv_layer_gradients), then Gₐ G_bᵀ.
+  void ntk_term(const double* p, const LayerCache& ca, const arma::mat& da, const LayerCache& cb,
+                const arma::mat& db, arma::uword r, bool symmetric,
+                arma::mat& theta) const override {
+    (void)p;
+    const arma::uword area = in_.height * in_.width;
+    const arma::mat za = pixels_by_channel(da, image_shape(out_));
+    const arma::mat zb = symmetric ? arma::mat() : pixels_by_channel(db, image_shape(out_));
+    for (arma::uword o = 0; o < r; ++o) {
+      const arma::mat ga = gradients(za, ca.extra, r, o, area);
+      if (symmetric) {
+        theta += ga * ga.t();
+      } else {
+        theta += ga * gradients(zb, cb.extra, r, o, area).t();
+      }
+    }
+  }
+
+ private:
+  // Rows = examples: the gradients of output o (signal columns i·r + o).
+  arma::mat gradients(const arma::mat& dz, const arma::mat& patches, arma::uword r, arma::uword o,
+                      arma::uword area) const {
+    const arma::uword n = patches.n_cols / area;
+    arma::mat picked(dz.n_rows, n * area);
+    for (arma::uword e = 0; e < n; ++e)
+      picked.cols(e * area, (e + 1) * area - 1) = dz.cols((e * r + o) * area, (e * r + o + 1) * area - 1);
+    return conv_layer_gradients(picked, patches, area, scale_, o_.b_std);
+  }
+  arma::mat weight(const double* p) const {
+    return arma::mat(const_cast<double*>(p), out_.channels, fan_in_, false, true);
+  }
+  arma::vec bias(const double* p) const {
+    return arma::vec(const_cast<double*>(p) + out_.channels * fan_in_, out_.channels, false, true);
+  }
+
+  Shape in_, out_;
+  ConvOptions o_;
+  arma::umat taps_;
+  arma::uword fan_in_ = 0;
+  double scale_ = 1;
+};
+
+class Conv : public Layer {
+ public:
+  explicit Conv(const ConvOptions& o) : o_(o) {
+    if (o.filter == 0 || o.filter % 2 == 0)
+      throw_error("conv: filter = ", o.filter, " must be odd (1, 3, 5, ...) so that SAME padding "
+                  "centres it on each pixel");
+    if (!std::isfinite(o.w_std) || !(o.w_std > 0))
+      throw_error("conv: w_std = ", o.w_std, " must be a finite positive number");
+    if (!std::isfinite(o.b_std) || o.b_std < 0)
+      throw_error("conv: b_std = ", o.b_std, " must be a finite number >= 0");
+  }
+  std::string name() const override {
+    std::ostringstream out;
+    out << "Conv(W_std=" << o_.w_std << ", b_std=" << o_.b_std << ", " << o_.filter << "x"
+        << o_.filter << ", " << (o_.padding == Padding::same ? "SAME" : "CIRCULAR");
+    if (o_.width > 0) out << ", width=" << o_.width;
+    if (!o_.trainable) out << ", frozen";
+    out << ")";
+    return out.str();
+  }
+  bool parametrised() const override { return true; }
+  Shape output_shape(const Shape& in, const LayerContext& c) const override {
+    if (!in.is_image())
+      throw_error("conv takes images, got ", in.text(), " (a conv cannot follow flatten, a "
+                  "pooling layer or a dense layer; give image inputs or input_shape = {C, H, W})");
+    if (o_.padding == Padding::circular && (o_.filter > in.height || o_.filter > in.width))
+      throw_error("a ", o_.filter, "x", o_.filter, " circular filter is larger than the ",
+                  in.height, "x", in.width, " image");
+    return Shape::image(channels(c), in.height, in.width);
+  }
+  void kernel_rule(KernelProgram& program, const LayerContext&) const override {
+    program.conv(o_.w_std, o_.b_std, o_.filter, o_.padding, o_.trainable);
+  }
+  std::unique_ptr<FiniteLayer> instantiate(const Shape& in, const LayerContext& c) const override {
+    return std::make_unique<FiniteConv>(in, channels(c), o_);
+  }
+
+ private:
+  arma::uword channels(const LayerContext& c) const {
+    if (c.readout) return c.outputs;
+    return o_.width > 0 ? o_.width : c.width;
+  }
+  ConvOptions o_;
+};
+
+// Readouts: a fixed linear map per example, y = R x (R: pool weights), no parameters.
+class FiniteReadout : public FiniteLayer {
+ public:
+  FiniteReadout(const Shape& in, const Shape& out, arma::sp_mat map)
+      : in_(in), out_(out), map_(std::move(map)) {}
+  Shape output_shape() const override { return out_; }
+  arma::mat forward(const double*, const arma::mat& in, LayerCache* cache) const override {
+    if (cache != nullptr) cache->input.set_size(0, in.n_cols);  // only the count is needed
+    return arma::mat(map_ * in);
+  }
+  arma::mat backward(const double*, const LayerCache&, const arma::mat& delta, arma::uword,
+                     double*, bool need_input) const override {
+    if (!need_input) return {};
+    return arma::mat(map_.t() * delta);
+  }
+  arma::mat jvp(const double*, const double*, const LayerCache& cache,
+                const arma::mat& din) const override {
+    if (din.is_empty()) return arma::zeros(out_.size(), cache.input.n_cols);
+    return arma::mat(map_ * din);
+  }
+
+ private:
+  Shape in_, out_;
+  arma::sp_mat map_;
+};
+
+class Readout : public Layer {
+ public:
+  Readout(ReadoutKind kind, arma::uword window, arma::uword stride)
+      : kind_(kind), window_(window), stride_(stride) {
+    if (kind == ReadoutKind::average_pool && (window == 0 || stride == 0))
+      throw_error("avg_pool: window = ", window, " and stride = ", stride, " must be positive");
+  }
+  std::string name() const override {
+    if (kind_ == ReadoutKind::flatten) return "Flatten";
+    if (kind_ == ReadoutKind::global_average) return "GlobalAvgPool";
+    std::ostringstream out;
+    out << "AvgPool(" << window_ << "x" << window_ << ", stride " << stride_ << ")";
+    return out.str();
+  }
+  Shape output_shape(const Shape& in, const LayerContext&) const override {
+    if (!in.is_image())
+      throw_error(name(), " takes images, got ", in.text());
+    if (kind_ == ReadoutKind::flatten) return Shape::vector(in.size());
+    if (kind_ == ReadoutKind::global_average) return Shape::vector(in.channels);
+    if (window_ > in.height || window_ > in.width)
+      throw_error("the window ", window_, "x", window_, " is larger than the ", in.height, "x",
+                  in.width, " image");
+    return Shape::image(in.channels, (in.height - window_) / stride_ + 1,
+                        (in.width - window_) / stride_ + 1);
+  }
+  void kernel_rule(KernelProgram& program, const LayerContext& c) const override {
+    program.spatial_readout(kind_, window_, stride_, output_shape(program.shape(), c));
+  }
+  std::unique_ptr<FiniteLayer> instantiate(const Shape& in, const LayerContext& c) const override {
+    const Shape out = output_shape(in, c);
+    const arma::uword area = in.height * in.width;
+    arma::sp_mat map(out.size(), in.size());
+    if (kind_ == ReadoutKind::flatten) {
+      map = arma::speye(in.size(), in.size());
+    } else if (kind_ == ReadoutKind::global_average) {
+      for (arma::uword ch = 0; ch < in.channels; ++ch)
+        for (arma::uword i = 0; i < area; ++i) map(ch, ch * area + i) = 1.0 / double(area);
+    } else {
+      const double w = 1.0 / double(window_ * window_);
+      for (arma::uword ch = 0; ch < in.channels; ++ch)
+        for (arma::uword oh = 0; oh < out.height; ++oh)
+          for (arma::uword ow = 0; ow < out.width; ++ow)
+            for (arma::uword a = 0; a < window_; ++a)
+              for (arma::uword b = 0; b < window_; ++b)
+                map(ch * out.height * out.width + oh * out.width + ow,
+                    ch * area + (oh * stride_ + a) * in.width + ow * stride_ + b) = w;
+    }
+    return std::make_unique<FiniteReadout>(in, out, std::move(map));
+  }
+
+ private:
+  ReadoutKind kind_;
+  arma::uword window_, stride_;
+};
+
+}  // namespace
+
+LayerPtr conv(const ConvOptions& options) { return std::make_shared<Conv>(options); }
+LayerPtr flatten() { return std::make_shared<Readout>(ReadoutKind::flatten, 0, 0); }
+LayerPtr global_avg_pool() { return std::make_shared<Readout>(ReadoutKind::global_average, 0, 0); }
+LayerPtr avg_pool(arma::uword window, arma::uword stride) {
+  return std::make_shared<Readout>(ReadoutKind::average_pool, window, stride);
+}
+
+}  // namespace ntk::sdk::stax

@@ -1,0 +1,224 @@
+// KernelProgram (stax.hpp): a composition's kernel rules compiled to the two engines — the
+// pixel-pair tile engine (layers_conv.hpp) up to a spatial readout, then the fused example-pair
+// pass (layers.hpp).
+#include <sstream>
+
+#include "kernel_program_steps.hpp"
+#include "layers_conv.hpp"
+#include "ntk/sdk/checks.hpp"
+#include "ntk/sdk/stax.hpp"
+
+namespace ntk::sdk {
+
+KernelProgram::KernelProgram(const Shape& input)
+    : shape_(input), steps_(std::make_unique<KernelProgramSteps>()) {
+  steps_->input = input;
+  steps_->on_images = input.is_image();
+}
+KernelProgram::~KernelProgram() = default;
+KernelProgram::KernelProgram(KernelProgram&&) noexcept = default;
+KernelProgram& KernelProgram::operator=(KernelProgram&&) noexcept = default;
+
+Shape stax::checked_output_shape(const Layer& layer, const Shape& in, const LayerContext& context,
+                           const std::string& position) {
+  try {
+    return layer.output_shape(in, context);
+  } catch (const Error& e) {
+    throw Error(position + " (" + layer.name() + "): " + e.what());
+  }
+}
+
+void KernelProgram::apply(const Layer& layer, const LayerContext& context,
+                          const std::string& position) {
+  const Shape out = stax::checked_output_shape(layer, shape_, context, position);
+  const std::string saved_position = position_, saved_label = label_;
+  position_ = position;
+  label_ = position + " (" + layer.name() + ")";
+  try {
+    layer.kernel_rule(*this, context);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    // Errors from nested layers already carry their position.
+    if (what.rfind("layer ", 0) == 0) throw;
+    throw Error(label_ + ": " + what);
+  }
+  position_ = saved_position;
+  label_ = saved_label;
+  shape_ = out;
+}
+
+namespace {
+
+// The example-pair engine starts where the images end: an image read as a vector is flattened.
+void leave_images(KernelProgramSteps& s) {
+  if (!s.on_images) return;
+  s.on_images = false;
+  if (!s.image_rules.empty()) {  // else: the raw input, read as vectors (x·x'/d)
+    s.has_readout = true;
+    s.readout = layers::flatten();
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// After flatten or avg_pool the example-pair kernel is the pixel average of per-pixel kernels:
+// exact for a dense layer reading those features, not for a nonlinearity applied to them.
+void require_not_after_flatten(const KernelProgramSteps& s, const char* what) {
+  if (s.needs_dense)
+    throw_error(what, " cannot follow flatten or avg_pool in the analytic kernel (the features "
+                "are then pixels with different covariances, which the kernel engine averages "
+                "at the readout): put a dense layer first, or use global_avg_pool");
+}
+
+}  // namespace
+
+void KernelProgram::dense(double w_std, double b_std, Parametrization parametrization,
+                          arma::uword out_width, bool trainable) {
+  steps_->needs_dense = false;
+  steps_->pooled_image = false;
+  if (parametrization == Parametrization::standard && steps_->input.is_image())
+    throw_error("the standard parametrisation is supported for vector compositions only "
+                "(its fan-in after an image readout is not implemented); use \"ntk\"");
+  leave_images(*steps_);
+  if (parametrization == Parametrization::standard && out_width == 0)
+    throw_error("the standard parametrisation needs the layer's output width: give the "
+                "composition standard_width = N (the hidden width the kernel assumes)");
+  layers::Rule r = layers::dense(w_std, b_std, parametrization, double(out_width));
+  r.trainable = trainable;
+  r.label = label_;
+  steps_->rules.push_back(std::move(r));
+}
+
+void KernelProgram::activation(ActivationPtr activation) {
+  if (!activation) throw_error("activation(): null activation");
+  KernelProgramSteps& s = *steps_;
+  require_not_after_flatten(s, "an activation");
+  // relu and erf keep the engines' own vectorised kinds.
+  const std::string name = activation->name();
+  if (s.on_images) {
+    layers::ImageRule r = name == "Relu"  ? layers::image_relu()
+                          : name == "Erf" ? layers::image_erf()
+                                          : layers::image_activation(activation);
+    s.image_rules.push_back(std::move(r));
+    return;
+  }
+  layers::Rule r = name == "Relu"  ? layers::relu()
+                   : name == "Erf" ? layers::erf()
+                                   : layers::activation(activation);
+  r.label = label_;
+  s.rules.push_back(std::move(r));
+}
+
+void KernelProgram::layer_norm() {
+  require_not_after_flatten(*steps_, "layer_norm");
+  if (steps_->on_images)
+    throw_error("layer_norm on images is not supported by the convolutional kernel engine; put "
+                "it after flatten, global_avg_pool or avg_pool");
+  layers::Rule r = layers::layer_norm();
+  r.label = label_;
+  steps_->rules.push_back(std::move(r));
+}
+
+void KernelProgram::residual_start() {
+  KernelProgramSteps& s = *steps_;
+  require_not_after_flatten(s, "a residual block");
+  if (s.on_images) {
+    s.image_rules.push_back(layers::image_residual_start());
+  } else {
+    layers::Rule r = layers::residual_start();
+    r.label = label_;
+    s.rules.push_back(std::move(r));
+  }
+  s.open_blocks.push_back(s.on_images);
+}
+
+void KernelProgram::residual_sum(double alpha) {
+  KernelProgramSteps& s = *steps_;
+  if (s.open_blocks.empty()) throw_error("residual_sum() without residual_start()");
+  if (s.open_blocks.back() != s.on_images)
+    throw_error("a residual branch must end on the kind of values it started on (images or "
+                "vectors); a readout inside a branch is not supported");
+  s.open_blocks.pop_back();
+  if (s.on_images) {
+    s.image_rules.push_back(layers::image_residual_sum(alpha));
+  } else {
+    layers::Rule r = layers::residual_sum(alpha);
+    r.label = label_;
+    s.rules.push_back(std::move(r));
+  }
+}
+
+void KernelProgram::conv(double w_std, double b_std, arma::uword filter, Padding padding,
+                         bool trainable) {
+  KernelProgramSteps& s = *steps_;
+  if (!s.on_images)
+    throw_error("conv needs images, but the values here are vectors (after a readout or a "
+                "dense layer, or vector inputs without input_shape)");
+  layers::ImageRule r = layers::conv(w_std, b_std, filter, padding);
+  r.trainable = trainable;
+  s.image_rules.push_back(std::move(r));
+}
+
+void KernelProgram::spatial_readout(ReadoutKind kind, arma::uword window, arma::uword stride,
+                                    const Shape& out_shape) {
+  KernelProgramSteps& s = *steps_;
+  if (kind == ReadoutKind::flatten && s.pooled_image) {  // avg_pool already flattened
+    s.pooled_image = false;
+    return;
+  }
+  if (!s.on_images) throw_error("a spatial readout needs images, but the values here are vectors");
+  if (!s.open_blocks.empty())
+    throw_error("a spatial readout inside a residual branch is not supported");
+  s.on_images = false;
+  s.has_readout = true;
+  s.readout = kind == ReadoutKind::flatten          ? layers::flatten()
+              : kind == ReadoutKind::global_average ? layers::global_average_pool()
+                                                    : layers::average_pool(window, stride);
+  s.needs_dense = kind != ReadoutKind::global_average;
+  s.pooled_image = kind == ReadoutKind::average_pool;
+  (void)out_shape;
+}
+
+Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
+                           Precision precision, const std::string& caller) const {
+  const KernelProgramSteps& s = *steps_;
+  const bool symmetric = &a == &b;
+  Kernels out;
+  if (!what.nngp && !what.ntk) return out;
+  if (s.on_images && !s.image_rules.empty())
+    throw_error(caller, ": the composition ends on images (", shape_.text(),
+                "); end it with flatten, global_avg_pool or avg_pool and a dense readout");
+  const arma::mat& xa = a.x();
+  const arma::mat& xb = symmetric ? xa : b.x();
+  check_finite(caller + ", first input", xa);
+  if (!symmetric) check_finite(caller + ", second input", xb);
+  const int matrices = int(what.nngp) + int(what.ntk);
+  std::ostringstream name;
+  name << caller << ": the " << xa.n_cols << " x " << (symmetric ? xa.n_cols : xb.n_cols) << " "
+       << (matrices == 2 ? "NNGP and NTK" : (what.ntk ? "NTK" : "NNGP"));
+  check_allocation(name.str(), double(xa.n_cols),
+                   double(symmetric ? xa.n_cols : xb.n_cols) * matrices);
+
+  KernelState state;
+  const bool plain_flatten = s.image_rules.empty() && s.readout.kind == layers::SpatialReadout::Kind::flatten;
+  if (s.has_readout && s.input.is_image() && !plain_flatten) {
+    const ImageShape shape{s.input.channels, s.input.height, s.input.width};
+    state = layers::image_kernel(xa, xb, shape, symmetric, s.image_rules, s.readout, what.ntk,
+                                 precision, caller);
+  } else {
+    state = layers::input_kernel(xa, xb, symmetric, what.ntk, caller);
+  }
+  layers::apply_rules(state, s.rules, /*keep_nngp=*/what.nngp);
+  layers::finish(state);
+  if (what.nngp) out.nngp = std::move(state.nngp);
+  if (what.ntk) {
+    if (state.ntk.is_empty())  // no trainable layer: Θ = 0
+      state.ntk.zeros(state.rows(), state.cols());
+    out.ntk = std::move(state.ntk);
+  }
+  return out;
+}
+
+}  // namespace ntk::sdk

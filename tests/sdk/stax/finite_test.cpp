@@ -1,0 +1,124 @@
+// Finite networks of compositions: vjp and jvp each against central finite differences, the
+// structured NTK against J Jᵀ, frozen layers, and the analytic kernels against Monte-Carlo
+// averages of finite networks (at non-default w_std and b_std).
+#include <catch2/catch.hpp>
+
+#include "ntk/sdk/stax.hpp"
+
+namespace st = ntk::sdk::stax;
+using ntk::sdk::Inputs;
+
+namespace {
+
+double rel(const arma::mat& a, const arma::mat& b) { return arma::norm(a - b, "fro") / arma::norm(b, "fro"); }
+
+// (f(θ + h v) − f(θ − h v)) / 2h
+arma::mat directional(ntk::sdk::Network& net, const Inputs& x, const arma::vec& v, double h = 1e-6) {
+  const arma::vec p = net.params();
+  net.set_params(p + h * v);
+  const arma::mat up = net.forward(x);
+  net.set_params(p - h * v);
+  const arma::mat down = net.forward(x);
+  net.set_params(p);
+  return (up - down) / (2 * h);
+}
+
+void check_derivatives(ntk::sdk::Network& net, const Inputs& x, const Inputs& y) {
+  const arma::mat f = net.forward(x);
+  arma::arma_rng::set_seed(11);
+  const arma::vec v = arma::randn(net.num_params());
+  const arma::mat fd = directional(net, x, v);
+  INFO("jvp vs finite differences");
+  CHECK(rel(net.jvp(x, v), fd) < 1e-6);
+  const arma::mat r = arma::randn(f.n_rows, f.n_cols);
+  INFO("vjp vs finite differences");
+  CHECK(std::abs(arma::dot(net.vjp(x, r), v) - arma::accu(r % fd)) <
+        1e-6 * arma::norm(net.vjp(x, r)) * arma::norm(v));
+  const arma::mat jx = net.jacobian(x), jy = net.jacobian(y);
+  const arma::uword k = net.outputs();
+  INFO("structured NTK vs J J^T");
+  CHECK(rel(net.ntk(x, x), ntk::sdk::Network::average_output_blocks(jx * jx.t(), k)) < 1e-12);
+  CHECK(rel(net.ntk(x, y), ntk::sdk::Network::average_output_blocks(jx * jy.t(), k)) < 1e-12);
+}
+
+std::vector<ntk::sdk::LayerPtr> vector_stack() {
+  return {st::dense(1.5, 0.1),    st::activation("gelu"),
+          st::dense(1.5, 0.1),    st::layer_norm(),
+          st::residual(0.5, {st::activation("relu"), st::dense(1.4)}),
+          st::activation("relu"), st::dense(1.0, 0.2)};
+}
+
+}  // namespace
+
+TEST_CASE("a vector composition's derivatives and structured NTK", "[stax][finite]") {
+  arma::arma_rng::set_seed(1);
+  const Inputs x = Inputs::dense(arma::randn(5, 4)), y = Inputs::dense(arma::randn(5, 3));
+  st::CompositionOptions o;
+  o.outputs = 2;
+  auto net = st::composition(vector_stack(), o)->network({12, 3});
+  check_derivatives(*net, x, y);
+}
+
+TEST_CASE("an image composition's derivatives and structured NTK", "[stax][finite]") {
+  arma::arma_rng::set_seed(2);
+  const ntk::sdk::ImageShape shape{2, 4, 5};
+  const Inputs x = Inputs::images(arma::randn(40, 3), shape);
+  const Inputs y = Inputs::images(arma::randn(40, 2), shape);
+  st::ConvOptions conv;
+  conv.w_std = 1.3;
+  conv.b_std = 0.2;
+  for (int readout = 0; readout < 3; ++readout) {
+    std::vector<ntk::sdk::LayerPtr> layers = {
+        st::conv(conv), st::activation("relu"),
+        st::residual(0.7, {st::conv(conv), st::activation("erf")})};
+    if (readout == 0) layers.push_back(st::flatten());
+    if (readout == 1) layers.push_back(st::global_avg_pool());
+    if (readout == 2) {
+      layers.push_back(st::avg_pool(2, 1));
+      layers.push_back(st::flatten());
+    }
+    layers.push_back(st::dense(0.9, 0.1));
+    st::CompositionOptions o;
+    o.outputs = 2;
+    auto net = st::composition(layers, o)->network({3, 5});
+    INFO("readout " << readout);
+    check_derivatives(*net, x, y);
+  }
+}
+
+TEST_CASE("frozen layers get no gradient and no NTK term", "[stax][finite]") {
+  arma::arma_rng::set_seed(3);
+  const Inputs x = Inputs::dense(arma::randn(3, 4));
+  st::DenseOptions frozen;
+  frozen.w_std = 1.2;
+  frozen.b_std = 0.3;
+  frozen.trainable = false;
+  auto net = st::composition({st::dense(frozen), st::activation("relu"), st::dense(1.1, 0.2)}, {})
+                 ->network({8, 1});
+  const arma::vec g = net->vjp(x, arma::ones(1, 4));
+  const arma::uword first = 8 * 3 + 8;
+  CHECK(arma::norm(g.head(first), "inf") == 0.0);
+  CHECK(arma::norm(g.tail(g.n_elem - first), "inf") > 0.0);
+  arma::mat j = net->jacobian(x);
+  CHECK(rel(net->ntk(x, x), j * j.t()) < 1e-12);
+}
+
+TEST_CASE("analytic kernels of compositions match Monte-Carlo of finite networks", "[stax][mc]") {
+  arma::arma_rng::set_seed(4);
+  const Inputs x = Inputs::dense(arma::randn(6, 5));
+  const auto arch = st::composition(vector_stack(), {});
+  const auto k = arch->kernels(x, x, {true, true});
+  // Mean empirical NTK over seeds at width 512; E[f fᵀ] over many narrower networks.
+  arma::mat ntk_mean(5, 5, arma::fill::zeros), nngp_mean(5, 5, arma::fill::zeros);
+  const int ntk_seeds = 24, nngp_seeds = 3000;
+  for (int s = 0; s < ntk_seeds; ++s) ntk_mean += arch->network({512, std::uint64_t(100 + s)})->ntk(x, x);
+  ntk_mean /= ntk_seeds;
+  for (int s = 0; s < nngp_seeds; ++s) {
+    const arma::mat f = arch->network({128, std::uint64_t(10000 + s)})->forward(x);
+    nngp_mean += f.t() * f;
+  }
+  nngp_mean /= nngp_seeds;
+  INFO("NTK relative error " << rel(ntk_mean, k.ntk) << ", NNGP " << rel(nngp_mean, k.nngp));
+  CHECK(rel(ntk_mean, k.ntk) < 0.05);
+  CHECK(rel(nngp_mean, k.nngp) < 0.08);
+}
