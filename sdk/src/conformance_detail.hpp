@@ -5,7 +5,7 @@
 #include <functional>
 #include <string>
 
-#include "conformance.hpp"
+#include "ntk/sdk/conformance.hpp"
 
 namespace ntk::sdk {
 
@@ -25,8 +25,10 @@ struct NetworkChecks {
 void check_shapes(ConformanceReport& report, const NetworkChecks& c);
 void check_determinism(ConformanceReport& report, const NetworkChecks& c);
 void check_params_round_trip(ConformanceReport& report, const NetworkChecks& c);
-void check_derivatives(ConformanceReport& report, const NetworkChecks& c);
 void check_network_ntk(ConformanceReport& report, const NetworkChecks& c);
+
+// conformance_derivatives.cpp
+void check_derivatives(ConformanceReport& report, const NetworkChecks& c);
 
 // conformance_kernels.cpp
 void check_analytic_kernels(ConformanceReport& report, const Architecture& architecture,
@@ -44,6 +46,24 @@ Inputs sample(const ConformanceOptions& options, arma::uword n, std::uint64_t se
 Inputs concatenate(const Inputs& a, const Inputs& b);
 Inputs take(const Inputs& in, const arma::uvec& indices);
 std::string format_number(double value);
+
+// Puts the network's original parameters back when a check ends, however it ends.
+class RestoreParams {
+ public:
+  explicit RestoreParams(Network& network) : network_(network), saved_(network.params()) {}
+  ~RestoreParams() {
+    try {
+      network_.set_params(saved_);
+    } catch (...) {
+      // The check already failed with the first exception; nothing more to report here.
+    }
+  }
+  const arma::vec& saved() const { return saved_; }
+
+ private:
+  Network& network_;
+  arma::vec saved_;
+};
 }  // namespace conformance_detail
 
 }  // namespace ntk::sdk

@@ -97,11 +97,20 @@ void check_analytic_kernels(ConformanceReport& report, const Architecture& archi
         const double low = eigenvalues.min(), high = eigenvalues.max();
         detail += (detail.empty() ? "" : ", ") + std::string(name) + " eigenvalues in [" +
                   format_number(low) + ", " + format_number(high) + "]";
-        worst = std::max(worst, high > 0 ? std::max(0.0, -low / high)
-                                         : std::numeric_limits<double>::infinity());
+        // An identically zero kernel is PSD; "analytic NTK not identically zero" blames it.
+        worst = std::max(worst, high > 0    ? std::max(0.0, -low / high)
+                                : low < 0   ? std::numeric_limits<double>::infinity()
+                                            : 0.0);
       }
       detail += "; measured -min/max";
       return worst;
+    });
+  if (!psd.ntk.is_empty())
+    run_check(report, "analytic NTK not identically zero", 0, [&](std::string& detail) {
+      const double largest = arma::abs(psd.ntk).max();
+      detail = largest == 0 ? "analytic NTK is identically zero"
+                            : "largest |NTK| entry " + format_number(largest);
+      return largest == 0 ? 1.0 : 0.0;
     });
 
   Kernels cross;

@@ -1,4 +1,5 @@
-// Conformance checks of the finite network: shapes, determinism, parameters, derivatives, NTK.
+// Conformance checks of the finite network: shapes, determinism, parameters, network NTK
+// (the derivatives are in conformance_derivatives.cpp).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,24 +11,6 @@ namespace ntk::sdk {
 using namespace conformance_detail;
 namespace {
 
-// Puts the network's original parameters back when a check ends, however it ends.
-class RestoreParams {
- public:
-  explicit RestoreParams(Network& network) : network_(network), saved_(network.params()) {}
-  ~RestoreParams() {
-    try {
-      network_.set_params(saved_);
-    } catch (...) {
-      // The check already failed with the first exception; nothing more to report here.
-    }
-  }
-  const arma::vec& saved() const { return saved_; }
-
- private:
-  Network& network_;
-  arma::vec saved_;
-};
-
 std::string join(const std::vector<std::string>& parts) {
   std::string out;
   for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
@@ -36,13 +19,6 @@ std::string join(const std::vector<std::string>& parts) {
 
 std::string shape(const arma::mat& m) {
   return std::to_string(m.n_rows) + " x " + std::to_string(m.n_cols);
-}
-
-// Three random directions in parameter space (seeded from the options).
-std::vector<arma::vec> random_directions(const ConformanceOptions& o, arma::uword p) {
-  std::vector<arma::vec> out;
-  for (std::uint64_t i = 0; i < 3; ++i) out.push_back(gaussian_vector(p, o.seed + 100 + i));
-  return out;
 }
 
 }  // namespace
@@ -121,77 +97,6 @@ void check_params_round_trip(ConformanceReport& report, const NetworkChecks& c) 
       return std::numeric_limits<double>::infinity();
     }
     return measured;
-  });
-}
-
-void check_derivatives(ConformanceReport& report, const NetworkChecks& c) {
-  Network& net = c.network;
-  const ConformanceOptions& o = c.options;
-  arma::mat jac;
-  std::vector<arma::vec> directions;
-  run_check(report, "jacobian vs central finite differences", o.fd_tolerance, [&](std::string& detail) {
-    RestoreParams restore(net);
-    const arma::vec& p = restore.saved();
-    jac = net.jacobian(c.x1);
-    directions = random_directions(o, p.n_elem);
-    // Single coordinates too: the first, the last and four at random check the layout.
-    std::vector<arma::vec> probes = directions;
-    std::mt19937_64 rng(o.seed + 200);
-    std::vector<arma::uword> coords = {0, p.n_elem - 1};
-    for (int i = 0; i < 4; ++i) coords.push_back(rng() % p.n_elem);
-    for (arma::uword i : coords) {
-      arma::vec e(p.n_elem, arma::fill::zeros);
-      e(i) = 1.0;
-      probes.push_back(e);
-    }
-    // Relative to the typical size of one column of J, so a near-zero column is not judged by
-    // its own (round-off dominated) size.
-    const double floor = 1e-2 * arma::norm(jac, "fro") / std::sqrt(double(p.n_elem));
-    double worst = 0;
-    for (const auto& v : probes) {
-      net.set_params(p + o.fd_step * v);
-      const arma::mat plus = net.forward(c.x1);
-      net.set_params(p - o.fd_step * v);
-      const arma::mat minus = net.forward(c.x1);
-      const arma::vec fd = arma::vectorise(plus - minus) / (2 * o.fd_step);
-      const arma::vec jv = jac * v;
-      const double scale = std::max({arma::norm(fd), arma::norm(jv), floor});
-      worst = std::max(worst, scale > 0 ? arma::norm(jv - fd) / scale : 0.0);
-    }
-    detail = "max relative error over 3 random directions and coordinates {";
-    for (std::size_t i = 0; i < coords.size(); ++i)
-      detail += (i ? ", " : "") + std::to_string(coords[i]);
-    detail += "}, step " + format_number(o.fd_step);
-    return worst;
-  });
-  if (jac.is_empty()) return;
-  const arma::uword k = net.outputs(), n = c.x1.size();
-
-  run_check(report, "jvp = J v", o.exact_tolerance, [&](std::string&) {
-    double worst = 0;
-    for (const auto& v : directions)
-      worst = std::max(worst, relative_error(net.jvp(c.x1, v), arma::reshape(jac * v, k, n)));
-    return worst;
-  });
-  run_check(report, "vjp = J^T r", o.exact_tolerance, [&](std::string&) {
-    double worst = 0;
-    for (std::uint64_t i = 0; i < 3; ++i) {
-      const arma::mat r = arma::reshape(gaussian_vector(k * n, o.seed + 300 + i), k, n);
-      worst = std::max(worst, relative_error(net.vjp(c.x1, r), jac.t() * arma::vectorise(r)));
-    }
-    return worst;
-  });
-  run_check(report, "jvp/vjp adjointness", o.exact_tolerance, [&](std::string& detail) {
-    detail = "|<jvp(v), r> - <v, vjp(r)>| / (|jvp(v)| |r|)";
-    double worst = 0;
-    for (std::uint64_t i = 0; i < directions.size(); ++i) {
-      const arma::mat r = arma::reshape(gaussian_vector(k * n, o.seed + 400 + i), k, n);
-      const arma::mat jv = net.jvp(c.x1, directions[i]);
-      const double lhs = arma::accu(jv % r), rhs = arma::dot(directions[i], net.vjp(c.x1, r));
-      const double scale = arma::norm(jv, "fro") * arma::norm(r, "fro");
-      worst = std::max(worst, scale > 0 ? std::abs(lhs - rhs) / scale : std::abs(lhs - rhs));
-    }
-    return worst;
   });
 }
 

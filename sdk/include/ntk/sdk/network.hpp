@@ -36,6 +36,9 @@ class Network {
   virtual arma::mat jvp(const Inputs& x, const arma::vec& tangent) const = 0;
 
   virtual arma::mat jacobian(const Inputs& x) const {
+    // forward() first: a network that sizes its first layer on the first input it sees
+    // (LazyNetwork) refuses num_params() until then.
+    (void)forward(x);
     const arma::uword n = x.size(), k = outputs(), p = num_params();
     check_allocation("Network::jacobian(): the (n*k) x P Jacobian", double(n * k), double(p));
     arma::mat jac(n * k, p);
