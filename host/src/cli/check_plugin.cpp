@@ -97,7 +97,9 @@ int check_plugin_main(const ParsedArgs& args, const GlobalOptions& global) {
     std::cout << "settings: ";
     for (std::size_t i = 0; i < settings.size(); ++i)
       std::cout << (i ? "; " : "") << i + 1 << ") " << sdk::setting_text(settings[i]);
-    std::cout << (kit.settings.empty() ? " (derived from the declared options)" : " (the plugin's)")
+    std::cout << (!kit.settings.empty()   ? " (the plugin's sample settings)"
+                  : settings.size() > 1 ? " (derived from the declared *_std options)"
+                                        : " (no sample settings: none declared, no *_std option)")
               << "\n";
     const std::string name = plugin.info.name;
     report = sdk::run_conformance(
