@@ -34,8 +34,9 @@ const Command& check_plugin_command();
 // The flags shared by all commands (--plugin-path, --help).
 const std::vector<FlagSpec>& global_flags();
 
-// Loads the plugins of the default directories plus --plugin-path; a plugin that fails to load
-// is reported on `err` as a warning (the others stay usable). Returns the load errors.
+// Loads the plugins of the default directories plus --plugin-path; a plugin that fails to load,
+// and a directory that does not exist or holds no ntk_*.so, is reported on `err` as a warning
+// (the others stay usable). Returns the load errors (not the directory warnings).
 std::vector<std::string> discover_plugins(host::PluginRegistry& registry,
                                           const GlobalOptions& global, std::ostream& err);
 

@@ -15,9 +15,10 @@ const std::vector<FlagSpec>& global_flags() {
 
 std::vector<std::string> discover_plugins(host::PluginRegistry& registry,
                                           const GlobalOptions& global, std::ostream& err) {
-  const auto errors = registry.discover(host::default_plugin_directories(global.plugin_paths));
-  for (const auto& e : errors) err << "ntklab: warning: " << e << "\n";
-  return errors;
+  const auto report = registry.discover(host::default_plugin_directories(global.plugin_paths));
+  for (const auto& w : report.warnings) err << "ntklab: warning: " << w << "\n";
+  for (const auto& e : report.errors) err << "ntklab: warning: " << e << "\n";
+  return report.errors;
 }
 
 std::string sdk_version_text(const sdk::SdkVersion& version) {

@@ -26,19 +26,32 @@ fs::path executable_directory() {
 
 }  // namespace
 
-std::vector<std::string> PluginRegistry::discover(const std::vector<std::string>& directories) {
-  std::vector<std::string> errors;
+DiscoveryReport PluginRegistry::discover(const std::vector<std::string>& directories) {
+  DiscoveryReport report;
   for (const auto& directory : directories) {
     searched_.push_back(directory);
     std::error_code ec;
-    if (!fs::is_directory(directory, ec)) continue;
+    if (!fs::exists(directory, ec)) {
+      report.warnings.push_back("plugin directory " + directory + " does not exist");
+      continue;
+    }
+    if (!fs::is_directory(directory, ec)) {
+      report.warnings.push_back("plugin directory " + directory +
+                                " is not a directory (give the folder that holds ntk_*.so)");
+      continue;
+    }
     std::vector<std::string> files;
     for (const auto& item : fs::directory_iterator(directory, ec)) {
       const std::string name = item.path().filename().string();
       if (is_plugin_file_name(name) && !item.is_directory()) files.push_back(item.path().string());
     }
     if (ec) {
-      errors.push_back("cannot list plugin directory " + directory + ": " + ec.message());
+      report.errors.push_back("cannot list plugin directory " + directory + ": " + ec.message());
+      continue;
+    }
+    if (files.empty()) {
+      report.warnings.push_back("plugin directory " + directory +
+                                " holds no plugin (plugins are files named ntk_*.so)");
       continue;
     }
     // Sorted, so "first one wins" on duplicate names does not depend on the file system.
@@ -47,11 +60,12 @@ std::vector<std::string> PluginRegistry::discover(const std::vector<std::string>
       try {
         load(file);
       } catch (const std::exception& e) {
-        errors.push_back(e.what());
+        report.errors.push_back(e.what());
+        failed_.emplace_back(file, e.what());
       }
     }
   }
-  return errors;
+  return report;
 }
 
 std::vector<std::string> default_plugin_directories(const std::vector<std::string>& extra) {

@@ -3,9 +3,12 @@
 // Order matters: the plain C record `ntklab_sdk_version` is read and checked before any C++
 // type of the plugin (PluginInfo, Architecture) is touched, because a plugin built against
 // another SDK or compiler may lay those out differently.
+#include <cxxabi.h>
 #include <dlfcn.h>
 
 #include <boost/dll/shared_library.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -25,6 +28,22 @@ std::string canonical_or_given(const std::string& path) {
   return ec ? path : canonical.string();
 }
 
+// The symbol in the loader's "undefined symbol: NAME[, version V]" message, demangled when it is
+// a C++ name (abi::__cxa_demangle), else as given; empty when the message is about something else.
+std::string undefined_symbol(const std::string& reason) {
+  const std::string marker = "undefined symbol: ";
+  const std::size_t at = reason.find(marker);
+  if (at == std::string::npos) return "";
+  const std::size_t start = at + marker.size();
+  const std::size_t end = std::min(reason.find_first_of(", \t\n", start), reason.size());
+  const std::string mangled = reason.substr(start, end - start);
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> demangled(
+      abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status), std::free);
+  if (status != 0 || demangled == nullptr) return mangled;
+  return std::string(demangled.get()) + " (" + mangled + ")";
+}
+
 std::shared_ptr<boost::dll::shared_library> open_library(const std::string& path) {
   std::error_code exists_ec;
   if (!std::filesystem::exists(path, exists_ec))
@@ -34,11 +53,19 @@ std::shared_ptr<boost::dll::shared_library> open_library(const std::string& path
 
   auto library = std::make_shared<boost::dll::shared_library>();
   boost::dll::fs::error_code ec;
-  // rtld_local: two plugins may define the same internal symbols without clashing.
-  library->load(path, ec, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local);
+  // rtld_now: every symbol is bound here, so a plugin that needs a function nothing provides
+  // fails to load with its name, instead of crashing the run the first time the function is
+  // called. rtld_local: two plugins may define the same internal symbols without clashing.
+  library->load(path, ec, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   if (ec) {
-    const char* reason = dlerror();  // Boost.DLL leaves the loader's own message in place
-    throw_error("cannot load plugin ", path, ": ", reason != nullptr ? reason : ec.message());
+    const char* loader_message = dlerror();  // Boost.DLL leaves the loader's own message in place
+    const std::string reason = loader_message != nullptr ? loader_message : ec.message();
+    const std::string symbol = undefined_symbol(reason);
+    if (!symbol.empty())
+      throw_error("cannot load plugin ", path, ": undefined symbol ", symbol,
+                  ": the plugin uses it, but neither the plugin nor a library it links defines "
+                  "it (rebuild the plugin against this SDK with ntk_add_plugin)");
+    throw_error("cannot load plugin ", path, ": ", reason);
   }
   return library;
 }
@@ -98,7 +125,8 @@ const LoadedPlugin& PluginRegistry::load(const std::string& path) {
 
   for (const auto& p : plugins_)
     if (p->info.name == plugin->info.name)
-      throw_error("duplicate plugin name '", plugin->info.name, "': ", p->path, " and ", path);
+      throw_error("duplicate plugin name '", plugin->info.name, "': ", p->path, " and ", path,
+                  "; using ", p->path, " (the first one loaded wins; rename or remove the other)");
 
   plugin->library = std::move(library);
   plugins_.push_back(std::move(plugin));
@@ -122,6 +150,10 @@ const LoadedPlugin& PluginRegistry::find(const std::string& name) const {
     for (std::size_t i = 0; i < searched_.size(); ++i) out << (i ? ", " : "") << searched_[i];
     out << "; add directories with --plugin-path or NTKLAB_PLUGIN_PATH)";
   }
+  // The file that would have been the plugin, if discovery could not load it.
+  const std::string file_name = "ntk_" + name + ".so";
+  for (const auto& [path, reason] : failed_)
+    if (std::filesystem::path(path).filename() == file_name) out << "; " << reason;
   throw Error(out.str());
 }
 

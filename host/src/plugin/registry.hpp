@@ -2,11 +2,16 @@
 //
 // One precise error per failure (all ntk::Error):
 //   "cannot load plugin PATH: file not found"
+//   "cannot load plugin PATH: undefined symbol ns::f(int) (_ZN2ns1fEi): ..." — plugins load with
+//       immediate binding (RTLD_NOW), so a missing symbol is found here, never mid-run
 //   "PATH is not an ntklab plugin: it exports no 'ntklab_sdk_version'/'ntklab_plugin_entry'"
 //   "plugin PATH was built for SDK 2.x, this host is SDK 1.0"
 //   "plugin PATH has ABI tag X, this host has Y (rebuild the plugin)"
-//   "duplicate plugin name 'fc': PATH1 and PATH2"
+//   "duplicate plugin name 'fc': PATH1 and PATH2; using PATH1 (the first one loaded wins; ...)"
 //   "plugin 'fc' (PATH): creating the architecture failed: <what the factory threw>"
+// Duplicate names follow one rule: the first file loaded keeps the name. discover() loads the
+// directories in the order given (default_plugin_directories: the build's plugins first) and the
+// files of one directory sorted by name, so which one wins does not depend on the file system.
 // A plugin's library stays loaded as long as any object it made is alive: architectures come
 // back as shared_ptr whose deleter holds the library, and make_network() gives networks a
 // deleter that holds their architecture.
@@ -18,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conformance.hpp"
@@ -39,15 +45,23 @@ struct LoadedPlugin {
   const sdk::ConformanceEntry* conformance = nullptr;
 };
 
+// What discover() found wrong, as messages; nothing in it is thrown.
+struct DiscoveryReport {
+  // One per plugin file that did not load (the error load() would throw); the others load.
+  std::vector<std::string> errors;
+  // One per directory that does not exist or holds no ntk_*.so file (a mistyped --plugin-path).
+  std::vector<std::string> warnings;
+};
+
 class PluginRegistry {
  public:
   // Loads one plugin file; throws ntk::Error (see above).
   const LoadedPlugin& load(const std::string& path);
-  // Loads every ntk_*.so in each directory (missing directories are skipped); errors of
-  // individual files are collected, not thrown, and returned as messages.
-  std::vector<std::string> discover(const std::vector<std::string>& directories);
+  // Loads every ntk_*.so in each directory, in order; never throws for a bad file or directory.
+  DiscoveryReport discover(const std::vector<std::string>& directories);
 
-  // Throws ntk::Error naming the plugins that are loaded.
+  // Throws ntk::Error naming the plugins that are loaded, the directories searched and, when
+  // discover() could not load ntk_NAME.so, why.
   const LoadedPlugin& find(const std::string& name) const;
   std::vector<const LoadedPlugin*> list() const;
 
@@ -58,6 +72,7 @@ class PluginRegistry {
  private:
   std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
   std::vector<std::string> searched_;  // directories given to discover(), for error messages
+  std::vector<std::pair<std::string, std::string>> failed_;  // files discover() could not load
 };
 
 // A finite network whose deleter holds `architecture` (and so the plugin's library): the

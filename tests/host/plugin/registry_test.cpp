@@ -87,6 +87,18 @@ TEST_CASE("loader error: not an ntklab plugin (entry symbols missing)", "[plugin
         path + " is not an ntklab plugin: it exports no 'ntklab_sdk_version'");
 }
 
+TEST_CASE("loader error: an undefined symbol is reported at load, demangled, with the path",
+          "[plugin]") {
+  PluginRegistry registry;
+  const std::string path = broken + "/ntk_undefined.so";
+  const std::string message = load_error(registry, path);
+  CHECK_THAT(message, Catch::StartsWith("cannot load plugin " + path +
+                                        ": undefined symbol ntk_test_missing::missing_kernel_rule("
+                                        "int) (_ZN16ntk_test_missing19missing_kernel_ruleEi): "));
+  CHECK_THAT(message, Catch::Contains("rebuild the plugin against this SDK"));
+  CHECK(registry.list().empty());
+}
+
 TEST_CASE("loader error: SDK major mismatch names both versions", "[plugin]") {
   PluginRegistry registry;
   const std::string path = broken + "/ntk_wrong_major.so";
@@ -116,11 +128,14 @@ TEST_CASE("loader error: ABI tag mismatch", "[plugin]") {
                                           NTK_SDK_ABI_TAG + " (rebuild the plugin)");
 }
 
-TEST_CASE("loader error: duplicate name names both paths", "[plugin]") {
+TEST_CASE("loader error: duplicate name names both paths and the rule (first loaded wins)",
+          "[plugin]") {
   PluginRegistry registry;
   const std::string a = broken + "/ntk_twin_a.so", b = broken + "/ntk_twin_b.so";
   registry.load(a);
-  CHECK(load_error(registry, b) == "duplicate plugin name 'twin': " + a + " and " + b);
+  CHECK(load_error(registry, b) == "duplicate plugin name 'twin': " + a + " and " + b +
+                                       "; using " + a +
+                                       " (the first one loaded wins; rename or remove the other)");
   CHECK(registry.list().size() == 1);
   CHECK(registry.find("twin").path == a);
 }
@@ -170,9 +185,11 @@ TEST_CASE("find() of an unknown name lists the loaded plugins and searched direc
 
 TEST_CASE("discover() loads what it can and collects one message per broken file", "[plugin]") {
   PluginRegistry registry;
-  const auto errors = registry.discover({"/nonexistent/ntk/dir", broken, good});
-  // ntk_no_entry, ntk_newer_minor, ntk_twin_b (duplicate), ntk_wrong_abi, ntk_wrong_major
-  REQUIRE(errors.size() == 5);
+  const auto report = registry.discover({"/nonexistent/ntk/dir", broken, good});
+  const auto& errors = report.errors;
+  // ntk_no_entry, ntk_newer_minor, ntk_twin_b (duplicate), ntk_undefined, ntk_wrong_abi,
+  // ntk_wrong_major
+  REQUIRE(errors.size() == 6);
   const auto has = [&](const std::string& text) {
     for (const auto& e : errors)
       if (e.find(text) != std::string::npos) return true;
@@ -183,11 +200,46 @@ TEST_CASE("discover() loads what it can and collects one message per broken file
   CHECK(has("plugin " + broken + "/ntk_wrong_major.so was built for SDK"));
   CHECK(has("plugin " + broken + "/ntk_wrong_abi.so has ABI tag"));
   CHECK(has("duplicate plugin name 'twin': " + broken + "/ntk_twin_a.so and " + broken +
-            "/ntk_twin_b.so"));
+            "/ntk_twin_b.so; using " + broken + "/ntk_twin_a.so"));
+  CHECK(has("cannot load plugin " + broken + "/ntk_undefined.so: undefined symbol "
+            "ntk_test_missing::missing_kernel_rule(int)"));
+  CHECK(report.warnings ==
+        std::vector<std::string>{"plugin directory /nonexistent/ntk/dir does not exist"});
   std::vector<std::string> names;
   for (const auto* p : registry.list()) names.push_back(p->info.name);
   CHECK(names ==
         std::vector<std::string>{"throwing", "twin", "linear", "linear_sampled", "linear_wrong"});
+}
+
+TEST_CASE("discover() warns about directories that do not exist or hold no plugin", "[plugin]") {
+  const fs::path dir = fs::temp_directory_path() / ("ntk_plugin_dirs_" + std::to_string(getpid()));
+  fs::create_directories(dir / "empty");
+  std::ofstream(dir / "ntk_a_file") << "not a directory\n";
+  std::ofstream(dir / "empty" / "libntk_other.so") << "not a plugin file name\n";
+  const std::string missing = (dir / "missing").string(), empty = (dir / "empty").string(),
+                    file = (dir / "ntk_a_file").string();
+  PluginRegistry registry;
+  const auto report = registry.discover({missing, empty, file, good});
+  fs::remove_all(dir);
+  CHECK(report.errors.empty());
+  CHECK(report.warnings ==
+        std::vector<std::string>{
+            "plugin directory " + missing + " does not exist",
+            "plugin directory " + empty + " holds no plugin (plugins are files named ntk_*.so)",
+            "plugin directory " + file +
+                " is not a directory (give the folder that holds ntk_*.so)"});
+  // The directories that are fine still load.
+  CHECK(registry.list().size() == 3);
+}
+
+TEST_CASE("find() of a plugin whose file did not load says why", "[plugin]") {
+  PluginRegistry registry;
+  registry.discover({broken});
+  CHECK_THROWS_WITH(registry.find("undefined"),
+                    Catch::StartsWith("no plugin named 'undefined'; loaded plugins are: ") &&
+                        Catch::Contains("; cannot load plugin " + broken +
+                                        "/ntk_undefined.so: undefined symbol "
+                                        "ntk_test_missing::missing_kernel_rule(int)"));
 }
 
 TEST_CASE("default plugin directories: build, NTKLAB_BUILD_DIR, NTKLAB_PLUGIN_PATH, extra",
