@@ -123,8 +123,12 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
         else if (rule.kind == Rule::Kind::erf) erf_variances(v.memptr(), v.n_elem);
         else rule.activation->variances(v.memptr(), v.n_elem);
       };
-      map(s.diag1);
-      if (!s.symmetric) map(s.diag2);
+      try {
+        map(s.diag1);
+        if (!s.symmetric) map(s.diag2);
+      } catch (const Error& e) {
+        throw_error("kernel: at ", label_of(rule), ": ", e.what());
+      }
       s.gaussian = false;
     } else {
       if (rule.parametrization == Parametrization::standard) {
@@ -248,6 +252,9 @@ std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b
                       bool check) {
   double* c = b.c.data();
   double* tp = with_ntk ? b.t.data() : nullptr;
+  // Already non-finite on entry: it came from before these rules.
+  if (check && !(all_finite(c, len) && (tp == nullptr || all_finite(tp, len))))
+    return prepared.size();
   const bool has_diagonal = symmetric && j >= i0 && j < i0 + len;
   std::size_t level = 0;
   for (std::size_t r = 0; r < prepared.size(); ++r) {
@@ -291,7 +298,13 @@ std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b
         const double* v1 = p.var1.memptr() + i0;
         if (p.rule.kind == Rule::Kind::relu) relu_entries(c, tp, v1, b.v2.data(), len);
         else if (p.rule.kind == Rule::Kind::erf) erf_entries(c, tp, v1, b.v2.data(), len);
-        else p.rule.activation->entries(c, tp, v1, b.v2.data(), len);
+        else {
+          try {
+            p.rule.activation->entries(c, tp, v1, b.v2.data(), len);
+          } catch (const Error& e) {
+            throw Error("at " + label_of(p.rule) + ": " + e.what());
+          }
+        }
       }
     }
     if (check && !(all_finite(c, len) && (tp == nullptr || all_finite(tp, len)))) return r;
@@ -329,6 +342,7 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
   std::size_t bad_rule = prepared.size();
   arma::uword bad_i = 0, bad_j = 0;
   bool any_bad = false;
+  std::string chunk_error;
 
 #pragma omp parallel
   {
@@ -347,7 +361,14 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
           }
         };
         load();
-        run_chunk(prepared, buffers, i0, len, j, symmetric, with_ntk, false);
+        try {
+          run_chunk(prepared, buffers, i0, len, j, symmetric, with_ntk, false);
+        } catch (const std::exception& e) {
+          // An exception must not leave the parallel region: keep the first, throw it below.
+#pragma omp critical(ntk_chunk_error)
+          if (chunk_error.empty()) chunk_error = e.what();
+          continue;
+        }
         if (!all_finite(buffers.c.data(), len) ||
             (with_ntk && !all_finite(buffers.t.data(), len))) {
           load();  // the input is still in place: replay rule by rule to find where it went bad
@@ -370,9 +391,12 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
       }
     }
   }
+  if (!chunk_error.empty()) throw_error("kernel: ", chunk_error);
   if (any_bad) {
     const std::string where = bad_rule < prepared.size() ? label_of(prepared[bad_rule].rule)
-                                                         : std::string("the input kernel");
+                                                         : std::string("the kernel these layers "
+                                                                       "received (the input or "
+                                                                       "image layers before them)");
     throw_error("kernel: a non-finite value first appeared at ", where, " (entry ", bad_i + 1,
                 ", ", bad_j + 1, " of the ", n1, " x ", n2, " kernel); the inputs or the "
                 "layers' scales overflow double precision at this depth");

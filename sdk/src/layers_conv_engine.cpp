@@ -2,9 +2,11 @@
 // through every rule offset image by offset image (see layers_conv.hpp for the method).
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "layers_conv_detail.hpp"
+#include "ntk/sdk/error.hpp"
 #include "layers_conv_grid.hpp"
 #include "layers_elementwise.hpp"
 #include "layers_elementwise_float.hpp"
@@ -293,19 +295,27 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
   const arma::uword pixels = plan.shape.size(), area = plan.shape.height * plan.shape.width;
   const Interleaved<T> interleaved[2] = {Interleaved<T>(sets[0], pixels, area),
                                          Interleaved<T>(sets[1], pixels, area)};
+  std::string error;  // the first exception of any thread (none may leave the region)
 #pragma omp parallel if (tiles.size() > 1)
   {
     Tile<T> tile(plan, activations);
 #pragma omp for schedule(dynamic, 1)
     for (std::size_t i = 0; i < tiles.size(); ++i) {
       gather(interleaved, tiles[i], tile);
-      run_tile(plan, tile);
+      try {
+        run_tile(plan, tile);
+      } catch (const std::exception& e) {
+#pragma omp critical(ntk_tile_error)
+        if (error.empty()) error = e.what();
+        continue;
+      }
       for (std::size_t p = 0; p < kLanes; ++p) {
         nngp[i * kLanes + p] = tile.sum_nngp[p];
         if (ntk != nullptr) ntk[i * kLanes + p] = tile.sum_ntk[p];
       }
     }
   }
+  if (!error.empty()) throw_error("image kernel: ", error);
 }
 
 template void run_tiles<double>(const ConvPlan&, const ExampleSet[2], const std::vector<TileSpec>&,
@@ -321,6 +331,7 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
     if (is_activation(rule)) out.emplace_back(area, n);
   out.emplace_back(area, n);
   const Rect full{0, static_cast<long long>(H), 0, static_cast<long long>(W)};
+  std::string error;  // the first exception of any thread (none may leave the region)
 #pragma omp parallel if (n * area > 4096)
   {
     Grid<double, 1> grid(static_cast<long long>(H), static_cast<long long>(W), static_cast<long long>(plan.margin));
@@ -328,6 +339,7 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
     std::vector<std::vector<double>> saved(plan.nesting, std::vector<double>(grid.size(), 0.0));
 #pragma omp for schedule(static)
     for (arma::uword j = 0; j < n; ++j) {
+     try {
       const double* col = x.colptr(j);
       for (arma::uword i = 0; i < area; ++i) {
         double s = 0;
@@ -363,8 +375,13 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
         ++k;
       }
       for (arma::uword i = 0; i < area; ++i) out[k](i, j) = v[grid.at(static_cast<long long>(i / W), static_cast<long long>(i % W))];
+     } catch (const std::exception& e) {
+#pragma omp critical(ntk_variance_error)
+      if (error.empty()) error = e.what();
+     }
     }
   }
+  if (!error.empty()) throw_error("image kernel, pixel variances: ", error);
   return out;
 }
 

@@ -26,6 +26,7 @@ void print_plugin(const host::LoadedPlugin& plugin, std::ostream& out) {
     out << "    " << std::left << std::setw(int(name_width)) << o.name << " = "
         << std::setw(int(value_width)) << sdk::option_value_text(o.default_value) << "  "
         << o.doc << "\n";
+  if (!info.details.empty()) out << info.details;
 }
 
 int plugins_main(const ParsedArgs& args, const GlobalOptions& global) {

@@ -379,20 +379,6 @@ int l_arch(lua_State* L) {
   });
 }
 
-void push_option_value(lua_State* L, const sdk::OptionValue& value) {
-  if (auto* b = std::get_if<bool>(&value)) lua_pushboolean(L, *b);
-  else if (auto* d = std::get_if<double>(&value)) lua_pushnumber(L, *d);
-  else if (auto* s = std::get_if<std::string>(&value)) lua_pushlstring(L, s->data(), s->size());
-  else {
-    const auto& list = std::get<std::vector<double>>(value);
-    lua_createtable(L, int(list.size()), 0);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      lua_pushnumber(L, list[i]);
-      lua_rawseti(L, -2, lua_Integer(i + 1));
-    }
-  }
-}
-
 void set_string(lua_State* L, const char* key, const std::string& value) {
   lua_pushlstring(L, value.data(), value.size());
   lua_setfield(L, -2, key);

@@ -39,8 +39,12 @@ arma::mat alias(arma::mat& x);
 // graph collection (ntk.data.tu, ntk.data.graphs); the matrices are aliased, not copied.
 sdk::Inputs inputs_arg(lua_State* L, int index, const char* function);
 
-// A Lua table of options → sdk::Options: string keys; numbers, booleans, strings and lists of
-// numbers as values. Anything else throws ntk::Error naming `where` and the key.
+// A Lua table of options → sdk::Options: string keys; numbers, booleans, strings, lists of
+// numbers and lists of named tables ({{"dense", w_std = 1}, {"relu"}}: sdk::LayerSpec, nested
+// to any depth up to 32) as values. Anything else throws ntk::Error naming `where` and the key.
 sdk::Options to_options(lua_State* L, int index, const std::string& where);
+
+// The reverse: pushes one option value (lists of named tables as {{"dense", w_std = 1}, ...}).
+void push_option_value(lua_State* L, const sdk::OptionValue& value);
 
 }  // namespace ntk::lua

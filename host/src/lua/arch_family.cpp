@@ -36,12 +36,7 @@ void push_setting(lua_State* L, const sdk::OptionValue& value) {
   } else if (const std::string* s = std::get_if<std::string>(&value)) {
     lua_pushstring(L, s->c_str());
   } else {
-    const auto& list = std::get<std::vector<double>>(value);
-    lua_createtable(L, int(list.size()), 0);
-    for (std::size_t i = 0; i < list.size(); ++i) {
-      lua_pushnumber(L, list[i]);
-      lua_rawseti(L, -2, lua_Integer(i + 1));
-    }
+    push_option_value(L, value);  // lists of numbers and of named tables
   }
 }
 

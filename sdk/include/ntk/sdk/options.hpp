@@ -93,7 +93,12 @@ class OptionReader {
   bool flag(const std::string& key) const { return get<bool>(key); }
   std::string text(const std::string& key) const { return get<std::string>(key); }
   std::vector<double> list(const std::string& key) const { return get<std::vector<double>>(key); }
+  // A list of named tables; an empty table ({}) reads as an empty list.
   std::vector<LayerSpec> tables(const std::string& key) const {
+    auto it = given_.values().find(key);
+    if (it != given_.values().end())
+      if (const auto* numbers = std::get_if<std::vector<double>>(&it->second))
+        if (numbers->empty()) return {};
     return get<std::vector<LayerSpec>>(key);
   }
 

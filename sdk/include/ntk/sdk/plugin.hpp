@@ -25,6 +25,9 @@ struct PluginInfo {
   std::string version;  // the plugin's own version, e.g. "1.0.0"
   std::string summary;  // one line
   std::vector<OptionSpec> options;
+  // Optional further documentation `ntklab plugins` prints after the options (the stax plugin
+  // lists its layers and their keys here).
+  std::string details;
 };
 
 struct PluginEntry {

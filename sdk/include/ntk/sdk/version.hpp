@@ -10,7 +10,9 @@
 
 // 2.0: Architecture gained the virtual kernel_family() (a new vtable slot: plugins built for
 // 1.x lack it, so the major changed).
-#define NTK_SDK_VERSION_MAJOR 2
+// 3.0: the layer library (layer.hpp, activation.hpp, stax.hpp) and OptionValue's new
+// alternative, lists of named tables (sdk::LayerSpec): the variant's layout changed.
+#define NTK_SDK_VERSION_MAJOR 3
 #define NTK_SDK_VERSION_MINOR 0
 
 #define NTK_SDK_STRINGIFY_(x) #x
