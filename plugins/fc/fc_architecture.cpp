@@ -3,9 +3,6 @@
 #include <sstream>
 
 #include "fc_network.hpp"
-#include "kernel_state.hpp"
-#include "layers.hpp"
-#include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::fc {
@@ -65,78 +62,62 @@ FcConfig read_config(const sdk::Options& options) {
   return c;
 }
 
+std::vector<sdk::LayerPtr> layers(const FcConfig& c) {
+  namespace st = sdk::stax;
+  std::vector<sdk::LayerPtr> out;
+  for (int l = 0; l <= c.depth; ++l) {
+    st::DenseOptions dense;
+    dense.w_std = c.w_std;
+    dense.b_std = c.b_std;
+    dense.trainable = l >= c.fixed_layers;
+    out.push_back(st::dense(dense));
+    if (l < c.depth) out.push_back(st::activation(activation_name(c.activation)));
+  }
+  return out;
+}
+
 std::unique_ptr<sdk::Architecture> make_architecture(const sdk::Options& options) {
   return std::make_unique<FcArchitecture>(read_config(options));
 }
 
-namespace {
-
-const arma::mat& vectors(const sdk::Inputs& in, const char* which) {
-  if (in.kind() == sdk::Inputs::Kind::graphs)
-    throw_error("fc kernel(): the ", which, " input is a list of graphs; fc takes d x n vectors "
-                "(or images, read as vectors)");
-  return in.x();
+FcArchitecture::FcArchitecture(const FcConfig& config) : config_(config) {
+  sdk::stax::CompositionOptions o;
+  o.name = "fc";
+  o.outputs = config.outputs;
+  o.parametrization = config.parametrization;
+  o.standard_width = arma::uword(config.standard_width);
+  o.input_dim = config.input_dim;
+  composition_ = sdk::stax::composition(layers(config), o);
 }
-
-}  // namespace
 
 sdk::Kernels FcArchitecture::kernels(const sdk::Inputs& a, const sdk::Inputs& b,
                                      sdk::KernelRequest what) const {
-  const bool symmetric = &a == &b;
-  const arma::mat& xa = vectors(a, "first");
-  const arma::mat& xb = symmetric ? xa : vectors(b, "second");
-  if (xa.n_rows != xb.n_rows)
-    throw_error("fc kernel(): inputs have ", xa.n_rows, " and ", xb.n_rows, " rows (", xa.n_rows,
-                " x ", xa.n_cols, " and ", xb.n_rows, " x ", xb.n_cols, ")");
-  sdk::check_finite("fc kernel(), first input", xa);
-  if (!symmetric) sdk::check_finite("fc kernel(), second input", xb);
-  sdk::Kernels out;
-  if (!what.nngp && !what.ntk) return out;
-  const double n1 = double(xa.n_cols), n2 = double(xb.n_cols);
-  const int matrices = int(what.nngp) + int(what.ntk);
-  std::ostringstream name;
-  name << "fc kernel(): the " << xa.n_cols << " x " << xb.n_cols << " "
-       << (matrices == 2 ? "NNGP and NTK" : (what.ntk ? "NTK" : "NNGP"));
-  sdk::check_allocation(name.str(), n1, n2 * matrices);
-
-  const std::vector<sdk::layers::Rule> rules = kernel_rules(config_);
-  // Fixed layers: the first F (Dense, φ) pairs run without the NTK, which then starts from 0 at
-  // the first trained layer, so the frozen layers' terms are absent from the sum.
-  const std::size_t frozen = what.ntk ? 2 * std::size_t(config_.fixed_layers) : 0;
-  sdk::KernelState s =
-      sdk::layers::input_kernel(xa, xb, symmetric, what.ntk && frozen == 0, "fc kernel()");
-  if (frozen > 0) {
-    sdk::layers::apply_rules(s, {rules.begin(), rules.begin() + std::ptrdiff_t(frozen)});
-    s.track_ntk = true;
-    s.ntk_is_zero = true;
-  }
-  sdk::layers::apply_rules(s, {rules.begin() + std::ptrdiff_t(frozen), rules.end()},
-                           /*keep_nngp=*/what.nngp);
-  sdk::layers::finish(s);
-  if (what.nngp) out.nngp = std::move(s.nngp);
-  if (what.ntk) out.ntk = std::move(s.ntk);
-  return out;
+  // fc's own messages for what the composition would also refuse (tests and scripts read them).
+  for (const sdk::Inputs* in : {&a, &b})
+    if (in->kind() == sdk::Inputs::Kind::graphs)
+      throw_error("fc kernel(): the ", in == &a ? "first" : "second", " input is a list of "
+                  "graphs; fc takes d x n vectors (or images, read as vectors)");
+  if (a.dim() != b.dim())
+    throw_error("fc kernel(): inputs have ", a.dim(), " and ", b.dim(), " rows (", a.dim(), " x ",
+                a.size(), " and ", b.dim(), " x ", b.size(), ")");
+  // Images are read as their C·H·W vectors (in either parametrisation).
+  if (a.kind() == sdk::Inputs::Kind::dense && b.kind() == sdk::Inputs::Kind::dense)
+    return composition_->kernels(a, b, what);
+  const sdk::Inputs va = sdk::Inputs::dense(a.x());
+  if (&a == &b) return composition_->kernels(va, va, what);
+  return composition_->kernels(va, sdk::Inputs::dense(b.x()), what);
 }
 
 std::unique_ptr<sdk::Network> FcArchitecture::network(const sdk::NetworkSpec& spec) const {
-  return std::make_unique<FcNetwork>(config_, spec.width, spec.seed);
+  return std::make_unique<FcNetwork>(composition_->network(spec), config_.input_dim);
 }
 
 std::string FcArchitecture::describe() const {
   std::ostringstream out;
   out << "fc: fully connected, depth " << config_.depth;
   if (config_.fixed_layers > 0) out << " (first " << config_.fixed_layers << " fixed)";
-  out << ", activation "
-      << activation_name(config_.activation) << ", w_std " << config_.w_std << ", b_std "
-      << config_.b_std << ", "
-      << (config_.parametrization == sdk::Parametrization::ntk ? "NTK" : "standard")
-      << " parametrisation";
-  if (config_.parametrization == sdk::Parametrization::standard)
-    out << " (analytic width " << config_.standard_width << ")";
-  out << ", " << config_.outputs << " output(s); serial(";
-  const auto rules = kernel_rules(config_);
-  for (std::size_t i = 0; i < rules.size(); ++i) out << (i ? ", " : "") << rules[i].name();
-  out << ")";
+  out << ", activation " << activation_name(config_.activation) << ", w_std " << config_.w_std
+      << ", b_std " << config_.b_std << "; " << composition_->describe();
   return out.str();
 }
 

@@ -2,10 +2,8 @@
 #pragma once
 
 #include <armadillo>
-#include <string>
-#include <vector>
 
-#include "layers.hpp"
+#include "ntk/sdk/layer.hpp"
 
 namespace ntk::fc {
 
@@ -25,21 +23,10 @@ struct FcConfig {
 
 inline const char* activation_name(Activation a) { return a == Activation::relu ? "relu" : "erf"; }
 
-// The analytic kernel as a fold of SDK rules: Dense, φ, …, Dense (depth + 1 dense rules).
-inline std::vector<sdk::layers::Rule> kernel_rules(const FcConfig& c) {
-  namespace L = sdk::layers;
-  std::vector<L::Rule> rules;
-  for (int l = 0; l < c.depth; ++l) {
-    rules.push_back(L::dense(c.w_std, c.b_std, c.parametrization, c.standard_width));
-    rules.push_back(c.activation == Activation::relu ? L::relu() : L::erf());
-  }
-  rules.push_back(L::dense(c.w_std, c.b_std, c.parametrization, double(c.outputs)));
-  return rules;
-}
-
-// The dense coefficients of the l-th dense rule (0-based) of kernel_rules(c) as the SDK applies
-// them (layers.cpp): Σ ← W²Σ + b², Θ ← (from·Σ_old + shift) + W²Θ; `fan_in` is the layer's input
-// width (d for l = 0, then standard_width), which only the standard parametrisation reads.
+// The dense coefficients of the l-th dense layer as the SDK's dense rule applies them
+// (sdk/src/layers.cpp): Σ ← W²Σ + b², Θ ← (from·Σ_old + shift) + W²Θ; `fan_in` is the layer's
+// input width (d for l = 0, then standard_width), which only the standard parametrisation
+// reads. The kernel family (fc_family.cpp) runs these side by side for every depth.
 struct DenseCoefficients {
   double nngp_scale, nngp_shift, ntk_from_nngp, ntk_shift, ntk_scale;
 };

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "finite_chain.hpp"
+#include "graph_batch.hpp"
 #include "layers.hpp"
 #include "lazy_network.hpp"
 #include "ntk/sdk/checks.hpp"
@@ -37,9 +38,8 @@ struct Plan {
 
   // The input shape of a set of inputs.
   Shape input_shape(const Inputs& x, const std::string& caller) const {
-    if (x.kind() == Inputs::Kind::graphs)
-      throw_error(caller, ": the inputs are graphs; ", options.name,
-                  " takes vectors (d x n) or images");
+    if (x.kind() == Inputs::Kind::graphs)  // graph layers (stax_graph.hpp) read them
+      return Shape::graph(x.graph_list().empty() ? 0 : x.graph_list().front().features.n_rows);
     if (x.kind() == Inputs::Kind::images)
       return Shape::image(x.shape().channels, x.shape().height, x.shape().width);
     if (!options.input_shape.empty()) {
@@ -139,17 +139,64 @@ class CompositionNetwork : public LazyNetwork {
     return theta;
   }
 
+  // All (n1·k) × (n2·k) entries by the same walk (instead of the default J Jᵀ): each example
+  // repeated k times, column i·k + o carrying the one signal e_o (r = 1), so each layer's term
+  // is ⟨δ(a_i, o), δ(b_j, o')⟩ ⊙ (its feature Gram) for every output pair.
+  arma::mat ntk_full(const Inputs& a, const Inputs& b) const override {
+    const bool symmetric = &a == &b;
+    const arma::mat& xa = checked(a, "ntk_full()");
+    const arma::mat& xb = symmetric ? xa : checked(b, "ntk_full()");
+    const arma::uword n1 = xa.n_cols, n2 = xb.n_cols, k = outputs();
+    check_allocation(name() + " ntk_full(): the (n1*k) x (n2*k) NTK and its factors",
+                     double(n1 * k), double(n2 * k) * 3);
+    LayerCache ca, cb;
+    chain_->forward(params_.memptr(), k == 1 ? xa : arma::mat(arma::repelem(xa, 1, k)), &ca);
+    if (!symmetric)
+      chain_->forward(params_.memptr(), k == 1 ? xb : arma::mat(arma::repelem(xb, 1, k)), &cb);
+    arma::mat da = arma::repmat(arma::eye(k, k), 1, n1);
+    arma::mat db = symmetric ? arma::mat() : arma::mat(arma::repmat(arma::eye(k, k), 1, n2));
+    arma::mat theta(n1 * k, n2 * k, arma::fill::zeros);
+    chain_->ntk_backward(params_.memptr(), ca, da, symmetric ? ca : cb, db, 1, symmetric, theta,
+                         false);
+    if (symmetric) layers::mirror_upper(theta);
+    return theta;
+  }
+
+  // One forward pass per example and one backward walk per output (instead of the default's
+  // n·k vjps over all n examples): the gradient of a walk sums over its signal columns, so
+  // each row of J gets its own walk, on that example's cache.
+  arma::mat jacobian(const Inputs& x) const override {
+    const arma::mat& in = checked(x, "jacobian()");
+    const arma::uword n = in.n_cols, k = outputs(), p = params_.n_elem;
+    check_allocation(name() + " jacobian(): the (n*k) x P Jacobian", double(n * k), double(p) * 2);
+    arma::mat jt(p, n * k, arma::fill::zeros);  // Jᵀ: column i·k + o, then one transpose
+    arma::mat signal(k, 1);
+    for (arma::uword i = 0; i < n; ++i) {
+      LayerCache cache;
+      chain_->forward(params_.memptr(), in.col(i), &cache);
+      for (arma::uword o = 0; o < k; ++o) {
+        signal.zeros();
+        signal(o) = 1.0;
+        chain_->backward(params_.memptr(), cache, signal, 1, jt.colptr(i * k + o), false);
+      }
+    }
+    return jt.t();
+  }
+
  private:
   std::string name() const { return plan_->options.name + " network"; }
 
-  const arma::mat& checked(const Inputs& x, const char* caller) const {
+  // The chain's input: dense inputs and images in place (an alias, no copy); graphs packed one
+  // column per graph (graph_batch.hpp), which the graph part unpacks.
+  arma::mat checked(const Inputs& x, const char* caller) const {
     const Shape shape = plan_->input_shape(x, name() + " " + caller);
     if (!materialised()) materialise(shape);
     if (!(shape == input_))
       throw_error(name(), " ", caller, ": the input is ", shape.text(), " x ", x.size(),
                   " but the network was built for ", input_.text());
+    if (x.kind() == Inputs::Kind::graphs) return graph::pack_graphs(x, name() + " " + caller);
     check_finite(name() + " " + caller, x.x());
-    return x.x();
+    return arma::mat(const_cast<double*>(x.x().memptr()), x.x().n_rows, x.x().n_cols, false, true);
   }
 
   void materialise(const Shape& in) const {

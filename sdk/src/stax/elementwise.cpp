@@ -5,46 +5,60 @@
 // is Σ ← Σ/√(Σ11Σ22), Θ ← Θ/√(Σ11Σ22): at infinite width the mean over features vanishes and
 // the variance is Σ(x, x).
 #include <cmath>
+#include <string>
 
+#include "conv_patches.hpp"
 #include "ntk/sdk/stax.hpp"
 
 namespace ntk::sdk::stax {
 namespace {
 
+// φ is applied once per forward pass and φ'(z) is kept in the cache (LayerCache::extra), so
+// backward (called twice by the structured NTK) and jvp never re-evaluate it. Relu and Erf — the
+// catalog's closed forms, which the kernel program also recognises by name — take one
+// vectorised loop (sdk::relu_or_erf) instead of two virtual calls per entry.
 class FiniteActivation : public FiniteLayer {
  public:
-  FiniteActivation(Shape shape, ActivationPtr act) : shape_(shape), act_(std::move(act)) {}
+  FiniteActivation(Shape shape, ActivationPtr act) : shape_(shape), act_(std::move(act)) {
+    const std::string name = act_->name();
+    kind_ = name == "Relu" ? Kind::relu : name == "Erf" ? Kind::erf : Kind::other;
+  }
   Shape output_shape() const override { return shape_; }
   arma::mat forward(const double*, const arma::mat& in, LayerCache* cache) const override {
-    arma::mat out(in.n_rows, in.n_cols);
-    const double* z = in.memptr();
-    double* y = out.memptr();
-    for (arma::uword i = 0; i < in.n_elem; ++i) y[i] = act_->value(z[i]);
-    if (cache != nullptr) cache->input = in;
+    arma::mat out = in;
+    arma::mat* d = cache != nullptr ? &cache->extra : nullptr;
+    if (kind_ != Kind::other) {
+      relu_or_erf(out, d, kind_ == Kind::relu);
+    } else {
+      double* y = out.memptr();
+      if (d != nullptr) {
+        d->set_size(in.n_rows, in.n_cols);
+        for (arma::uword i = 0; i < in.n_elem; ++i) (*d)[i] = act_->derivative(y[i]);
+      }
+      for (arma::uword i = 0; i < in.n_elem; ++i) y[i] = act_->value(y[i]);
+    }
     return out;
   }
   arma::mat backward(const double*, const LayerCache& cache, const arma::mat& delta,
                      arma::uword r, double*, bool need_input) const override {
     if (!need_input) return {};
-    const arma::mat d = derivative(cache.input);
+    const arma::mat& d = cache.extra;
+    if (r == 1) return delta % d;
     arma::mat out = delta;
     for (arma::uword c = 0; c < out.n_cols; ++c) out.col(c) %= d.col(c / r);
     return out;
   }
   arma::mat jvp(const double*, const double*, const LayerCache& cache,
                 const arma::mat& din) const override {
-    if (din.is_empty()) return arma::zeros(cache.input.n_rows, cache.input.n_cols);
-    return derivative(cache.input) % din;
+    if (din.is_empty()) return arma::zeros(cache.extra.n_rows, cache.extra.n_cols);
+    return cache.extra % din;
   }
 
  private:
-  arma::mat derivative(const arma::mat& z) const {
-    arma::mat d(z.n_rows, z.n_cols);
-    for (arma::uword i = 0; i < z.n_elem; ++i) d[i] = act_->derivative(z[i]);
-    return d;
-  }
+  enum class Kind { relu, erf, other };
   Shape shape_;
   ActivationPtr act_;
+  Kind kind_ = Kind::other;
 };
 
 class ActivationLayer : public Layer {

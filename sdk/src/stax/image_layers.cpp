@@ -178,22 +178,23 @@ class Conv : public Layer {
 // Readouts: a fixed linear map per example, y = R x (R: pool weights), no parameters.
 class FiniteReadout : public FiniteLayer {
  public:
+  // An empty map is flatten: the values are already channel-major columns, nothing to do.
   FiniteReadout(const Shape& in, const Shape& out, arma::sp_mat map)
       : in_(in), out_(out), map_(std::move(map)) {}
   Shape output_shape() const override { return out_; }
   arma::mat forward(const double*, const arma::mat& in, LayerCache* cache) const override {
     if (cache != nullptr) cache->input.set_size(0, in.n_cols);  // only the count is needed
-    return arma::mat(map_ * in);
+    return map_.n_nonzero == 0 ? in : arma::mat(map_ * in);
   }
   arma::mat backward(const double*, const LayerCache&, const arma::mat& delta, arma::uword,
                      double*, bool need_input) const override {
     if (!need_input) return {};
-    return arma::mat(map_.t() * delta);
+    return map_.n_nonzero == 0 ? delta : arma::mat(map_.t() * delta);
   }
   arma::mat jvp(const double*, const double*, const LayerCache& cache,
                 const arma::mat& din) const override {
     if (din.is_empty()) return arma::zeros(out_.size(), cache.input.n_cols);
-    return arma::mat(map_ * din);
+    return map_.n_nonzero == 0 ? din : arma::mat(map_ * din);
   }
 
  private:
@@ -234,7 +235,7 @@ class Readout : public Layer {
     const arma::uword area = in.height * in.width;
     arma::sp_mat map(out.size(), in.size());
     if (kind_ == ReadoutKind::flatten) {
-      map = arma::speye(in.size(), in.size());
+      map.reset();  // the identity (see FiniteReadout)
     } else if (kind_ == ReadoutKind::global_average) {
       for (arma::uword ch = 0; ch < in.channels; ++ch)
         for (arma::uword i = 0; i < area; ++i) map(ch, ch * area + i) = 1.0 / double(area);

@@ -1,7 +1,7 @@
 // fixed_layers = F: the first F dense layers are not trained, so the NTK is the kernel of the
 // Jacobian restricted to the parameters of layers F+1..L+1. Checked against
 //  * Monte-Carlo: the mean over seeds of J_T J_Tᵀ of finite networks, J_T = the columns of the
-//    network's Jacobian from layers()[F].w_offset on (the flat layout is layer by layer);
+//    network's Jacobian from parameter_layout(...)[F].w_offset on (the flat layout is layer by layer);
 //  * the closed form for F = depth: only the readout is trained, NTK = W²·E[φφ'] + b² = the NNGP
 //    (an independent long-double scalar recursion, tests/plugins/fc/fc_reference.hpp);
 //  * depth 0 (a linear model): NTK = NNGP = W²x·x'/d + b².
@@ -30,8 +30,8 @@ arma::mat restricted_ntk(const Options& o, const Inputs& x, arma::uword width, i
   for (int s = 0; s < seeds; ++s) {
     const auto net = arch->network({width, std::uint64_t(300 + s)});
     const arma::mat J = net->jacobian(x);  // n × P (one output)
-    const auto& fc = dynamic_cast<const ntk::fc::FcNetwork&>(*net);
-    const arma::uword first = fc.layers()[std::size_t(F)].w_offset;
+    const auto layout = ntk::fc::parameter_layout(ntk::fc::read_config(o), x.dim(), width);
+    const arma::uword first = layout[std::size_t(F)].w_offset;
     const arma::mat Jt = J.cols(first, J.n_cols - 1);
     const arma::mat K = Jt * Jt.t();
     mean = s == 0 ? K : arma::mat(mean + K);

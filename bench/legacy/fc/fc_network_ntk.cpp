@@ -13,7 +13,7 @@
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
-namespace ntk::fc {
+namespace ntk::legacy_fc {
 
 // Friend of FcNetwork: the shared forward/backward walk of ntk() and ntk_full().
 struct FcNetworkKernel {
@@ -153,4 +153,4 @@ arma::mat FcNetwork::ntk_full(const sdk::Inputs& a, const sdk::Inputs& b) const 
   return full;
 }
 
-}  // namespace ntk::fc
+}  // namespace ntk::legacy_fc
