@@ -4,8 +4,6 @@
 
 #include "cnn_network.hpp"
 #include "image_shape.hpp"
-#include "kernel_state.hpp"
-#include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::cnn {
@@ -32,6 +30,10 @@ sdk::PluginInfo plugin_info() {
                "{C, H, W} of inputs given as plain d x n matrices (images carry their shape)"},
               {"precision", std::string("float64"),
                "\"float64\" or \"float32\" (per-pixel-pair tensors in float; faster GAP/pool)"},
+              {"outputs", 1.0, "number of outputs k; the k-output NTK is Theta (x) I_k"},
+              {"fixed_layers", 0.0,
+               "F in 0..depth: the first F conv layers are not trained, so their terms leave "
+               "the NTK (and finite networks give them no gradient)"},
           }};
 }
 
@@ -40,11 +42,15 @@ CnnConfig read_config(const sdk::Options& options) {
   const sdk::OptionReader read("cnn options", info.options, options);
   CnnConfig c;
   c.depth = int(read.integer("depth", 1, 1000));
+  c.fixed_layers = int(read.integer("fixed_layers", 0, 1000));
+  if (c.fixed_layers > c.depth)
+    throw_error("cnn options: option 'fixed_layers' = ", c.fixed_layers, " must be in 0..depth (",
+                c.depth, "); the readout layer is always trained");
   c.filter = arma::uword(read.integer("filter", 1, 1001));
   if (c.filter % 2 == 0)
     throw_error("cnn options: filter = ", c.filter, " is even; use an odd filter size (1, 3, 5, ...)");
-  c.padding = read.choice("padding", {"same", "circular"}) == "same" ? sdk::layers::Padding::same
-                                                                     : sdk::layers::Padding::circular;
+  c.padding = read.choice("padding", {"same", "circular"}) == "same" ? sdk::Padding::same
+                                                                     : sdk::Padding::circular;
   c.activation = read.choice("activation", {"relu", "erf"}) == "relu" ? Activation::relu
                                                                         : Activation::erf;
   c.w_std = read.finite("w_std", true);
@@ -59,11 +65,12 @@ CnnConfig read_config(const sdk::Options& options) {
   c.pool_window = arma::uword(read.integer("pool_window", 1, 1 << 20));
   c.pool_stride = arma::uword(read.integer("pool_stride", 1, 1 << 20));
   c.precision = read.choice("precision", {"float64", "float32"}) == "float64"
-                    ? sdk::layers::Precision::float64
-                    : sdk::layers::Precision::float32;
+                    ? sdk::Precision::float64
+                    : sdk::Precision::float32;
+  c.outputs = arma::uword(read.integer("outputs", 1, 1000000));
   c.input_shape = sdk::read_input_shape(read, "cnn options");
   if (c.input_shape.size() != 0) {
-    if (c.padding == sdk::layers::Padding::circular &&
+    if (c.padding == sdk::Padding::circular &&
         (c.filter > c.input_shape.height || c.filter > c.input_shape.width))
       throw_error("cnn options: filter = ", c.filter, " is larger than the ", c.input_shape.height,
                   "x", c.input_shape.width, " image of input_shape; with padding = \"circular\" "
@@ -74,6 +81,26 @@ CnnConfig read_config(const sdk::Options& options) {
                   c.input_shape.height, "x", c.input_shape.width, " image of input_shape");
   }
   return c;
+}
+
+std::vector<sdk::LayerPtr> layers(const CnnConfig& c) {
+  namespace st = sdk::stax;
+  std::vector<sdk::LayerPtr> out;
+  for (int l = 0; l < c.depth; ++l) {
+    st::ConvOptions conv;
+    conv.w_std = c.w_std;
+    conv.b_std = c.b_std;
+    conv.filter = c.filter;
+    conv.padding = c.padding;
+    conv.trainable = l >= c.fixed_layers;
+    out.push_back(st::conv(conv));
+    out.push_back(st::activation(activation_name(c.activation)));
+  }
+  out.push_back(c.readout == Readout::flatten ? st::flatten()
+                : c.readout == Readout::gap   ? st::global_avg_pool()
+                                              : st::avg_pool(c.pool_window, c.pool_stride));
+  out.push_back(st::dense(c.readout_w_std, c.readout_b_std));
+  return out;
 }
 
 std::unique_ptr<sdk::Architecture> make_architecture(const sdk::Options& options) {
@@ -91,49 +118,56 @@ sdk::ImageShape resolve_shape(const CnnConfig& config, const sdk::Inputs& in,
   if (in.kind() == sdk::Inputs::Kind::graphs)
     throw_error(caller, ": the input is a list of graphs; cnn takes images (C*H*W x n, "
                 "channel-major) with a shape or the option input_shape = {C, H, W}");
-  return sdk::resolve_image_shape(in, config.input_shape, caller);
+  const sdk::ImageShape s = sdk::resolve_image_shape(in, config.input_shape, caller);
+  if (config.padding == sdk::Padding::circular && (config.filter > s.height || config.filter > s.width))
+    throw_error(caller, ": a ", config.filter, "x", config.filter, " filter, larger than the ",
+                s.height, "x", s.width, " image; with padding = \"circular\" the filter must fit "
+                "in the image");
+  if (config.readout == Readout::pool && (config.pool_window > s.height || config.pool_window > s.width))
+    throw_error(caller, ": pool_window = ", config.pool_window, " is larger than the ", s.height,
+                "x", s.width, " image");
+  return s;
+}
+
+CnnArchitecture::CnnArchitecture(const CnnConfig& config) : config_(config) {
+  sdk::stax::CompositionOptions o;
+  o.name = "cnn";
+  o.outputs = config.outputs;
+  o.precision = config.precision;
+  if (config.input_shape.size() != 0)
+    o.input_shape = {double(config.input_shape.channels), double(config.input_shape.height),
+                     double(config.input_shape.width)};
+  composition_ = sdk::stax::composition(layers(config), o);
 }
 
 sdk::Kernels CnnArchitecture::kernels(const sdk::Inputs& a, const sdk::Inputs& b,
                                       sdk::KernelRequest what) const {
-  const bool symmetric = &a == &b;
   const sdk::ImageShape shape = resolve_shape(config_, a, "cnn kernel(), first input");
-  if (!symmetric) {
+  if (&a != &b) {
     const sdk::ImageShape other = resolve_shape(config_, b, "cnn kernel(), second input");
     if (!sdk::same_shape(other, shape))
       throw_error("cnn kernel(): the inputs have shapes {", shape.channels, ", ", shape.height,
                   ", ", shape.width, "} and {", other.channels, ", ", other.height, ", ",
                   other.width, "}");
   }
-  sdk::Kernels out;
-  if (!what.nngp && !what.ntk) return out;
-  namespace L = sdk::layers;
-  sdk::KernelState s = L::image_kernel(a.x(), symmetric ? a.x() : b.x(), shape, symmetric,
-                                       conv_rules(config_), spatial_readout(config_), what.ntk,
-                                       config_.precision, "cnn kernel()");
-  L::apply_rules(s, {L::dense(config_.readout_w_std, config_.readout_b_std)}, what.nngp);
-  L::finish(s);
-  if (what.nngp) out.nngp = std::move(s.nngp);
-  if (what.ntk) out.ntk = std::move(s.ntk);
-  return out;
+  return composition_->kernels(a, b, what);
 }
 
 std::unique_ptr<sdk::Network> CnnArchitecture::network(const sdk::NetworkSpec& spec) const {
-  return std::make_unique<CnnNetwork>(config_, spec.width, spec.seed);
+  if (spec.width == 0)
+    throw_error("cnn network(): width = 0; the channel count C must be a positive integer");
+  return std::make_unique<CnnNetwork>(config_, composition_->network(spec));
 }
 
 std::string CnnArchitecture::describe() const {
   std::ostringstream out;
-  out << "cnn: depth " << config_.depth << ", " << config_.filter << "x" << config_.filter
-      << " filters, " << (config_.padding == sdk::layers::Padding::same ? "same" : "circular")
-      << " padding, activation " << activation_name(config_.activation) << ", readout "
-      << readout_name(config_.readout) << ", "
-      << (config_.precision == sdk::layers::Precision::float64 ? "float64" : "float32")
-      << " kernels; serial(";
-  const auto rules = conv_rules(config_);
-  for (const auto& r : rules) out << r.name() << ", ";
-  out << spatial_readout(config_).name() << ", Dense(W_std=" << config_.readout_w_std
-      << ", b_std=" << config_.readout_b_std << "))";
+  out << "cnn: depth " << config_.depth;
+  if (config_.fixed_layers > 0) out << " (first " << config_.fixed_layers << " fixed)";
+  out << ", " << config_.filter << "x" << config_.filter << " filters, "
+      << (config_.padding == sdk::Padding::same ? "same" : "circular") << " padding, activation "
+      << activation_name(config_.activation) << ", readout " << readout_name(config_.readout)
+      << ", " << (config_.precision == sdk::Precision::float64 ? "float64" : "float32")
+      << " kernels; " << composition_->describe();
   if (config_.input_shape.size() != 0)
     out << ", input_shape {" << config_.input_shape.channels << ", " << config_.input_shape.height
         << ", " << config_.input_shape.width << "}";
