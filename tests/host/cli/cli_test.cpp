@@ -66,7 +66,7 @@ const std::string good_plugins = NTK_GOOD_PLUGINS;
 TEST_CASE("--version and --help", "[cli]") {
   const auto version = ntklab("--version");
   CHECK(version.status == 0);
-  CHECK_THAT(version.output, Catch::StartsWith("ntklab 0.1.0\nSDK 2.0 ("));
+  CHECK_THAT(version.output, Catch::StartsWith("ntklab 0.1.0\nSDK 3.0 ("));
   CHECK_THAT(version.output, Catch::Contains("BLAS OpenBLAS, core "));
   const auto help = ntklab("--help");
   CHECK(help.status == 0);
@@ -109,7 +109,7 @@ TEST_CASE("plugins lists fc with its options, defaults and docs", "[cli]") {
   INFO(result.output);
   CHECK(result.status == 0);
   CHECK_THAT(result.output, Catch::Matches("(.|\n)*(^|\n)fc [0-9][^\n]*\n(.|\n)*"));
-  CHECK_THAT(result.output, Catch::Contains("SDK 2.0 ("));
+  CHECK_THAT(result.output, Catch::Contains("SDK 3.0 ("));
   CHECK_THAT(result.output, Catch::Contains("/plugins/ntk_fc.so"));
   CHECK_THAT(result.output, Catch::Matches("(.|\n)*depth +=  *1 +hidden layers(.|\n)*"));
   CHECK_THAT(result.output, Catch::Matches("(.|\n)*activation += \"relu\" +(.|\n)*"));

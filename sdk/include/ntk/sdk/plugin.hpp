@@ -21,6 +21,13 @@
 namespace ntk::sdk {
 
 struct PluginInfo {
+  PluginInfo() = default;
+  // {name, version, summary, options} or with details as a fifth entry.
+  PluginInfo(std::string name_, std::string version_, std::string summary_,
+             std::vector<OptionSpec> options_, std::string details_ = {})
+      : name(std::move(name_)), version(std::move(version_)), summary(std::move(summary_)),
+        options(std::move(options_)), details(std::move(details_)) {}
+
   std::string name;     // the name scripts use: ntk.arch(name, options)
   std::string version;  // the plugin's own version, e.g. "1.0.0"
   std::string summary;  // one line
