@@ -1,12 +1,13 @@
 // The residual architecture: a stem layer, B residual blocks x ↦ x + α·branch(x) and a readout,
 // over vectors (kind = "mlp") or images (kind = "conv"), in the neural-tangents stax
-// convention; its analytic NNGP/NTK and its finite networks. Options and the parameter layout
-// are documented in plugins/resnet/README.md.
+// convention, as a composition of SDK layers (ntk/sdk/stax.hpp): its analytic NNGP/NTK and its
+// finite networks. Options and the parameter layout are documented in plugins/resnet/README.md.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ntk/sdk/architecture.hpp"
 #include "ntk/sdk/options.hpp"
@@ -22,6 +23,11 @@ sdk::PluginInfo plugin_info();
 // given with kind = "mlp".
 ResnetConfig read_config(const sdk::Options& options);
 
+// The options as a layer list: stem, residual(alpha, (φ, Dense|Conv) × branch_depth) × blocks,
+// φ, [Flatten | GlobalAvgPool,] Dense(readout); the first fixed_layers of the stem and branch
+// layers (in that order) frozen.
+std::vector<sdk::LayerPtr> layers(const ResnetConfig& config);
+
 std::unique_ptr<sdk::Architecture> make_architecture(const sdk::Options& options);
 
 // Inputs for the conformance kit: standard-normal vectors (mlp, d = 5) or images of
@@ -36,12 +42,13 @@ sdk::ImageShape resolve_shape(const ResnetConfig& config, const sdk::Inputs& in,
 
 class ResnetArchitecture : public sdk::Architecture {
  public:
-  explicit ResnetArchitecture(const ResnetConfig& config) : config_(config) {}
+  explicit ResnetArchitecture(const ResnetConfig& config);
 
   // Analytic NNGP / NTK (the scalar Θ; the k-output kernel is Θ ⊗ I_k); one triangle when
   // &a == &b.
   sdk::Kernels kernels(const sdk::Inputs& a, const sdk::Inputs& b,
                        sdk::KernelRequest what) const override;
+  // The composition's finite network behind resnet's input checks (resnet_network.hpp).
   std::unique_ptr<sdk::Network> network(const sdk::NetworkSpec& spec) const override;
   std::string describe() const override;
   arma::uword outputs() const override { return config_.outputs; }
@@ -50,6 +57,7 @@ class ResnetArchitecture : public sdk::Architecture {
 
  private:
   ResnetConfig config_;
+  std::shared_ptr<const sdk::Architecture> composition_;
 };
 
 }  // namespace ntk::resnet

@@ -6,6 +6,10 @@
 
 #include "cnn_architecture.hpp"
 #include "fc_architecture.hpp"
+#include "kernel_state.hpp"
+#include "layers.hpp"
+#include "layers_conv.hpp"
+#include "layers_pool.hpp"
 #include "ntk/sdk/error.hpp"
 #include "resnet_architecture.hpp"
 #include "resnet_reference.hpp"

@@ -36,7 +36,7 @@ TEST_CASE("resnet options: defaults and describe()", "[resnet_options]") {
   CHECK_THAT(conv->describe(), Catch::Contains("GlobalAvgPool"));
   const auto info = ntk::resnet::plugin_info();
   CHECK(info.name == "resnet");
-  CHECK(info.options.size() == 14);
+  CHECK(info.options.size() == 18);  // 14, then fixed_layers, parametrization, standard_width, precision (SDK 3)
 }
 
 TEST_CASE("resnet options: invalid combinations are clear errors", "[resnet_options]") {
