@@ -2,7 +2,10 @@
 // Gaussian expectations of any φ by a 2-D product rule (neural-tangents' ElementwiseNumerical).
 #include <algorithm>
 #include <armadillo>
+#include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <unordered_map>
 #include <utility>
 
 #include "ntk/sdk/activation.hpp"
@@ -73,6 +76,10 @@ QuadratureActivation::QuadratureActivation(std::string name, std::function<doubl
   if (!phi_ || !dphi_)
     throw_error("QuadratureActivation(\"", name_, "\"): φ and φ' must both be given");
   gauss_hermite_normal(degree, nodes_, weights_);
+  gauss_hermite_normal(std::min(4 * degree, 400), series_nodes_, series_weights_);
+  static std::atomic<std::uint64_t> next_serial{1};
+  serial_ = next_serial++;
+  terms_ = std::size_t(std::min(2 * degree, int(series_nodes_.size()) / 2));
 }
 
 std::string QuadratureActivation::name() const { return name_ + " (quadrature)"; }
@@ -158,6 +165,95 @@ double QuadratureActivation::variance(double s) const {
     total += weights_[i] * f * f;
   }
   return static_cast<double>(total);
+}
+
+std::vector<double> QuadratureActivation::hermite_coefficients(double s) const {
+  if (!(s >= 0) || !std::isfinite(s))
+    throw_error("activation ", name(), ": variance must be finite and ≥ 0, got ", s);
+  const double a = std::sqrt(s);
+  const std::size_t K = terms_;
+  std::vector<long double> c(2 * K, 0.0L);
+  std::vector<double> h(K);
+  for (std::size_t i = 0; i < series_nodes_.size(); ++i) {
+    const double x = series_nodes_[i];
+    const double f = checked(phi_, a * x, name_, "φ", s, s);
+    const double df = checked(dphi_, a * x, name_, "φ'", s, s);
+    // Normalised Hermite polynomials h_k = He_k/√k!: h_{k+1} = (x h_k − √k h_{k−1})/√(k+1).
+    h[0] = 1;
+    if (K > 1) h[1] = x;
+    for (std::size_t k = 1; k + 1 < K; ++k)
+      h[k + 1] = (x * h[k] - std::sqrt(double(k)) * h[k - 1]) / std::sqrt(double(k + 1));
+    const long double w = series_weights_[i];
+    for (std::size_t k = 0; k < K; ++k) {
+      c[k] += w * f * h[k];
+      c[K + k] += w * df * h[k];
+    }
+  }
+  return {c.begin(), c.end()};
+}
+
+const std::vector<double>& QuadratureActivation::cached_coefficients(double s) const {
+  // Per thread: the kernel engine calls entries() from many threads. Keys are (activation
+  // instance, variance): a fused pass alternates between the activations of several layers, and
+  // a value never goes stale. The instance is a serial number, not an address, which a later
+  // activation could reuse. The table is dropped when it grows large.
+  struct Key {
+    std::uint64_t owner;
+    double variance;
+    bool operator==(const Key& o) const { return owner == o.owner && variance == o.variance; }
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<double>()(k.variance) ^ (std::hash<std::uint64_t>()(k.owner) * 0x9e3779b97f4a7c15ULL);
+    }
+  };
+  struct Cache {
+    std::unordered_map<Key, std::vector<double>, KeyHash> table;
+  };
+  thread_local Cache cache;
+  if (cache.table.size() > 200000) cache.table.clear();
+  const Key key{serial_, s};
+  auto it = cache.table.find(key);
+  if (it == cache.table.end()) it = cache.table.emplace(key, hermite_coefficients(s)).first;
+  return it->second;
+}
+
+namespace {
+
+// Σ_k ρ^k x_k y_k by Horner.
+double mehler(const double* x, const double* y, std::size_t K, double rho) {
+  double total = 0;
+  for (std::size_t k = K; k-- > 0;) total = total * rho + x[k] * y[k];
+  return total;
+}
+
+}  // namespace
+
+GaussianExpectations QuadratureActivation::series_expectations(double s11, double s12,
+                                                               double s22) const {
+  const std::vector<double> c1 = hermite_coefficients(s11), c2 = hermite_coefficients(s22);
+  const double prod = s11 * s22;
+  const double rho = prod > 0 ? std::clamp(s12 / std::sqrt(prod), -1.0, 1.0) : 0.0;
+  return {mehler(c1.data(), c2.data(), terms_, rho),
+          mehler(c1.data() + terms_, c2.data() + terms_, terms_, rho)};
+}
+
+void QuadratureActivation::entries(double* nngp, double* ntk, const double* var1,
+                                   const double* var2, std::size_t len) const {
+  const std::size_t K = terms_;
+  std::vector<double> second;  // a copy: a later lookup may rehash the table
+  double last_var2 = 0;
+  for (std::size_t i = 0; i < len; ++i) {
+    if (second.empty() || var2[i] != last_var2) {
+      second = cached_coefficients(var2[i]);
+      last_var2 = var2[i];
+    }
+    const std::vector<double>& first = cached_coefficients(var1[i]);
+    const double prod = var1[i] * var2[i];
+    const double rho = prod > 0 ? std::clamp(nngp[i] / std::sqrt(prod), -1.0, 1.0) : 0.0;
+    nngp[i] = mehler(first.data(), second.data(), K, rho);
+    if (ntk != nullptr) ntk[i] *= mehler(first.data() + K, second.data() + K, K, rho);
+  }
 }
 
 ActivationPtr numerical_activation(std::string name, std::function<double(double)> phi,

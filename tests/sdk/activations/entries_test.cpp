@@ -54,8 +54,13 @@ TEST_CASE("entries() and variances() agree with expectations() per pair", "[acti
     act->entries(without.nngp.data(), nullptr, p.var1.data(), p.var2.data(), len);
     std::vector<double> var = p.var1;
     act->variances(var.data(), len);
+    // A quadrature activation's array map is its Mehler series (activation.hpp), checked
+    // against the 2-D rule in tests/sdk/activations_series.
+    const auto* quadrature = dynamic_cast<const ntk::sdk::QuadratureActivation*>(act.get());
     for (std::size_t i = 0; i < len; ++i) {
-      const auto e = act->expectations(p.var1[i], p.nngp[i], p.var2[i]);
+      const auto e = quadrature != nullptr
+                         ? quadrature->series_expectations(p.var1[i], p.nngp[i], p.var2[i])
+                         : act->expectations(p.var1[i], p.nngp[i], p.var2[i]);
       INFO(act->name() << " pair " << i << ": s11=" << p.var1[i] << " s12=" << p.nngp[i]
                        << " s22=" << p.var2[i]);
       CHECK(with_ntk.nngp[i] == Approx(e.phi).epsilon(1e-14).margin(1e-15));
@@ -93,7 +98,9 @@ TEST_CASE("single-precision entries() agree with double to float precision", "[a
       const double s11 = var1[i], s22 = var2[i];
       const double s12 = std::clamp(double(float(p.nngp[i])), -std::sqrt(s11 * s22),
                                     std::sqrt(s11 * s22));
-      const auto e = act->expectations(s11, s12, s22);
+      const auto* quadrature = dynamic_cast<const ntk::sdk::QuadratureActivation*>(act.get());
+      const auto e = quadrature != nullptr ? quadrature->series_expectations(s11, s12, s22)
+                                           : act->expectations(s11, s12, s22);
       // Relative to the Cauchy–Schwarz scale: relu's √(Σ11Σ22 − Σ12²) loses √(float eps) of
       // it next to |ρ| = 1 (layers_elementwise_float.hpp), so ±1 pairs get 5e-4.
       const double scale = std::sqrt(std::fabs(act->variance(s11) * act->variance(s22)));

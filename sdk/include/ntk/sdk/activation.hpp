@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -71,6 +72,13 @@ using ActivationPtr = std::shared_ptr<const Activation>;
 // per axis (Cholesky of the 2 × 2 covariance, so it is exact for polynomials of degree
 // < 2·degree in each variable). A non-finite φ or φ' at a quadrature node (variance so large that
 // φ overflows) throws ntk::Error naming the activation, the variance and the node.
+//
+// The kernel engine's array map entries() computes the same expectations through the Mehler
+// (Hermite) series E[φ(u)φ(v)] = Σ_k ρ^k a_k(Σ11) a_k(Σ22), a_k(s) = E[φ(√s Z) He_k(Z)]/√k!
+// (Daniely et al. 2016's dual activation), truncated at 2·degree terms, the coefficients by a
+// 1-D rule of min(4·degree, 400) nodes once per distinct variance (cached per thread): O(degree)
+// per pair instead of the 2-D rule's 2·degree² evaluations of φ. tests/sdk/activations measures
+// its agreement with the 2-D rule.
 class QuadratureActivation : public Activation {
  public:
   QuadratureActivation(std::string name, std::function<double(double)> phi,
@@ -80,11 +88,24 @@ class QuadratureActivation : public Activation {
   double derivative(double z) const override;
   GaussianExpectations expectations(double s11, double s12, double s22) const override;
   double variance(double s) const override;
+  void entries(double* nngp, double* ntk, const double* var1, const double* var2,
+               std::size_t len) const override;
+  using Activation::entries;
+  // The Mehler-series expectations entries() uses, for one pair (tests compare it with the 2-D
+  // rule of expectations()).
+  GaussianExpectations series_expectations(double s11, double s12, double s22) const;
 
  private:
+  // a_0..a_{K−1} of φ then b_0..b_{K−1} of φ' at variance s (see above).
+  std::vector<double> hermite_coefficients(double s) const;
+  const std::vector<double>& cached_coefficients(double s) const;
+
   std::string name_;
   std::function<double(double)> phi_, dphi_;
   std::vector<double> nodes_, weights_;  // probabilists' Gauss–Hermite: Σ w f(x) ≈ E f(Z)
+  std::vector<double> series_nodes_, series_weights_;  // the 1-D rule of the coefficients
+  std::size_t terms_ = 0;                              // K
+  std::uint64_t serial_ = 0;  // this instance's key in the per-thread coefficient cache
 };
 
 ActivationPtr numerical_activation(std::string name, std::function<double(double)> phi,
