@@ -1,16 +1,14 @@
-// GNTK benchmark for issue 6 (figures go to docs/benchmarks.md, "GNN plugin (issue 6)").
+// GNTK benchmark (figures in docs/benchmarks.md, "SDK 3: GNTK as a composition"; the issue-6
+// triangle/rectangle figures came from this program's earlier version, commit 2bb5ad6).
 //
-// The full Gram matrix of a TU data set (default NCI1, 4,110 graphs) for one setting of the gnn
-// plugin (default: blocks 2, mlp_layers 2, uniform scale, jumping knowledge — the plugin's
-// defaults), and in the same run:
-//   (a) the symmetric call (one triangle, n(n+1)/2 graph pairs) vs
-//   (b) the same pairs computed as a rectangular block (the second argument a copy, so the
-//       plugin cannot use symmetry): the ratio shows what the triangle saves;
-//   (c) the NNGP alone (no Θ recursion) vs NTK.
+// The Gram matrix of the first n graphs of a TU data set (default NCI1, n = 1500; n = 0: all),
+// computed by the gnn plugin — a composition of the SDK's graph layers — and by the plugin's
+// previous hand-written GNTK (tests/plugins/gnn/legacy, compiled into this program) in the same
+// run, alternating which goes first, for both readouts, NTK alone and NNGP with NTK.
 // Wall-clock and process CPU time (all threads) are printed; on a shared machine the CPU time
 // per pair is the robust figure. Threads: OMP_NUM_THREADS.
 //
-// Usage: gnn_benchmark [dataset = NCI1] [blocks = 2] [mlp_layers = 2] [n_rect = 1000]
+// Usage: gnn_benchmark [dataset = NCI1] [blocks = 2] [mlp_layers = 2] [n = 1500] [reps = 2]
 #include <time.h>
 
 #include <chrono>
@@ -19,7 +17,11 @@
 #include <string>
 
 #include "core/data/tu_graphs.hpp"
-#include "gntk.hpp"
+#include "plugin.hpp"
+// The previous implementation, compiled in (test-only sources, namespace ntk::legacy_gnn).
+#include "../tests/plugins/gnn/legacy/arc_cosine.cpp"
+#include "../tests/plugins/gnn/legacy/gntk.cpp"
+#include "../tests/plugins/gnn/legacy/graph_ops.cpp"
 
 namespace {
 
@@ -50,44 +52,61 @@ void report(const char* label, double pairs, const Timing& t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  namespace gnn = ntk::gnn;
+  namespace legacy = ntk::legacy_gnn;
   const std::string name = argc > 1 ? argv[1] : "NCI1";
-  gnn::Config config;
+  legacy::Config config;
   config.blocks = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 2;
   config.mlp_layers = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 2;
-  const arma::uword n_rect = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 1000;
+  const arma::uword n_first = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 1500;
+  const int reps = argc > 5 ? std::atoi(argv[5]) : 2;
 
   const auto data = ntk::core::data::read_tu_graphs(ntk::core::data::find_tu_file(name), false);
-  const arma::uword n = data.graphs.size();
+  const arma::uword n = std::min<arma::uword>(n_first == 0 ? data.graphs.size() : n_first,
+                                              data.graphs.size());
+  const std::vector<ntk::sdk::Graph> first(data.graphs.begin(), data.graphs.begin() + n);
   double nodes = 0;
-  for (const auto& g : data.graphs) nodes += double(g.adjacency.n_rows);
-  std::printf("%s: %llu graphs, %.1f nodes on average; blocks %llu, mlp_layers %llu, %s, jk %d; "
+  for (const auto& g : first) nodes += double(g.adjacency.n_rows);
+  std::printf("%s: first %llu graphs, %.1f nodes on average; blocks %llu, mlp_layers %llu, %s; "
               "OMP_NUM_THREADS=%s\n",
               name.c_str(), (unsigned long long)n, nodes / double(n),
               (unsigned long long)config.blocks, (unsigned long long)config.mlp_layers,
-              gnn::scale_name(config.scale), int(config.jumping_knowledge),
+              legacy::scale_name(config.scale),
               std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "(unset)");
+  const ntk::sdk::Inputs all = ntk::sdk::Inputs::graphs(first);
+  const double pairs = double(n) * double(n + 1) / 2;
 
-  const ntk::sdk::Inputs all = ntk::sdk::Inputs::graphs(data.graphs);
-  double sum_full = 0;
-  const Timing full = measure([&] { sum_full = arma::accu(gnn::gntk_kernels(all, all, {false, true}, config).ntk); });
-  report("full Gram, NTK (one triangle)", double(n) * double(n + 1) / 2, full);
-
-  // Same-run ratios on the first n_rect graphs (a fraction of the full cost).
-  const arma::uword m = std::min(n_rect, n);
-  const std::vector<ntk::sdk::Graph> head(data.graphs.begin(), data.graphs.begin() + m);
-  const ntk::sdk::Inputs a = ntk::sdk::Inputs::graphs(head), b = ntk::sdk::Inputs::graphs(head);
-  arma::mat tri, rect;
-  const Timing t_tri = measure([&] { tri = gnn::gntk_kernels(a, a, {false, true}, config).ntk; });
-  const Timing t_rect = measure([&] { rect = gnn::gntk_kernels(a, b, {false, true}, config).ntk; });
-  const Timing t_nngp = measure([&] { (void)gnn::gntk_kernels(a, a, {true, false}, config); });
-  const double pairs_tri = double(m) * double(m + 1) / 2;
-  report("first graphs, NTK, symmetric call", pairs_tri, t_tri);
-  report("first graphs, NTK, rectangular call", double(m) * double(m), t_rect);
-  report("first graphs, NNGP only, symmetric call", pairs_tri, t_nngp);
-  std::printf("  ratios (cpu): rectangular / triangle %.2f (pairs ratio %.2f), NTK / NNGP %.2f\n",
-              t_rect.cpu / t_tri.cpu, double(m) * double(m) / pairs_tri, t_tri.cpu / t_nngp.cpu);
-  std::printf("  max |triangle - rectangular| / max |K| = %.2e   (sum of full Gram %.6e)\n",
-              arma::abs(tri - rect).max() / arma::abs(rect).max(), sum_full);
+  // SDK 3: the plugin as a composition (plugins/gnn) against its previous hand-written GNTK
+  // (tests/plugins/gnn/legacy), alternating which runs first; CPU time summed over repetitions.
+  for (const bool jk : {true, false})
+    for (const bool with_nngp : {false, true}) {
+      config.jumping_knowledge = jk;
+      const auto arch = ntk::gnn::make_architecture(
+          {{"blocks", double(config.blocks)}, {"mlp_layers", double(config.mlp_layers)},
+           {"jumping_knowledge", jk}});
+      const ntk::sdk::KernelRequest what{with_nngp, true};
+      Timing old_total, new_total;
+      ntk::sdk::Kernels k_old, k_new;
+      for (int r = 0; r < reps; ++r) {
+        auto run_old = [&] { return measure([&] { k_old = legacy::gntk_kernels(all, all, what, config); }); };
+        auto run_new = [&] { return measure([&] { k_new = arch->kernels(all, all, what); }); };
+        const Timing a = r % 2 == 0 ? run_old() : run_new();
+        const Timing b = r % 2 == 0 ? run_new() : run_old();
+        const Timing& t_old = r % 2 == 0 ? a : b;
+        const Timing& t_new = r % 2 == 0 ? b : a;
+        old_total.wall += t_old.wall, old_total.cpu += t_old.cpu;
+        new_total.wall += t_new.wall, new_total.cpu += t_new.cpu;
+      }
+      std::printf(" jumping_knowledge %d, %s:\n", int(jk), with_nngp ? "NNGP and NTK" : "NTK");
+      report("legacy plugin (hand-written GNTK)", pairs * reps, old_total);
+      report("composition (SDK 3 graph layers)", pairs * reps, new_total);
+      const auto diff = [](const arma::mat& x, const arma::mat& y) {
+        return arma::abs(x - y).max() / arma::abs(y).max();
+      };
+      std::printf("  new / old cpu %.3f, wall %.3f; max |new - old| / max |old|: NTK %.1e",
+                  new_total.cpu / old_total.cpu, new_total.wall / old_total.wall,
+                  diff(k_new.ntk, k_old.ntk));
+      if (with_nngp) std::printf(", NNGP %.1e", diff(k_new.nngp, k_old.nngp));
+      std::printf("\n");
+    }
   return 0;
 }

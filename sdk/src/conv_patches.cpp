@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "ntk/sdk/error.hpp"
+
 namespace ntk::sdk {
 
 std::vector<ConvLayer> conv_layer_layout(arma::uword count, arma::uword in_channels,
@@ -21,21 +23,33 @@ std::vector<ConvLayer> conv_layer_layout(arma::uword count, arma::uword in_chann
 }
 
 arma::umat filter_taps(arma::uword H, arma::uword W, arma::uword q, bool circular) {
-  const arma::uword area = H * W;
-  const long long half = static_cast<long long>(q / 2);
+  return filter_taps(H, W, q, q, circular ? Padding::circular : Padding::same);
+}
+
+arma::umat filter_taps(arma::uword H, arma::uword W, arma::uword qh, arma::uword qw,
+                       Padding padding) {
+  if (qh == 0 || qh % 2 == 0 || qw == 0 || qw % 2 == 0)
+    throw_error("filter_taps(): filter ", qh, "x", qw, " must be odd in both axes");
+  if (padding == Padding::valid && (qh > H || qw > W))
+    throw_error("filter_taps(): a ", qh, "x", qw, " valid filter is larger than the ", H, "x", W,
+                " image");
+  const bool valid = padding == Padding::valid, circular = padding == Padding::circular;
+  const arma::uword out_h = valid ? H - qh + 1 : H, out_w = valid ? W - qw + 1 : W;
+  const long long half_h = valid ? 0 : static_cast<long long>(qh / 2);
+  const long long half_w = valid ? 0 : static_cast<long long>(qw / 2);
   const long long h_max = static_cast<long long>(H), w_max = static_cast<long long>(W);
-  arma::umat neighbours(q * q, area);
-  for (arma::uword i = 0; i < area; ++i)
-    for (arma::uword a = 0; a < q; ++a)
-      for (arma::uword b = 0; b < q; ++b) {
-        long long h = static_cast<long long>(i / W) + static_cast<long long>(a) - half;
-        long long w = static_cast<long long>(i % W) + static_cast<long long>(b) - half;
+  arma::umat neighbours(qh * qw, out_h * out_w);
+  for (arma::uword o = 0; o < out_h * out_w; ++o)
+    for (arma::uword a = 0; a < qh; ++a)
+      for (arma::uword b = 0; b < qw; ++b) {
+        long long h = static_cast<long long>(o / out_w) + static_cast<long long>(a) - half_h;
+        long long w = static_cast<long long>(o % out_w) + static_cast<long long>(b) - half_w;
         if (circular) {
           h = (h + h_max) % h_max;
           w = (w + w_max) % w_max;
         }
         const bool inside = h >= 0 && h < h_max && w >= 0 && w < w_max;
-        neighbours(a * q + b, i) = inside ? arma::uword(h) * W + arma::uword(w) + 1 : 0;
+        neighbours(a * qw + b, o) = inside ? arma::uword(h) * W + arma::uword(w) + 1 : 0;
       }
   return neighbours;
 }
@@ -51,29 +65,39 @@ arma::mat pixels_by_channel(const arma::mat& x, const ImageShape& shape) {
 }
 
 arma::mat im2col(const arma::mat& h, const arma::umat& taps_of) {
+  return im2col(h, taps_of, taps_of.n_cols);
+}
+
+arma::mat im2col(const arma::mat& h, const arma::umat& taps_of, arma::uword in_area) {
   const arma::uword area = taps_of.n_cols, taps = taps_of.n_rows, c = h.n_rows;
-  if (taps == 1) return h;  // 1 × 1 filters: tap 0 of pixel i is pixel i
-  arma::mat patches(c * taps, h.n_cols);
+  if (taps == 1 && area == in_area) return h;  // 1 × 1 filters: tap 0 of pixel i is pixel i
+  const arma::uword n = h.n_cols / in_area;
+  arma::mat patches(c * taps, n * area);
   // Threads only pay off for large batches (a parallel region costs microseconds, more on a
   // loaded machine).
-#pragma omp parallel for schedule(static) if (h.n_elem * taps > (1u << 18))
-  for (arma::uword col = 0; col < h.n_cols; ++col) {
+#pragma omp parallel for schedule(static) if (patches.n_elem > (1u << 18))
+  for (arma::uword col = 0; col < patches.n_cols; ++col) {
     const arma::uword e = col / area, i = col % area;
     double* out = patches.colptr(col);
     for (arma::uword ch = 0; ch < c; ++ch)
       for (arma::uword t = 0; t < taps; ++t) {
         const arma::uword src = taps_of(t, i);
-        out[ch * taps + t] = src == 0 ? 0.0 : h(ch, e * area + src - 1);
+        out[ch * taps + t] = src == 0 ? 0.0 : h(ch, e * in_area + src - 1);
       }
   }
   return patches;
 }
 
 arma::mat col2im(const arma::mat& patches, const arma::umat& taps_of, arma::uword channels) {
+  return col2im(patches, taps_of, channels, taps_of.n_cols);
+}
+
+arma::mat col2im(const arma::mat& patches, const arma::umat& taps_of, arma::uword channels,
+                 arma::uword in_area) {
   const arma::uword area = taps_of.n_cols, taps = taps_of.n_rows;
-  if (taps == 1) return patches;
+  if (taps == 1 && area == in_area) return patches;
   const arma::uword n = patches.n_cols / area;
-  arma::mat h(channels, patches.n_cols, arma::fill::zeros);
+  arma::mat h(channels, n * in_area, arma::fill::zeros);
 #pragma omp parallel for schedule(static) if (patches.n_elem > (1u << 18))
   for (arma::uword e = 0; e < n; ++e)  // examples are independent: no write conflicts
     for (arma::uword i = 0; i < area; ++i) {
@@ -81,7 +105,7 @@ arma::mat col2im(const arma::mat& patches, const arma::umat& taps_of, arma::uwor
       for (arma::uword t = 0; t < taps; ++t) {
         const arma::uword src = taps_of(t, i);
         if (src == 0) continue;
-        double* out = h.colptr(e * area + src - 1);
+        double* out = h.colptr(e * in_area + src - 1);
         for (arma::uword ch = 0; ch < channels; ++ch) out[ch] += in[ch * taps + t];
       }
     }

@@ -1,12 +1,14 @@
 // Building blocks of finite convolutional networks (cnn, resnet kind = "conv"): activations
 // are channels × (H·W·n) matrices, column e·H·W + i for pixel i of example e, and a q × q
-// convolution is W·im2col(h). The analytic counterparts are in layers_conv.hpp.
+// convolution is W·im2col(h) (q × q or qh × qw; SAME, CIRCULAR or VALID). The analytic
+// counterparts are in layers_conv.hpp.
 #pragma once
 
 #include <armadillo>
 #include <vector>
 
 #include "ntk/sdk/inputs.hpp"
+#include "ntk/sdk/stax.hpp"  // Padding
 
 namespace ntk::sdk {
 
@@ -31,15 +33,29 @@ std::vector<ConvLayer> conv_layer_layout(arma::uword count, arma::uword in_chann
 // (padding "same"); with `circular` the offsets wrap around instead. q = 1 gives 1 + i.
 arma::umat filter_taps(arma::uword height, arma::uword width, arma::uword q, bool circular);
 
+// The same for a qh × qw filter: (qh·qw) × H'·W', entry (a·qw + b, o) for tap (a, b) of output
+// pixel o. SAME and CIRCULAR: H' × W' = H × W, the tap reads offset (a − (qh−1)/2, b − (qw−1)/2);
+// VALID: H' = H − qh + 1, W' = W − qw + 1 and output pixel (u, v) reads (u + a, v + b)
+// (neural-tangents' and XLA's VALID convolution). Refuses an even filter, or a VALID one larger
+// than the image.
+arma::umat filter_taps(arma::uword height, arma::uword width, arma::uword filter_height,
+                       arma::uword filter_width, Padding padding);
+
 // C*H*W × n channel-major image columns → C × (H·W·n) (a copy-free return when H·W = 1).
 arma::mat pixels_by_channel(const arma::mat& x, const ImageShape& shape);
 
 // (C·q²) × (H·W·n) patches: row c·q² + t of column (e, i) is channel c at tap t of pixel i.
 // With one tap (q = 1) the patches are h itself.
 arma::mat im2col(const arma::mat& h, const arma::umat& taps);
+// The same when the output image differs from the input (VALID): h is C × (in_area·n), the
+// patches (C·taps) × (H'·W'·n) for the taps.n_cols = H'·W' output pixels.
+arma::mat im2col(const arma::mat& h, const arma::umat& taps, arma::uword in_area);
 
 // The adjoint of im2col: scatters patches back onto a `channels` × (H·W·n) image.
 arma::mat col2im(const arma::mat& patches, const arma::umat& taps, arma::uword channels);
+// ... onto a `channels` × (in_area·n) image (the adjoint of the in_area im2col).
+arma::mat col2im(const arma::mat& patches, const arma::umat& taps, arma::uword channels,
+                 arma::uword in_area);
 
 // One conv layer's per-example gradients, rows = examples, columns = the layer's W
 // (C × C_in·q², column-major) then b (C): s·Σ_i δ(i)·P(i)ᵀ and β·Σ_i δ(i) over the `area`

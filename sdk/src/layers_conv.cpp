@@ -14,8 +14,10 @@ namespace ntk::sdk::layers {
 std::string ImageRule::name() const {
   std::ostringstream out;
   if (detail::marker_name(*this, out)) return out.str();
-  out << "Conv(W_std=" << w_std << ", b_std=" << b_std << ", " << filter << "x" << filter << ", "
-      << (padding == Padding::same ? "SAME" : "CIRCULAR") << ")";
+  out << "Conv(W_std=" << w_std << ", b_std=" << b_std << ", " << filter_height << "x"
+      << filter_width << ", "
+      << (padding == Padding::same ? "SAME" : padding == Padding::circular ? "CIRCULAR" : "VALID")
+      << ")";
   return out.str();
 }
 
@@ -23,11 +25,20 @@ ImageRule conv(double w_std, double b_std, arma::uword filter, Padding padding) 
   if (filter == 0 || filter % 2 == 0)
     throw_error("conv(): filter = ", filter, " must be odd (1, 3, 5, ...) so that SAME padding "
                 "centres it on each pixel");
+  return conv(w_std, b_std, filter, filter, padding);
+}
+
+ImageRule conv(double w_std, double b_std, arma::uword filter_height, arma::uword filter_width,
+               Padding padding) {
+  if (filter_height == 0 || filter_height % 2 == 0 || filter_width == 0 || filter_width % 2 == 0)
+    throw_error("conv(): filter = ", filter_height, "x", filter_width, " must be odd in both "
+                "axes (1, 3, 5, ...) so that SAME padding centres it on each pixel");
   ImageRule r;
   r.kind = ImageRule::Kind::conv;
   r.w_std = w_std;
   r.b_std = b_std;
-  r.filter = filter;
+  r.filter_height = filter_height;
+  r.filter_width = filter_width;
   r.padding = padding;
   return r;
 }
@@ -63,8 +74,10 @@ ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
   plan.shape = shape;
   plan.rules = rules;
   plan.track_ntk = track_ntk;
-  bool gaussian = false, any_circular = false, any_same = false;
+  bool gaussian = false, any_circular = false, any_same = false, any_valid = false;
   std::vector<bool> saved_gaussian;  // per open residual block
+  // The image the next rule reads, on the input's grid (VALID convs shrink it).
+  detail::Rect image{0, static_cast<long long>(shape.height), 0, static_cast<long long>(shape.width)};
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const ImageRule& r = rules[i];
     if (r.kind == ImageRule::Kind::residual_start) {
@@ -77,14 +90,30 @@ ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
       gaussian = gaussian && saved_gaussian.back();
       saved_gaussian.pop_back();
     } else if (r.kind == ImageRule::Kind::conv) {
-      if (r.filter == 0 || r.filter % 2 == 0)
+      const arma::uword qh = r.filter_height, qw = r.filter_width;
+      if (qh == 0 || qh % 2 == 0 || qw == 0 || qw % 2 == 0)
         throw_error(caller, ": rule ", i + 1, " (", r.name(), ") has an even filter; use an odd one");
-      if (r.padding == Padding::circular && (r.filter > shape.height || r.filter > shape.width))
-        throw_error(caller, ": rule ", i + 1, " (", r.name(), ") has a ", r.filter, "x", r.filter,
+      const arma::uword height = arma::uword(image.h1 - image.h0), width = arma::uword(image.w1 - image.w0);
+      if (r.padding == Padding::circular && (qh > shape.height || qw > shape.width))
+        throw_error(caller, ": rule ", i + 1, " (", r.name(), ") has a ", qh, "x", qw,
                     " filter, larger than the ", shape.height, "x", shape.width,
                     " image; with circular padding the filter must fit in the image");
-      (r.padding == Padding::circular ? any_circular : any_same) = true;
-      plan.margin = std::max<arma::uword>(plan.margin, r.filter / 2);
+      if (r.padding == Padding::valid) {
+        if (qh > height || qw > width)
+          throw_error(caller, ": rule ", i + 1, " (", r.name(), ") has a ", qh, "x", qw,
+                      " filter, larger than the ", height, "x", width, " image it reads; with "
+                      "valid padding the filter must fit in the image");
+        if (!saved_gaussian.empty() && (qh > 1 || qw > 1))
+          throw_error(caller, ": rule ", i + 1, " (", r.name(), ") is inside a residual block; "
+                      "a VALID conv changes the image's shape, so the branch could not be added "
+                      "to its input: use SAME padding in residual branches");
+        image = detail::shrink(image, r);
+      }
+      (r.padding == Padding::circular ? any_circular
+       : r.padding == Padding::same   ? any_same
+                                      : any_valid) = true;
+      plan.margin_h = std::max<arma::uword>(plan.margin_h, qh / 2);
+      plan.margin_w = std::max<arma::uword>(plan.margin_w, qw / 2);
       gaussian = true;
     } else {
       if (!gaussian)
@@ -102,9 +131,14 @@ ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
   plan.gaussian = gaussian;
   if (any_circular && any_same)
     throw_error(caller, ": the conv rules mix SAME and CIRCULAR padding; use one padding for all");
+  if (any_circular && any_valid)
+    throw_error(caller, ": the conv rules mix VALID and CIRCULAR padding, which the kernel engine "
+                "does not support (a torus has no border to shrink from); use circular for all, "
+                "or same and valid");
   plan.circular = any_circular;
-  plan.readout_h = axis_weights(readout, shape.height, caller);
-  plan.readout_w = axis_weights(readout, shape.width, caller);
+  plan.output = image;
+  plan.readout_h = axis_weights(readout, arma::uword(image.h1 - image.h0), caller);
+  plan.readout_w = axis_weights(readout, arma::uword(image.w1 - image.w0), caller);
   // Offsets with a non-zero readout weight on some pixel pair.
   auto axis_offsets = [&](const arma::mat& weights) {
     const long long n = static_cast<long long>(weights.n_rows);

@@ -1,11 +1,12 @@
 // Convolutional kernel rules over images, in the neural-tangents stax convention
-// (Arora et al. 2019's CNTK; neural-tangents' Conv(W_std, b_std, (q, q), SAME|CIRCULAR)).
+// (Arora et al. 2019's CNTK; neural-tangents' Conv(W_std, b_std, (qh, qw), SAME|CIRCULAR|VALID)).
 //
 // Between pixel i of image x and pixel j of image x' (C channels, H × W pixels):
 //   input   Σ(i, j) = (1/C)·Σ_c x_c(i)·x'_c(j),  Θ = 0
-//   conv    Σ ← W²·(1/q²)·Σ_δ Σ(i+δ, j+δ) + b²,  Θ ← W²·(1/q²)·Σ_δ Θ(i+δ, j+δ) + Σ_new
-//           over the q × q offsets δ; a padded pixel contributes 0 but counts in q² (SAME),
-//           or the image is a torus (CIRCULAR)
+//   conv    Σ ← W²·(1/(qh·qw))·Σ_δ Σ(i+δ, j+δ) + b²,  Θ ← W²·(1/(qh·qw))·Σ_δ Θ(i+δ, j+δ) + Σ_new
+//           over the qh × qw offsets δ (both odd); a padded pixel contributes 0 but counts in
+//           qh·qw (SAME), or the image is a torus (CIRCULAR), or the output keeps only the
+//           pixels whose window lies inside the image (VALID: (H − qh + 1) × (W − qw + 1))
 //   relu, erf   the closed forms of layers_elementwise.hpp, pixel pair by pixel pair, with the
 //           variances Σ(x, i; x, i) and Σ(x', j; x', j)
 //   residual_start, residual_sum(α)   a residual block around the rules between them, pixel
@@ -23,7 +24,7 @@
 // How it is computed (and why it costs what it costs). A convolution keeps the spatial offset
 // j − i of a pixel pair, so for each offset (d, e) the values P(i) = Σ(i, i + (d, e)) form an
 // H × W "offset image" that each layer maps independently of the other offsets: a q × q box
-// filter (separable, 2q additions per pixel) and the activation. A readout needs only the
+// filter (separable, qh + qw additions per pixel) and the activation. A readout needs only the
 // offsets where its weight is non-zero:
 //   flatten: offset (0, 0) only — O(H·W·q·depth) per kernel entry;
 //   average_pool(p): |d|, |e| < p — O(p²·H·W·q·depth);
@@ -34,6 +35,14 @@
 // one broadcast. Tiles run in parallel (OpenMP); a symmetric kernel takes the blocks at or
 // above the diagonal only (one triangle, up to 15 extra pairs per column). Per-example pixel
 // variances are computed once beforehand.
+// VALID padding: output pixel o of a VALID conv is the SAME conv's value at the window centre
+// o + (half_h, half_w), which reads no padded pixel. So the engine stays on the input's grid
+// and keeps an active rectangle, shrunk by (half_h, half_w) on each side by every VALID conv;
+// a later SAME conv pads around the active rectangle (the engine zeroes what lies outside it),
+// and the readout reads the final rectangle as the output image. VALID does not mix with
+// CIRCULAR, nor sits inside a residual branch (the branch would change the image's shape).
+// Strides other than 1 are not implemented (a strided conv subsamples the grid: the next box
+// filter would be dilated and neural-tangents' SAME padding becomes asymmetric).
 // Precision::float32 keeps the per-pixel-pair tensors in float (sums and the readout in
 // double); float64 (the default) agrees with neural-tangents to round-off.
 #pragma once
@@ -59,7 +68,8 @@ struct ImageRule {
   Kind kind = Kind::conv;
   double w_std = 1, b_std = 0;        // conv only
   double alpha = 1;                   // residual_sum only
-  arma::uword filter = 3;             // conv only: q (odd)
+  arma::uword filter_height = 3;      // conv only: qh (odd)
+  arma::uword filter_width = 3;       // conv only: qw (odd)
   Padding padding = Padding::same;    // conv only
   bool trainable = true;              // conv only: false drops its own NTK term (Θ ← box(W²Θ))
   ActivationPtr activation;           // activation only
@@ -67,8 +77,11 @@ struct ImageRule {
   std::string name() const;  // "Conv(W_std=1, b_std=0, 3x3, SAME)", "Relu", "Erf", "FanOut(2)"…
 };
 
-// Refuses (ntk::Error) an even or zero filter.
+// A q × q conv. Refuses (ntk::Error) an even or zero filter.
 ImageRule conv(double w_std, double b_std, arma::uword filter, Padding padding = Padding::same);
+// A qh × qw conv (a 1-D convolution along the width is qh = 1 on images {C, 1, W}).
+ImageRule conv(double w_std, double b_std, arma::uword filter_height, arma::uword filter_width,
+               Padding padding);
 ImageRule image_relu();
 ImageRule image_erf();
 ImageRule image_activation(ActivationPtr activation);
@@ -84,17 +97,19 @@ ImageRule image_residual_sum(double alpha);
 // parts), `width` = C (the readout's
 // feature vectors are C channels × pooled pixels; the NTK parametrisation does not read it).
 // Refuses, before any work: a row count other than C·H·W, a zero shape, an even filter, a
-// circular filter larger than the image, an activation not preceded by a conv, unbalanced
-// residual rules, non-finite
-// inputs, kernels that would not fit in memory.
+// circular or valid filter larger than the image (a valid one: than the image left by the
+// VALID convs before it), VALID mixed with CIRCULAR or inside a residual block, an activation
+// not preceded by a conv, unbalanced residual rules, non-finite inputs, kernels that would not
+// fit in memory.
 KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShape& shape,
                          bool symmetric, const std::vector<ImageRule>& rules,
                          const SpatialReadout& readout, bool track_ntk,
                          Precision precision = Precision::float64,
                          const std::string& caller = "image_kernel()");
 
-// The per-pixel variances Σ(x, i; x, i) of each image after `rules` (H·W × n, row h·W + w):
-// what a flatten readout averages and what each activation reads. Same checks as above.
+// The per-pixel variances Σ(x, i; x, i) of each image after `rules` (H'·W' × n, row h·W' + w,
+// for the H' × W' output image: H × W unless VALID convs shrank it): what a flatten readout
+// averages and what each activation reads. Same checks as above.
 arma::mat pixel_variances(const arma::mat& x, const ImageShape& shape,
                           const std::vector<ImageRule>& rules,
                           const std::string& caller = "pixel_variances()");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "layers_conv.hpp"
+#include "layers_conv_grid.hpp"
 
 namespace ntk::sdk::layers::detail {
 
@@ -15,15 +16,27 @@ struct ConvPlan {
   ImageShape shape;
   std::vector<ImageRule> rules;
   bool circular = false;          // every conv rule has circular padding (mixing is refused)
-  arma::uword margin = 0;         // the largest half filter (q − 1)/2
-  arma::mat readout_h, readout_w;  // axis weights of the readout (layers_pool.hpp)
-  // The offsets (d, e) with non-zero readout weight: d ∈ (−H, H) for SAME padding, the
-  // torus offsets d ∈ [0, H) for CIRCULAR (and the same for e).
+  arma::uword margin_h = 0, margin_w = 0;  // the largest half filters (qh − 1)/2, (qw − 1)/2
+  // The output image on the input's grid: rows [h0, h1), columns [w0, w1) (the whole grid
+  // unless VALID convs shrank it; layers_conv.hpp).
+  Rect output;
+  arma::mat readout_h, readout_w;  // axis weights of the readout over the output image
+  // The offsets (d, e) with non-zero readout weight: d ∈ (−H', H') for SAME/VALID padding
+  // (H' the output's height), the torus offsets d ∈ [0, H) for CIRCULAR (and the same for e).
   std::vector<std::pair<long long, long long>> offsets;
   bool track_ntk = true;
   std::size_t nesting = 0;  // deepest residual nesting: the saved grids a tile needs
   bool gaussian = false;    // the state after the last rule is Gaussian
 };
+
+inline long long half_height(const ImageRule& r) { return static_cast<long long>(r.filter_height / 2); }
+inline long long half_width(const ImageRule& r) { return static_cast<long long>(r.filter_width / 2); }
+
+// The rectangle left of `r` by a VALID conv (each side moves in by the half filter).
+inline Rect shrink(const Rect& r, const ImageRule& conv) {
+  return {r.h0 + half_height(conv), r.h1 - half_height(conv), r.w0 + half_width(conv),
+          r.w1 - half_width(conv)};
+}
 
 inline bool is_activation(const ImageRule& r) {
   return r.kind == ImageRule::Kind::relu || r.kind == ImageRule::Kind::erf ||
@@ -55,8 +68,9 @@ template <class T>
 void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<TileSpec>& tiles,
                double* nngp, double* ntk);
 
-// Per-pixel variances of the columns of x before each activation rule, and after all rules
-// (the last matrix), each H·W × n. Parallel over examples.
+// Per-pixel variances of the columns of x before each activation rule (H·W × n, on the input's
+// grid: the pixels outside the active rectangle are meaningless), and after all rules (the last
+// matrix, the output image's H'·W' × n). Parallel over examples.
 std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x);
 
 }  // namespace ntk::sdk::layers::detail

@@ -81,7 +81,7 @@ struct Tile {
 
   Tile(const ConvPlan& plan, std::size_t activations)
       : grid(static_cast<long long>(plan.shape.height), static_cast<long long>(plan.shape.width),
-             static_cast<long long>(plan.margin)),
+             static_cast<long long>(plan.margin_h), static_cast<long long>(plan.margin_w)),
         nngp(grid.size(), T(0)), ntk(grid.size(), T(0)), tmp(grid.size(), T(0)),
         left_var(activations), right_var(activations), broadcast_var(activations),
         sum_nngp(kLanes), sum_ntk(kLanes),
@@ -178,11 +178,14 @@ template <class T>
 void accumulate(const ConvPlan& plan, long long d, long long e, const Rect& r, bool with_ntk,
                 Tile<T>& t) {
   const long long H = static_cast<long long>(plan.shape.height), W = static_cast<long long>(plan.shape.width);
+  // The readout's pixels are the output image's (the grid's, less what VALID convs cut off).
+  const long long top = plan.output.h0, left = plan.output.w0;
   for (long long h = r.h0; h < r.h1; ++h) {
-    const double rh = plan.readout_h(arma::uword(h), arma::uword(partner(h, d, H, plan.circular)));
+    const double rh = plan.readout_h(arma::uword(h - top), arma::uword(partner(h, d, H, plan.circular) - top));
     if (rh == 0) continue;
     for (long long w = r.w0; w < r.w1; ++w) {
-      const double weight = rh * plan.readout_w(arma::uword(w), arma::uword(partner(w, e, W, plan.circular)));
+      const double weight =
+          rh * plan.readout_w(arma::uword(w - left), arma::uword(partner(w, e, W, plan.circular) - left));
       if (weight == 0) continue;
       const std::size_t at = t.grid.at(h, w);
       for (std::size_t p = 0; p < kLanes; ++p) t.sum_nngp[p] += weight * double(t.nngp[at + p]);
@@ -222,10 +225,13 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
   std::fill(t.sum_nngp.begin(), t.sum_nngp.end(), 0.0);
   std::fill(t.sum_ntk.begin(), t.sum_ntk.end(), 0.0);
   for (const auto& [d, e] : plan.offsets) {
+    // The pixels i whose pair (i, i + (d, e)) lies in the image: all of them on a torus, else
+    // those of the image (shrunk by VALID convs as the rules go) with a partner in it.
     Rect r;
     if (plan.circular) r = {0, H, 0, W};
     else r = {std::max(0LL, -d), std::min(H, H - d), std::max(0LL, -e), std::min(W, W - e)};
     if (r.empty()) continue;
+    const Rect first = r;  // what the SAME clear-up below must zero
     input_offset_image(plan, d, e, r, t);
     bool ntk_zero = true;
     std::size_t activation = 0, level = 0;
@@ -252,24 +258,33 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
         continue;
       }
       if (rule.kind == ImageRule::Kind::conv) {
-        const long long half = static_cast<long long>(rule.filter / 2);
-        const T scale = T(rule.w_std * rule.w_std / double(rule.filter * rule.filter));
+        const long long hh = half_height(rule), hw = half_width(rule);
+        const bool valid = rule.padding == Padding::valid;
+        const Rect in = r;
+        if (valid) r = shrink(r, rule);  // the pixel pairs whose two windows lie in the image
+        const T scale = T(rule.w_std * rule.w_std / double(rule.filter_height * rule.filter_width));
         const T shift = T(rule.b_std * rule.b_std);
-        t.grid.box(t.nngp.data(), t.tmp.data(), r, half, plan.circular, scale, shift, nullptr);
+        t.grid.box(t.nngp.data(), t.tmp.data(), r, hh, hw, plan.circular, scale, shift, nullptr, valid);
         if (plan.track_ntk) {
           if (!rule.trainable) {
             // A frozen conv adds no term of its own: Θ ← box(W²Θ), still 0 while Θ is 0.
             if (!ntk_zero)
-              t.grid.box(t.ntk.data(), t.tmp.data(), r, half, plan.circular, scale, T(0), nullptr);
+              t.grid.box(t.ntk.data(), t.tmp.data(), r, hh, hw, plan.circular, scale, T(0), nullptr,
+                         valid);
           } else if (ntk_zero) {
             for (long long h = r.h0; h < r.h1; ++h)
               std::copy_n(t.nngp.data() + t.grid.at(h, r.w0), std::size_t(r.w1 - r.w0) * kLanes,
                           t.ntk.data() + t.grid.at(h, r.w0));
           } else {
-            t.grid.box(t.ntk.data(), t.tmp.data(), r, half, plan.circular, scale, T(0),
-                       t.nngp.data());
+            t.grid.box(t.ntk.data(), t.tmp.data(), r, hh, hw, plan.circular, scale, T(0),
+                       t.nngp.data(), valid);
           }
           if (rule.trainable) ntk_zero = false;
+        }
+        if (valid) {  // a later SAME conv pads the shrunk image with zeros
+          t.grid.clear_band(t.nngp.data(), in, r);
+          t.grid.clear_band(t.ntk.data(), in, r);
+          t.grid.clear_band(t.tmp.data(), in, r);
         }
       } else {
         activate(plan, rule, activation++, d, e, r, plan.track_ntk && !ntk_zero, t);
@@ -278,9 +293,9 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
     // Θ stays 0 when no conv rule ran; accumulate() then reads the zero grid.
     accumulate(plan, d, e, r, plan.track_ntk, t);
     if (!plan.circular) {  // restore the all-zero state SAME padding relies on
-      t.grid.clear(t.nngp.data(), r);
-      t.grid.clear(t.ntk.data(), r);
-      t.grid.clear(t.tmp.data(), r);
+      t.grid.clear(t.nngp.data(), first);
+      t.grid.clear(t.ntk.data(), first);
+      t.grid.clear(t.tmp.data(), first);
     }
   }
 }
@@ -326,15 +341,19 @@ template void run_tiles<float>(const ConvPlan&, const ExampleSet[2], const std::
 std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x) {
   const arma::uword H = plan.shape.height, W = plan.shape.width, C = plan.shape.channels;
   const arma::uword n = x.n_cols, area = H * W;
+  const Rect& output = plan.output;
+  const arma::uword out_width = arma::uword(output.w1 - output.w0);
+  const arma::uword out_area = arma::uword(output.h1 - output.h0) * out_width;
   std::vector<arma::mat> out;
   for (const auto& rule : plan.rules)
-    if (is_activation(rule)) out.emplace_back(area, n);
-  out.emplace_back(area, n);
+    if (is_activation(rule)) out.emplace_back(area, n, arma::fill::zeros);
+  out.emplace_back(out_area, n);
   const Rect full{0, static_cast<long long>(H), 0, static_cast<long long>(W)};
   std::string error;  // the first exception of any thread (none may leave the region)
 #pragma omp parallel if (n * area > 4096)
   {
-    Grid<double, 1> grid(static_cast<long long>(H), static_cast<long long>(W), static_cast<long long>(plan.margin));
+    Grid<double, 1> grid(static_cast<long long>(H), static_cast<long long>(W),
+                         static_cast<long long>(plan.margin_h), static_cast<long long>(plan.margin_w));
     std::vector<double> v(grid.size(), 0.0), tmp(grid.size(), 0.0);
     std::vector<std::vector<double>> saved(plan.nesting, std::vector<double>(grid.size(), 0.0));
 #pragma omp for schedule(static)
@@ -347,6 +366,7 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
         v[grid.at(static_cast<long long>(i / W), static_cast<long long>(i % W))] = s / double(C);
       }
       std::size_t k = 0, level = 0;
+      Rect image = full;  // shrunk by VALID convs
       for (const auto& rule : plan.rules) {
         if (rule.kind == ImageRule::Kind::residual_start) {
           saved[level++] = v;
@@ -359,22 +379,35 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
           continue;
         }
         if (rule.kind == ImageRule::Kind::conv) {
-          grid.box(v.data(), tmp.data(), full, static_cast<long long>(rule.filter / 2), plan.circular,
-                   rule.w_std * rule.w_std / double(rule.filter * rule.filter),
-                   rule.b_std * rule.b_std, nullptr);
+          const bool valid = rule.padding == Padding::valid;
+          const Rect in = image;
+          if (valid) image = shrink(image, rule);
+          grid.box(v.data(), tmp.data(), image, half_height(rule), half_width(rule), plan.circular,
+                   rule.w_std * rule.w_std / double(rule.filter_height * rule.filter_width),
+                   rule.b_std * rule.b_std, nullptr, valid);
+          if (valid) {  // zeros around the shrunk image, for a later SAME conv
+            grid.clear_band(v.data(), in, image);
+            grid.clear_band(tmp.data(), in, image);
+          }
           continue;
         }
-        for (arma::uword i = 0; i < area; ++i) {
-          double& value = v[grid.at(static_cast<long long>(i / W), static_cast<long long>(i % W))];
-          out[k](i, j) = value;
-          // The activation rules on the diagonal Σ12 = Σ11 = Σ22 = v (layers_elementwise.hpp).
-          if (rule.kind == ImageRule::Kind::relu) relu_variances(&value, 1);
-          else if (rule.kind == ImageRule::Kind::erf) erf_variances(&value, 1);
-          else rule.activation->variances(&value, 1);
-        }
+        for (long long h = image.h0; h < image.h1; ++h)
+          for (long long w = image.w0; w < image.w1; ++w) {
+            const arma::uword i = arma::uword(h) * W + arma::uword(w);
+            double& value = v[grid.at(h, w)];
+            out[k](i, j) = value;
+            // The activation rules on the diagonal Σ12 = Σ11 = Σ22 = v (layers_elementwise.hpp).
+            if (rule.kind == ImageRule::Kind::relu) relu_variances(&value, 1);
+            else if (rule.kind == ImageRule::Kind::erf) erf_variances(&value, 1);
+            else rule.activation->variances(&value, 1);
+          }
         ++k;
       }
-      for (arma::uword i = 0; i < area; ++i) out[k](i, j) = v[grid.at(static_cast<long long>(i / W), static_cast<long long>(i % W))];
+      for (long long h = output.h0; h < output.h1; ++h)
+        for (long long w = output.w0; w < output.w1; ++w)
+          out[k](arma::uword(h - output.h0) * out_width + arma::uword(w - output.w0), j) = v[grid.at(h, w)];
+      if (image.h0 != full.h0 || image.w0 != full.w0)  // the next example starts from zeros
+        grid.clear(tmp.data(), full);
      } catch (const std::exception& e) {
 #pragma omp critical(ntk_variance_error)
       if (error.empty()) error = e.what();

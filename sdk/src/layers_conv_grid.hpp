@@ -1,12 +1,15 @@
 // The padded pixel grid the convolutional kernel rules work on (layers_conv_engine.cpp):
-// H × W pixels with a margin of `margin` pixels on each side, each pixel holding `Lanes`
-// values (the example pairs of a tile, or 1). Row h, column w (both may be negative down to
-// −margin) start at ((h + margin)·(W + 2·margin) + w + margin)·Lanes.
+// H × W pixels with a margin of `margin_h` rows above and below and `margin_w` columns left
+// and right, each pixel holding `Lanes` values (the example pairs of a tile, or 1). Row h,
+// column w (negative down to −margin) start at
+// ((h + margin_h)·(W + 2·margin_w) + w + margin_w)·Lanes.
 //
-// box() is the convolution's q × q sum over a rectangle of valid pixels, separable: a pass
-// along rows into `tmp`, then along columns. With SAME padding the caller keeps every value
-// outside the rectangle zero (the padded pixels); with CIRCULAR padding box() first copies the
-// wrapped pixels into the margins.
+// box() is the convolution's qh × qw sum over a rectangle of pixels, separable: a pass along
+// rows (half-width half_w) into `tmp`, then along columns (half_h). With SAME padding the
+// caller keeps every value outside the rectangle zero (the padded pixels); with CIRCULAR
+// padding box() first copies the wrapped pixels into the margins. With VALID padding the
+// rectangle is the output one and every pixel within (half_h, half_w) of it holds a value: the
+// row pass then also covers the half_h rows above and below it, which the column pass reads.
 #pragma once
 
 #include <algorithm>
@@ -22,13 +25,14 @@ struct Rect {
 
 template <class T, std::size_t Lanes>
 struct Grid {
-  long long height = 0, width = 0, margin = 0, row_stride = 0;
+  long long height = 0, width = 0, margin_h = 0, margin_w = 0, row_stride = 0;
 
-  Grid(long long h, long long w, long long m)
-      : height(h), width(w), margin(m), row_stride((w + 2 * m) * static_cast<long long>(Lanes)) {}
-  std::size_t size() const { return std::size_t((height + 2 * margin) * row_stride); }
+  Grid(long long h, long long w, long long mh, long long mw)
+      : height(h), width(w), margin_h(mh), margin_w(mw),
+        row_stride((w + 2 * mw) * static_cast<long long>(Lanes)) {}
+  std::size_t size() const { return std::size_t((height + 2 * margin_h) * row_stride); }
   std::size_t at(long long h, long long w) const {
-    return std::size_t((h + margin) * row_stride + (w + margin) * static_cast<long long>(Lanes));
+    return std::size_t((h + margin_h) * row_stride + (w + margin_w) * static_cast<long long>(Lanes));
   }
 
   // Zeroes the rectangle of `a` (restores the all-zero state SAME padding relies on).
@@ -36,37 +40,46 @@ struct Grid {
     const std::size_t run = std::size_t(r.w1 - r.w0) * Lanes;
     for (long long h = r.h0; h < r.h1; ++h) std::fill_n(a + at(h, r.w0), run, T(0));
   }
+  // Zeroes what lies in `outer` but not in `inner` (inner ⊆ outer): after a VALID conv, so that
+  // a later SAME conv finds zeros around the shrunk image.
+  void clear_band(T* a, const Rect& outer, const Rect& inner) const {
+    clear(a, {outer.h0, inner.h0, outer.w0, outer.w1});
+    clear(a, {inner.h1, outer.h1, outer.w0, outer.w1});
+    clear(a, {inner.h0, inner.h1, outer.w0, inner.w0});
+    clear(a, {inner.h0, inner.h1, inner.w1, outer.w1});
+  }
 
-  // a ← scale·(q × q box sum of a) + shift (+ add, a grid with the same layout, if not null),
-  // on the rectangle; half = (q − 1)/2.
-  void box(T* __restrict a, T* __restrict tmp, const Rect& r, long long half, bool circular,
-           T scale, T shift, const T* __restrict add) const {
+  // a ← scale·(qh × qw box sum of a) + shift (+ add, a grid with the same layout, if not
+  // null), on the rectangle; half_h = (qh − 1)/2, half_w = (qw − 1)/2.
+  void box(T* __restrict a, T* __restrict tmp, const Rect& r, long long half_h, long long half_w,
+           bool circular, T scale, T shift, const T* __restrict add, bool valid = false) const {
     const std::size_t run = std::size_t(r.w1 - r.w0) * Lanes;
     const long long lane = static_cast<long long>(Lanes);
-    if (circular) wrap_columns(a, half);
-    for (long long h = r.h0; h < r.h1; ++h) {
+    if (circular) wrap_columns(a, half_w);
+    const long long rows_from = valid ? r.h0 - half_h : r.h0, rows_to = valid ? r.h1 + half_h : r.h1;
+    for (long long h = rows_from; h < rows_to; ++h) {
       const T* src = a + at(h, r.w0);
       T* dst = tmp + at(h, r.w0);
-      std::copy_n(src - half * lane, run, dst);
-      for (long long d = -half + 1; d <= half; ++d) {
+      std::copy_n(src - half_w * lane, run, dst);
+      for (long long d = -half_w + 1; d <= half_w; ++d) {
         const T* s = src + d * lane;
 #pragma omp simd
         for (std::size_t k = 0; k < run; ++k) dst[k] += s[k];
       }
     }
-    if (circular) wrap_rows(tmp, half);
+    if (circular) wrap_rows(tmp, half_h);
     for (long long h = r.h0; h < r.h1; ++h) {
       T* dst = a + at(h, r.w0);
       const T* src = tmp + at(h, r.w0);
       const long long stride = row_stride;
-      if (half == 0) {
+      if (half_h == 0) {
 #pragma omp simd
         for (std::size_t k = 0; k < run; ++k) dst[k] = src[k];
       } else {
-        const T* first = src - half * stride;
+        const T* first = src - half_h * stride;
 #pragma omp simd
         for (std::size_t k = 0; k < run; ++k) dst[k] = first[k];
-        for (long long d = -half + 1; d <= half; ++d) {
+        for (long long d = -half_h + 1; d <= half_h; ++d) {
           const T* s = src + d * stride;
 #pragma omp simd
           for (std::size_t k = 0; k < run; ++k) dst[k] += s[k];

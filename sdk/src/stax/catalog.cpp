@@ -1,8 +1,12 @@
 // Layers from specs ({"dense", w_std = 1.5}, as ntk.arch("stax", {layers = {...}}) gives them)
 // and the catalog `ntklab plugins` prints: every layer name with its keys and docs.
+#include <cmath>
 #include <sstream>
+#include <utility>
+#include <variant>
 
 #include "ntk/sdk/stax.hpp"
+#include "ntk/sdk/stax_graph.hpp"
 
 namespace ntk::sdk::stax {
 namespace {
@@ -20,11 +24,14 @@ const std::vector<LayerInfo>& structural_layers() {
       {"conv",
        {{"w_std", 1.0, "weight standard deviation W_std > 0"},
         {"b_std", 0.0, "bias standard deviation b_std >= 0"},
-        {"filter", 3.0, "odd filter size q (q x q)"},
-        {"padding", std::string("same"), "\"same\" or \"circular\""},
+        {"filter", 3.0, "odd filter size: q (q x q) or {qh, qw} (qh = 1: a 1-D convolution)"},
+        {"padding", std::string("same"), "\"same\", \"circular\" or \"valid\" (the image "
+                                         "shrinks by q - 1 per axis)"},
+        {"stride", 1.0, "1 (or {1, 1}); other strides are not supported"},
         {"width", 0.0, "output channels; 0 = the network's width"},
         {"trainable", true, "false freezes the layer: no gradient, no NTK term"}},
-       "Conv(W_std, b_std, q x q, stride 1) on images: the CNTK rule of Arora et al. 2019"},
+       "Conv(W_std, b_std, (qh, qw), stride 1, SAME|CIRCULAR|VALID) on images: the CNTK rule of "
+       "Arora et al. 2019"},
       {"flatten", {}, "Flatten: images -> vectors; the analytic kernel needs a dense layer next"},
       {"global_avg_pool", {}, "GlobalAvgPool: images -> one value per channel"},
       {"avg_pool",
@@ -39,8 +46,44 @@ const std::vector<LayerInfo>& structural_layers() {
        "Residual: FanOut(2), parallel(branch, Identity), FanInSum with the branch scaled by alpha"},
       {"serial", {{"layers", std::vector<LayerSpec>{}, "the layers, a list of layer tables"}},
        "serial: the layers one after another"},
+      // Graph layers (stax_graph.hpp).
+      {"aggregate", {{"scale", std::string("uniform"), "\"uniform\" (sum over N(u) and u) or \"degree\" (mean)"}},
+       "Aggregate (Du et al. 2019 BLOCK): h_u <- c_u sum_{v in N(u)+u} h_v; inside a graph part"},
+      {"graph_readout",
+       {{"layers", std::vector<LayerSpec>{}, "the node layers (dense, activations, aggregate)"},
+        {"reduce", std::string("sum"), "readout over each graph's nodes: \"sum\" or \"mean\""},
+        {"features", std::string("mean"), "input node kernel: \"mean\" x.x'/f or \"sum\" x.x'"}},
+       "GraphReadout: graphs -> vectors; the node layers on every node, then sum/mean over nodes"},
+      {"jumping_knowledge",
+       {{"blocks", std::vector<LayerSpec>{}, "the blocks, a list of layer tables"},
+        {"readouts", std::vector<LayerSpec>{}, "one readout layer per tap (input, each block)"},
+        {"reduce", std::string("sum"), "readout over each graph's nodes: \"sum\" or \"mean\""},
+        {"features", std::string("mean"), "input node kernel: \"mean\" x.x'/f or \"sum\" x.x'"}},
+       "JumpingKnowledge: sum over taps (input, every block) of each tap's readout of its nodes"},
   };
   return layers;
+}
+
+// A key whose value is a number n (read as {n, n}) or a list {a, b} of whole numbers in
+// [lo, hi]: the conv's filter {qh, qw} and stride. OptionReader reads one type per key, so the
+// raw value decides which.
+std::pair<arma::uword, arma::uword> number_or_pair(const OptionReader& read, const LayerSpec& spec,
+                                                   const std::string& key, long long lo,
+                                                   long long hi) {
+  const auto it = spec.options.values().find(key);
+  if (it == spec.options.values().end() || std::holds_alternative<double>(it->second)) {
+    const arma::uword n = arma::uword(read.integer(key, lo, hi));
+    return {n, n};
+  }
+  const auto* list = std::get_if<std::vector<double>>(&it->second);
+  if (list == nullptr || list->size() != 2)
+    throw_error("option '", key, "' = ", option_value_text(it->second), " must be a number or a "
+                "list of two numbers {height, width}");
+  for (double v : *list)
+    if (!std::isfinite(v) || v != std::floor(v) || v < double(lo) || v > double(hi))
+      throw_error("option '", key, "' = ", option_value_text(it->second), " must hold whole "
+                  "numbers in [", lo, ", ", hi, "]");
+  return {arma::uword((*list)[0]), arma::uword((*list)[1])};
 }
 
 std::string known_names() {
@@ -81,9 +124,22 @@ LayerPtr from_spec(const LayerSpec& spec, const std::string& where) {
         ConvOptions o;
         o.w_std = read.number("w_std");
         o.b_std = read.number("b_std");
-        o.filter = arma::uword(read.integer("filter", 1, 1001));
-        o.padding = read.choice("padding", {"same", "circular"}) == "same" ? Padding::same
-                                                                            : Padding::circular;
+        const auto [qh, qw] = number_or_pair(read, spec, "filter", 1, 1001);
+        o.filter = qh == qw ? qh : 3;
+        if (qh != qw) {
+          o.filter_height = qh;
+          o.filter_width = qw;
+        }
+        const std::string padding = read.choice("padding", {"same", "circular", "valid"});
+        o.padding = padding == "same" ? Padding::same
+                    : padding == "circular" ? Padding::circular
+                                            : Padding::valid;
+        const auto [sh, sw] = number_or_pair(read, spec, "stride", 1, 1 << 20);
+        if (sh != 1 || sw != 1)
+          throw_error("option 'stride' = ", option_value_text(spec.options.values().at("stride")),
+                      ": only stride 1 is supported (the convolutional kernel engine keeps the "
+                      "input's pixel grid; a strided conv would subsample it); use stride 1 "
+                      "followed by avg_pool{window, stride} to downsample");
         o.width = arma::uword(read.integer("width", 0, 1LL << 32));
         o.trainable = read.flag("trainable");
         return conv(o);
@@ -99,6 +155,19 @@ LayerPtr from_spec(const LayerSpec& spec, const std::string& where) {
       if (spec.name == "residual")
         return residual(read.finite("alpha"), from_specs(read.tables("branch"), where, "branch layer"));
       if (spec.name == "serial") return serial(from_specs(read.tables("layers"), where, "layer"));
+      if (spec.name == "aggregate")
+        return aggregate(read.choice("scale", {"uniform", "degree"}) == "uniform" ? GraphScale::uniform
+                                                                                 : GraphScale::degree);
+      if (spec.name == "graph_readout" || spec.name == "jumping_knowledge") {
+        GraphReadoutOptions o;
+        o.reduce = read.choice("reduce", {"sum", "mean"}) == "sum" ? GraphReduce::sum : GraphReduce::mean;
+        o.features = read.choice("features", {"mean", "sum"}) == "sum" ? GraphReduce::sum : GraphReduce::mean;
+        if (spec.name == "graph_readout")
+          return graph_readout(from_specs(read.tables("layers"), where, "layer"), o);
+        std::vector<std::vector<LayerPtr>> readouts;
+        for (auto& l : from_specs(read.tables("readouts"), where, "readout")) readouts.push_back({l});
+        return jumping_knowledge(from_specs(read.tables("blocks"), where, "block"), readouts, o);
+      }
     } catch (const Error& e) {
       const std::string what = e.what();
       if (what.rfind(where, 0) == 0) throw;  // already names the position

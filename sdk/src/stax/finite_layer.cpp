@@ -14,6 +14,9 @@ std::string Shape::text() const {
   if (kind == Kind::vector) {
     out << "vector(";
     dim(channels) << ")";
+  } else if (kind == Kind::graph) {
+    out << "graph(";
+    dim(channels) << ")";
   } else {
     out << "image(";
     dim(channels) << "x" << height << "x" << width << ")";

@@ -1,10 +1,12 @@
-// Image layers: conv (q × q, SAME or CIRCULAR padding, stride 1), and the spatial readouts
-// flatten, global_avg_pool and avg_pool{window, stride} (VALID), as neural-tangents' Conv,
-// Flatten, GlobalAvgPool and AvgPool.
+// Image layers: conv (q × q or qh × qw, SAME, CIRCULAR or VALID padding, stride 1), and the
+// spatial readouts flatten, global_avg_pool and avg_pool{window, stride} (VALID), as
+// neural-tangents' Conv, Flatten, GlobalAvgPool and AvgPool.
 //
-// conv, NTK parametrisation: z = (W_std/√(C_in·q²))·W ⋆ h + b_std·b, W (C × C_in·q²,
-// column-major, tap-minor: column c_in·q² + a·q + b) then b (C), all N(0, 1).
-// Kernel (Arora et al. 2019): Σ ← W²·(1/q²)·Σ_δ Σ(i+δ, j+δ) + b², Θ ← W²·(1/q²)·Σ_δ Θ(...) + Σ_new.
+// conv, NTK parametrisation: z = (W_std/√(C_in·qh·qw))·W ⋆ h + b_std·b, W (C × C_in·qh·qw,
+// column-major, tap-minor: column c_in·qh·qw + a·qw + b) then b (C), all N(0, 1). VALID keeps
+// the (H − qh + 1) × (W − qw + 1) outputs whose window lies inside the image.
+// Kernel (Arora et al. 2019): Σ ← W²·(1/(qh·qw))·Σ_δ Σ(i+δ, j+δ) + b²,
+// Θ ← W²·(1/(qh·qw))·Σ_δ Θ(...) + Σ_new.
 //
 // Values are per-example columns of C·H·W entries, channel-major (layer.hpp); the conv works on
 // the C × (H·W·n) pixel layout of sdk/src/conv_patches.hpp and converts back.
@@ -19,6 +21,16 @@ namespace {
 
 ImageShape image_shape(const Shape& s) { return {s.channels, s.height, s.width}; }
 
+// The filter's two sides: filter_height/filter_width, or the square `filter` where 0.
+arma::uword filter_height(const ConvOptions& o) { return o.filter_height > 0 ? o.filter_height : o.filter; }
+arma::uword filter_width(const ConvOptions& o) { return o.filter_width > 0 ? o.filter_width : o.filter; }
+
+// The output image of a conv on `in` (VALID shrinks it; the checks are Conv::output_shape's).
+Shape conv_output(const Shape& in, arma::uword channels, const ConvOptions& o) {
+  if (o.padding != Padding::valid) return Shape::image(channels, in.height, in.width);
+  return Shape::image(channels, in.height - filter_height(o) + 1, in.width - filter_width(o) + 1);
+}
+
 // C × (H·W·n) pixel layout → channel-major columns (the inverse of pixels_by_channel).
 arma::mat channel_major(const arma::mat& h, const Shape& s) {
   const arma::uword area = s.height * s.width, c = s.channels, n = h.n_cols / area;
@@ -32,9 +44,9 @@ arma::mat channel_major(const arma::mat& h, const Shape& s) {
 class FiniteConv : public FiniteLayer {
  public:
   FiniteConv(const Shape& in, arma::uword channels, const ConvOptions& o)
-      : in_(in), out_(Shape::image(channels, in.height, in.width)), o_(o),
-        taps_(filter_taps(in.height, in.width, o.filter, o.padding == Padding::circular)) {
-    fan_in_ = in.channels * o.filter * o.filter;
+      : in_(in), out_(conv_output(in, channels, o)), o_(o),
+        taps_(filter_taps(in.height, in.width, filter_height(o), filter_width(o), o.padding)) {
+    fan_in_ = in.channels * filter_height(o) * filter_width(o);
     scale_ = o.w_std / std::sqrt(double(fan_in_));
   }
   Shape output_shape() const override { return out_; }
@@ -45,7 +57,7 @@ class FiniteConv : public FiniteLayer {
     for (arma::uword i = 0; i < num_params(); ++i) p[i] = normal(rng);
   }
   arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const override {
-    arma::mat patches = im2col(pixels_by_channel(in, image_shape(in_)), taps_);
+    arma::mat patches = im2col(pixels_by_channel(in, image_shape(in_)), taps_, in_area());
     arma::mat z = scale_ * (weight(p) * patches);
     z.each_col() += o_.b_std * bias(p);
     if (cache != nullptr) {
@@ -57,7 +69,7 @@ class FiniteConv : public FiniteLayer {
   arma::mat backward(const double* p, const LayerCache& cache, const arma::mat& delta,
                      arma::uword r, double* grad, bool need_input) const override {
     const arma::mat dz = pixels_by_channel(delta, image_shape(out_));  // C × (area·n·r)
-    const arma::uword area = in_.height * in_.width;
+    const arma::uword area = out_.height * out_.width;
     if (grad != nullptr && o_.trainable) {
       arma::mat gw(grad, out_.channels, fan_in_, false, true);
       arma::vec gb(grad + out_.channels * fan_in_, out_.channels, false, true);
@@ -75,7 +87,7 @@ class FiniteConv : public FiniteLayer {
     }
     if (!need_input) return {};
     const arma::mat dpatches = scale_ * (weight(p).t() * dz);
-    return channel_major(col2im(dpatches, taps_, in_.channels), in_);
+    return channel_major(col2im(dpatches, taps_, in_.channels, in_area()), in_);
   }
   arma::mat jvp(const double* p, const double* dp, const LayerCache& cache,
                 const arma::mat& din) const override {
@@ -85,7 +97,7 @@ class FiniteConv : public FiniteLayer {
       dz.each_col() += o_.b_std * bias(dp);
     }
     if (!din.is_empty())
-      dz += scale_ * (weight(p) * im2col(pixels_by_channel(din, image_shape(in_)), taps_));
+      dz += scale_ * (weight(p) * im2col(pixels_by_channel(din, image_shape(in_)), taps_, in_area()));
     return channel_major(dz, out_);
   }
   // Per example and output: the gradient of W and b (conv_layer_gradients), then Gₐ G_bᵀ.
@@ -93,7 +105,7 @@ class FiniteConv : public FiniteLayer {
                 const arma::mat& db, arma::uword r, bool symmetric,
                 arma::mat& theta) const override {
     (void)p;
-    const arma::uword area = in_.height * in_.width;
+    const arma::uword area = out_.height * out_.width;
     const arma::mat za = pixels_by_channel(da, image_shape(out_));
     const arma::mat zb = symmetric ? arma::mat() : pixels_by_channel(db, image_shape(out_));
     for (arma::uword o = 0; o < r; ++o) {
@@ -116,6 +128,7 @@ class FiniteConv : public FiniteLayer {
       picked.cols(e * area, (e + 1) * area - 1) = dz.cols((e * r + o) * area, (e * r + o + 1) * area - 1);
     return conv_layer_gradients(picked, patches, area, scale_, o_.b_std);
   }
+  arma::uword in_area() const { return in_.height * in_.width; }
   arma::mat weight(const double* p) const {
     return arma::mat(const_cast<double*>(p), out_.channels, fan_in_, false, true);
   }
@@ -133,9 +146,14 @@ class FiniteConv : public FiniteLayer {
 class Conv : public Layer {
  public:
   explicit Conv(const ConvOptions& o) : o_(o) {
-    if (o.filter == 0 || o.filter % 2 == 0)
-      throw_error("conv: filter = ", o.filter, " must be odd (1, 3, 5, ...) so that SAME padding "
-                  "centres it on each pixel");
+    const arma::uword qh = filter_height(o), qw = filter_width(o);
+    if (qh == 0 || qh % 2 == 0 || qw == 0 || qw % 2 == 0) {
+      if (qh == qw)
+        throw_error("conv: filter = ", qh, " must be odd (1, 3, 5, ...) so that SAME padding "
+                    "centres it on each pixel");
+      throw_error("conv: filter = {", qh, ", ", qw, "} must be odd in both axes (1, 3, 5, ...) "
+                  "so that SAME padding centres it on each pixel");
+    }
     if (!std::isfinite(o.w_std) || !(o.w_std > 0))
       throw_error("conv: w_std = ", o.w_std, " must be a finite positive number");
     if (!std::isfinite(o.b_std) || o.b_std < 0)
@@ -143,8 +161,11 @@ class Conv : public Layer {
   }
   std::string name() const override {
     std::ostringstream out;
-    out << "Conv(W_std=" << o_.w_std << ", b_std=" << o_.b_std << ", " << o_.filter << "x"
-        << o_.filter << ", " << (o_.padding == Padding::same ? "SAME" : "CIRCULAR");
+    out << "Conv(W_std=" << o_.w_std << ", b_std=" << o_.b_std << ", " << filter_height(o_) << "x"
+        << filter_width(o_) << ", "
+        << (o_.padding == Padding::same       ? "SAME"
+            : o_.padding == Padding::circular ? "CIRCULAR"
+                                              : "VALID");
     if (o_.width > 0) out << ", width=" << o_.width;
     if (!o_.trainable) out << ", frozen";
     out << ")";
@@ -155,13 +176,16 @@ class Conv : public Layer {
     if (!in.is_image())
       throw_error("conv takes images, got ", in.text(), " (a conv cannot follow flatten, a "
                   "pooling layer or a dense layer; give image inputs or input_shape = {C, H, W})");
-    if (o_.padding == Padding::circular && (o_.filter > in.height || o_.filter > in.width))
-      throw_error("a ", o_.filter, "x", o_.filter, " circular filter is larger than the ",
-                  in.height, "x", in.width, " image");
-    return Shape::image(channels(c), in.height, in.width);
+    const arma::uword qh = filter_height(o_), qw = filter_width(o_);
+    if (o_.padding != Padding::same && (qh > in.height || qw > in.width))
+      throw_error("a ", qh, "x", qw, (o_.padding == Padding::circular ? " circular" : " valid"),
+                  " filter is larger than the ", in.height, "x", in.width, " image",
+                  (o_.padding == Padding::valid ? " (a valid conv needs the filter to fit in "
+                                                  "the image it reads)" : ""));
+    return conv_output(in, channels(c), o_);
   }
   void kernel_rule(KernelProgram& program, const LayerContext&) const override {
-    program.conv(o_.w_std, o_.b_std, o_.filter, o_.padding, o_.trainable);
+    program.conv(o_.w_std, o_.b_std, filter_height(o_), filter_width(o_), o_.padding, o_.trainable);
   }
   std::unique_ptr<FiniteLayer> instantiate(const Shape& in, const LayerContext& c) const override {
     return std::make_unique<FiniteConv>(in, channels(c), o_);

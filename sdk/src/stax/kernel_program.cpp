@@ -152,11 +152,16 @@ void KernelProgram::residual_sum(double alpha) {
 
 void KernelProgram::conv(double w_std, double b_std, arma::uword filter, Padding padding,
                          bool trainable) {
+  conv(w_std, b_std, filter, filter, padding, trainable);
+}
+
+void KernelProgram::conv(double w_std, double b_std, arma::uword filter_height,
+                         arma::uword filter_width, Padding padding, bool trainable) {
   KernelProgramSteps& s = *steps_;
   if (!s.on_images)
     throw_error("conv needs images, but the values here are vectors (after a readout or a "
                 "dense layer, or vector inputs without input_shape)");
-  layers::ImageRule r = layers::conv(w_std, b_std, filter, padding);
+  layers::ImageRule r = layers::conv(w_std, b_std, filter_height, filter_width, padding);
   r.trainable = trainable;
   s.image_rules.push_back(std::move(r));
 }
@@ -184,6 +189,7 @@ void KernelProgram::spatial_readout(ReadoutKind kind, arma::uword window, arma::
 Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
                            Precision precision, const std::string& caller) const {
   const KernelProgramSteps& s = *steps_;
+  if (s.graph.active) return run_graph_program(s, a, b, what, caller);  // graph_kernel.cpp
   const bool symmetric = &a == &b;
   Kernels out;
   if (!what.nngp && !what.ntk) return out;

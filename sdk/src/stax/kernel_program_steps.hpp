@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "graph_program.hpp"
 #include "layers.hpp"
 #include "layers_conv.hpp"
 #include "layers_pool.hpp"
@@ -20,6 +21,7 @@ struct KernelProgramSteps {
   std::vector<bool> open_blocks;  // per open residual block: opened on images
   bool needs_dense = false;   // after flatten / avg_pool: only a dense layer may follow
   bool pooled_image = false;  // after avg_pool: a flatten is already done
+  GraphProgram graph;         // graph inputs: where the graph steps fall in `rules`
 };
 
 }  // namespace ntk::sdk

@@ -5,7 +5,6 @@
 #include <regex>
 
 #include "core/data/tu_graphs.hpp"
-#include "gntk.hpp"
 #include "plugin.hpp"
 
 using ntk::lua::test::LuaFixture;
@@ -82,11 +81,11 @@ TEST_CASE("arch:kernel on graph collections equals the plugin called directly", 
   const auto mutag = core::data::read_tu_graphs(core::data::find_tu_file("MUTAG"), false);
   const sdk::Inputs g = sdk::Inputs::graphs({mutag.graphs.begin(), mutag.graphs.begin() + 6});
   const sdk::Inputs h = sdk::Inputs::graphs({mutag.graphs.begin() + 6, mutag.graphs.begin() + 8});
-  gnn::Config c;
-  c.scale = gnn::Scale::degree;
-  c.jumping_knowledge = false;
-  CHECK(relative_error(lua.matrix("K"), gnn::gntk_kernels(g, g, {false, true}, c).ntk) < 1e-15);
-  CHECK(relative_error(lua.matrix("C"), gnn::gntk_kernels(g, h, {true, false}, c).nngp) < 1e-15);
+  const auto arch = gnn::make_architecture({{"blocks", 2.0}, {"mlp_layers", 2.0},
+                                           {"scale", std::string("degree")},
+                                           {"jumping_knowledge", false}});
+  CHECK(relative_error(lua.matrix("K"), arch->kernels(g, g, {false, true}).ntk) < 1e-15);
+  CHECK(relative_error(lua.matrix("C"), arch->kernels(g, h, {true, false}).nngp) < 1e-15);
   CHECK(lua.matrix("F").n_cols == 2);
   // One edge, degree scaling: aggregation averages, so Σ = 1 throughout and each of the two ReLU
   // layers adds Σ to Θ: block 1 takes Θ 1 → 2 → 3, block 2 takes 3 → 4 → 5; readout 2·(2·2 pairs)·5.

@@ -1,13 +1,14 @@
 // The finite GNN: derivatives against finite differences, vjp/jvp adjointness, structured NTK
 // against the Jacobian contraction, and Monte-Carlo convergence to the GNTK (and of E[f fᵀ] to
-// the NNGP) with an error that shrinks with width.
+// the NNGP) with an error that shrinks with width. The network is the composition's (the
+// SDK's graph layers, stax_graph.hpp); its limit is checked against the legacy plugin's GNTK.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
 #include "dense_reference.hpp"
-#include "gnn_network.hpp"
-#include "gntk.hpp"
+#include "legacy/gntk.hpp"
+#include "plugin.hpp"
 
 using namespace ntk;
 
@@ -22,14 +23,25 @@ std::vector<sdk::Graph> small_graphs() {
   return g;
 }
 
-gnn::Config config(arma::uword blocks, arma::uword mlp, gnn::Scale scale, bool jk) {
-  gnn::Config c;
+namespace legacy = ntk::legacy_gnn;
+
+legacy::Config config(arma::uword blocks, arma::uword mlp, legacy::Scale scale, bool jk) {
+  legacy::Config c;
   c.blocks = blocks;
   c.mlp_layers = mlp;
   c.scale = scale;
   c.jumping_knowledge = jk;
   c.features = 3;
   return c;
+}
+
+std::unique_ptr<sdk::Network> network(const legacy::Config& c, arma::uword width, std::uint64_t seed) {
+  return gnn::make_architecture({{"blocks", double(c.blocks)},
+                                 {"mlp_layers", double(c.mlp_layers)},
+                                 {"scale", std::string(legacy::scale_name(c.scale))},
+                                 {"jumping_knowledge", c.jumping_knowledge},
+                                 {"features", double(c.features)}})
+      ->network({width, seed});
 }
 
 double rel_fro(const arma::mat& a, const arma::mat& b) { return arma::norm(a - b, "fro") / arma::norm(b, "fro"); }
@@ -39,9 +51,10 @@ double rel_fro(const arma::mat& a, const arma::mat& b) { return arma::norm(a - b
 TEST_CASE("gnn network: Jacobian vs central differences, vjp/jvp adjoint, NTK = J Jᵀ", "[gnn_network]") {
   const sdk::Inputs x = sdk::Inputs::graphs(small_graphs());
   for (bool jk : {false, true})
-    for (gnn::Scale scale : {gnn::Scale::uniform, gnn::Scale::degree}) {
-      INFO("jk " << jk << " scale " << gnn::scale_name(scale));
-      gnn::GnnNetwork net(config(2, 2, scale, jk), 6, 5);
+    for (legacy::Scale scale : {legacy::Scale::uniform, legacy::Scale::degree}) {
+      INFO("jk " << jk << " scale " << legacy::scale_name(scale));
+      const auto owned = network(config(2, 2, scale, jk), 6, 5);
+      sdk::Network& net = *owned;
       const arma::mat jac = net.jacobian(x);  // rows from vjp
       REQUIRE(jac.n_rows == 4);
       REQUIRE(jac.n_cols == net.num_params());
@@ -80,8 +93,8 @@ TEST_CASE("gnn network: mean empirical NTK and E[f f] converge to the GNTK", "[g
   // must shrink like 1/sqrt(width) (expected ratio sqrt(32/1024) = 0.18; required < 0.4).
   const sdk::Inputs x = sdk::Inputs::graphs(small_graphs());
   for (bool jk : {false, true}) {
-    const gnn::Config c = config(2, 1, jk ? gnn::Scale::uniform : gnn::Scale::degree, jk);
-    const sdk::Kernels exact = gnn::gntk_kernels(x, x, {true, true}, c);
+    const legacy::Config c = config(2, 1, jk ? legacy::Scale::uniform : legacy::Scale::degree, jk);
+    const sdk::Kernels exact = legacy::gntk_kernels(x, x, {true, true}, c);
     const int seeds = 16;
     struct Stats {
       arma::mat mean, spread;  // entrywise mean and standard deviation over seeds
@@ -97,9 +110,9 @@ TEST_CASE("gnn network: mean empirical NTK and E[f f] converge to the GNTK", "[g
     for (arma::uword width : {32, 1024}) {
       std::vector<arma::mat> ntks, ffs;
       for (int s = 0; s < seeds; ++s) {
-        gnn::GnnNetwork net(c, width, 1000 + s);
-        ntks.push_back(net.ntk(x, x));
-        const arma::mat f = net.forward(x);
+        const auto net = network(c, width, 1000 + s);
+        ntks.push_back(net->ntk(x, x));
+        const arma::mat f = net->forward(x);
         ffs.push_back(f.t() * f);
       }
       ntk_stats.push_back(stats(ntks));
@@ -121,21 +134,21 @@ TEST_CASE("gnn network: mean empirical NTK and E[f f] converge to the GNTK", "[g
 }
 
 TEST_CASE("gnn network: parameter layout, seeds, bad input", "[gnn_network]") {
-  const gnn::Config c = config(2, 3, gnn::Scale::uniform, true);
-  gnn::GnnNetwork net(c, 8, 1);
-  // 6 dense layers: 8×3 then five 8×8; readout w_0 (3) + w_1, w_2 (8 each).
-  CHECK(net.num_params() == 8 * 3 + 5 * 64 + 3 + 16);
-  gnn::GnnNetwork same(c, 8, 1), other(c, 8, 2);
-  CHECK(arma::approx_equal(net.params(), same.params(), "absdiff", 0.0));
-  CHECK(!arma::approx_equal(net.params(), other.params(), "absdiff", 0.0));
-  CHECK(std::fabs(arma::mean(gnn::GnnNetwork(c, 256, 3).params())) < 0.05);
-  CHECK(std::fabs(arma::stddev(gnn::GnnNetwork(c, 256, 3).params()) - 1.0) < 0.05);
+  const legacy::Config c = config(2, 3, legacy::Scale::uniform, true);
+  const auto net = network(c, 8, 1);
+  // 6 dense layers: 8×3 then five 8×8, each with its (inert, b_std = 0) bias; readouts of the
+  // input (3) and of both blocks (8 each), each with its bias.
+  CHECK(net->num_params() == (8 * 3 + 8) + 5 * (64 + 8) + (3 + 1) + 2 * (8 + 1));
+  CHECK(arma::approx_equal(net->params(), network(c, 8, 1)->params(), "absdiff", 0.0));
+  CHECK(!arma::approx_equal(net->params(), network(c, 8, 2)->params(), "absdiff", 0.0));
+  CHECK(std::fabs(arma::mean(network(c, 256, 3)->params())) < 0.05);
+  CHECK(std::fabs(arma::stddev(network(c, 256, 3)->params()) - 1.0) < 0.05);
 
   const sdk::Inputs x = sdk::Inputs::graphs(small_graphs());
-  CHECK_THROWS_WITH(net.vjp(x, arma::mat(2, 4)), Catch::Contains("1 x 4"));
-  CHECK_THROWS_WITH(net.jvp(x, arma::vec(3)), Catch::Contains("3 values"));
-  CHECK_THROWS_WITH(net.set_params(arma::vec(2)), Catch::Contains("2 values"));
+  CHECK_THROWS_WITH(net->vjp(x, arma::mat(2, 4)), Catch::Contains("1 x 4"));
+  CHECK_THROWS_WITH(net->jvp(x, arma::vec(3)), Catch::Contains("3 entries"));
+  CHECK_THROWS_WITH(net->set_params(arma::vec(2)), Catch::Contains("2 values"));
   const sdk::Inputs wrong = sdk::Inputs::graphs({gnn_test::random_graph(3, 5, 0.5, 1)});
-  CHECK_THROWS_WITH(net.forward(wrong), Catch::Contains("features = 3"));
-  CHECK_THROWS_WITH(gnn::GnnNetwork(c, 0, 1), Catch::Contains("width = 0"));
+  CHECK_THROWS_WITH(net->forward(wrong), Catch::Contains("graph(5)") && Catch::Contains("graph(3)"));
+  CHECK_THROWS_WITH(network(c, 0, 1), Catch::Contains("width = 0"));
 }

@@ -1,10 +1,13 @@
 // An independent CNTK for tests: explicit loops over all pixel pairs in long double, straight
-// from the formulas of issue 5 / neural-tangents' stax (Conv with q², SAME or CIRCULAR padding,
-// Relu / Erf closed forms, Flatten / GlobalAvgPool / AvgPool(VALID)+Flatten, Dense readout).
-// Full (H·W)² tensors, no offsets, no tiles, no float: slow and simple on purpose.
+// from the formulas of issue 5 / neural-tangents' stax (Conv with qh × qw filters, SAME, CIRCULAR
+// or VALID padding, Relu / Erf closed forms, Flatten / GlobalAvgPool / AvgPool(VALID)+Flatten,
+// Dense readout). Full (H·W)² tensors, no offsets, no tiles, no float: slow and simple on
+// purpose. VALID is computed as neural-tangents (and XLA) define it, on tensors that shrink:
+// output pixel (u, v) reads the window whose top-left corner is input pixel (u, v).
 #pragma once
 
 #include <cmath>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -16,7 +19,10 @@ struct Config {
   unsigned channels = 1, height = 4, width = 4;
   int depth = 2;
   unsigned filter = 3;
+  unsigned filter_height = 0, filter_width = 0;  // a qh × qw filter; 0 = `filter`
   bool circular = false;
+  bool valid = false;  // VALID padding (overrides `circular`)
+  std::string paddings;  // per layer 's' SAME, 'c' CIRCULAR, 'v' VALID (empty: the flags above)
   bool relu = true;
   real w_std = 1, b_std = 0;
   int readout = 0;  // 0 flatten, 1 gap, 2 pool
@@ -29,30 +35,42 @@ using Tensor = std::vector<real>;
 
 inline real pi() { return 3.14159265358979323846264338327950288L; }
 
-// One conv: out(i, j) = w²/q² Σ_δ in(i+δ, j+δ) + shift, padded pixels 0 or wrapped.
-inline Tensor conv(const Config& c, const Tensor& in, real scale, real shift, const Tensor* add) {
-  const int H = int(c.height), W = int(c.width), half = int(c.filter / 2), n = H * W;
-  Tensor out(in.size());
+inline char padding(const Config& c, int layer) {
+  if (!c.paddings.empty()) return c.paddings[std::size_t(layer)];
+  return c.valid ? 'v' : (c.circular ? 'c' : 's');
+}
+inline unsigned qh(const Config& c) { return c.filter_height ? c.filter_height : c.filter; }
+inline unsigned qw(const Config& c) { return c.filter_width ? c.filter_width : c.filter; }
+
+// One conv on H × W tensors: out(i, j) = w²/(qh·qw) Σ_δ in(i+δ, j+δ) + shift, padded pixels 0 or
+// wrapped (output H × W), or VALID (output (H − qh + 1) × (W − qw + 1), δ from the corner).
+inline Tensor conv(const Config& c, char pad, int H, int W, const Tensor& in, real scale,
+                   real shift, const Tensor* add) {
+  const int fh = int(qh(c)), fw = int(qw(c));
+  const bool valid = pad == 'v';
+  const int oh = valid ? H - fh + 1 : H, ow = valid ? W - fw + 1 : W, n = H * W, m = oh * ow;
+  const int from_h = valid ? 0 : -(fh / 2), from_w = valid ? 0 : -(fw / 2);
+  Tensor out(std::size_t(m) * m);
   auto pixel = [&](int h, int w) -> int {
-    if (c.circular) return ((h + H) % H) * W + (w + W) % W;
+    if (pad == 'c') return ((h + H) % H) * W + (w + W) % W;
     return (h < 0 || h >= H || w < 0 || w >= W) ? -1 : h * W + w;
   };
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) {
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) {
       real s = 0;
-      for (int dh = -half; dh <= half; ++dh)
-        for (int dw = -half; dw <= half; ++dw) {
-          const int a = pixel(i / W + dh, i % W + dw), b = pixel(j / W + dh, j % W + dw);
+      for (int dh = from_h; dh < from_h + fh; ++dh)
+        for (int dw = from_w; dw < from_w + fw; ++dw) {
+          const int a = pixel(i / ow + dh, i % ow + dw), b = pixel(j / ow + dh, j % ow + dw);
           if (a >= 0 && b >= 0) s += in[std::size_t(a) * n + b];
         }
-      out[std::size_t(i) * n + j] = scale * s + shift + (add ? (*add)[std::size_t(i) * n + j] : 0);
+      out[std::size_t(i) * m + j] = scale * s + shift + (add ? (*add)[std::size_t(i) * m + j] : 0);
     }
   return out;
 }
 
 // Readout weights R(i, j) summing to the feature kernel.
-inline real readout(const Config& c, const Tensor& k) {
-  const unsigned H = c.height, W = c.width, n = H * W;
+inline real readout(const Config& c, unsigned H, unsigned W, const Tensor& k) {
+  const unsigned n = H * W;
   real total = 0;
   if (c.readout == 0) {
     for (unsigned i = 0; i < n; ++i) total += k[std::size_t(i) * n + i];
@@ -81,7 +99,7 @@ inline real readout(const Config& c, const Tensor& k) {
 // {NNGP, NTK} between images x and y (channel-major C·H·W values). `same`: x and y are the
 // same image (the diagonal pairs then use Σ12 = Σ11 exactly, as the engine does).
 inline std::pair<real, real> kernel(const Config& c, const double* x, const double* y, bool same) {
-  const unsigned n = c.height * c.width;
+  unsigned n = c.height * c.width;
   Tensor xy(std::size_t(n) * n), xx(xy.size()), yy(xy.size()), ntk(xy.size(), 0);
   for (unsigned i = 0; i < n; ++i)
     for (unsigned j = 0; j < n; ++j) {
@@ -95,12 +113,19 @@ inline std::pair<real, real> kernel(const Config& c, const double* x, const doub
       xx[std::size_t(i) * n + j] = b / c.channels;
       yy[std::size_t(i) * n + j] = d / c.channels;
     }
-  const real scale = c.w_std * c.w_std / (real(c.filter) * c.filter), shift = c.b_std * c.b_std;
+  const real scale = c.w_std * c.w_std / (real(qh(c)) * qw(c)), shift = c.b_std * c.b_std;
+  int H = int(c.height), W = int(c.width);
   for (int l = 0; l < c.depth; ++l) {
-    xy = conv(c, xy, scale, shift, nullptr);
-    xx = conv(c, xx, scale, shift, nullptr);
-    yy = conv(c, yy, scale, shift, nullptr);
-    ntk = conv(c, ntk, scale, 0, &xy);
+    const char pad = padding(c, l);
+    xy = conv(c, pad, H, W, xy, scale, shift, nullptr);
+    xx = conv(c, pad, H, W, xx, scale, shift, nullptr);
+    yy = conv(c, pad, H, W, yy, scale, shift, nullptr);
+    ntk = conv(c, pad, H, W, ntk, scale, 0, &xy);
+    if (pad == 'v') {
+      H -= int(qh(c)) - 1;
+      W -= int(qw(c)) - 1;
+      n = unsigned(H * W);
+    }
     Tensor nxy(xy.size()), nxx(xy.size()), nyy(xy.size());
     for (int pass = 0; pass < 3; ++pass) {
       const Tensor& v1 = pass == 2 ? yy : xx;
@@ -133,8 +158,8 @@ inline std::pair<real, real> kernel(const Config& c, const double* x, const doub
     yy = nyy;
   }
   const real rw2 = c.readout_w_std * c.readout_w_std, rb2 = c.readout_b_std * c.readout_b_std;
-  const real nngp = rw2 * readout(c, xy) + rb2;
-  return {nngp, rw2 * readout(c, ntk) + nngp};
+  const real nngp = rw2 * readout(c, unsigned(H), unsigned(W), xy) + rb2;
+  return {nngp, rw2 * readout(c, unsigned(H), unsigned(W), ntk) + nngp};
 }
 
 }  // namespace cntk_reference

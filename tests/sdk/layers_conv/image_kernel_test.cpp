@@ -3,6 +3,7 @@
 // activation; float32 against float64; the symmetric path against the cross one; refusals.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "cntk_reference.hpp"
@@ -19,8 +20,11 @@ namespace {
 std::vector<L::ImageRule> rules_of(const cntk_reference::Config& c) {
   std::vector<L::ImageRule> rules;
   for (int l = 0; l < c.depth; ++l) {
-    rules.push_back(L::conv(double(c.w_std), double(c.b_std), c.filter,
-                            c.circular ? L::Padding::circular : L::Padding::same));
+    const char pad = cntk_reference::padding(c, l);
+    rules.push_back(L::conv(double(c.w_std), double(c.b_std), cntk_reference::qh(c),
+                            cntk_reference::qw(c),
+                            pad == 'c' ? L::Padding::circular
+                                       : (pad == 'v' ? L::Padding::valid : L::Padding::same)));
     rules.push_back(c.relu ? L::image_relu() : L::image_erf());
   }
   return rules;
@@ -195,4 +199,135 @@ TEST_CASE("image kernel rules refuse bad input with a clear message", "[layers_c
   bad(3, 1) = arma::datum::nan;
   CHECK_THAT(message([&] { L::image_kernel(bad, bad, shape, true, ok, L::flatten(), true); }),
              Catch::Contains("column 2"));
+}
+
+namespace {
+
+// Rectangular filters, 1-D convolutions (images {C, 1, W}, qh = 1) and VALID padding (alone,
+// and mixed with SAME: the engine's shrinking rectangle with zeros around it), at non-default
+// w_std and b_std, against the reference's shrinking tensors.
+std::vector<cntk_reference::Config> rectangular_and_valid() {
+  std::vector<cntk_reference::Config> out;
+  auto add = [&](unsigned h, unsigned w, unsigned qh, unsigned qw, std::string paddings, int readout,
+                 bool relu) {
+    cntk_reference::Config c;
+    c.channels = 2;
+    c.height = h;
+    c.width = w;
+    c.filter_height = qh;
+    c.filter_width = qw;
+    c.paddings = paddings;
+    c.depth = int(paddings.size());
+    c.readout = readout;
+    c.relu = relu;
+    c.w_std = 1.3L;
+    c.b_std = relu ? 0.2L : 0.1L;
+    c.readout_w_std = 0.9L;
+    c.readout_b_std = 0.3L;
+    c.pool_window = 2;
+    c.pool_stride = 1;
+    out.push_back(c);
+  };
+  add(5, 6, 3, 5, "ss", 1, true);   // rectangular, SAME
+  add(5, 6, 5, 1, "ss", 2, false);  // tall, SAME, pooled
+  add(5, 4, 1, 3, "cc", 0, true);   // rectangular, CIRCULAR
+  add(1, 9, 1, 3, "ss", 1, true);   // 1-D, SAME
+  add(1, 9, 1, 3, "vv", 0, false);  // 1-D, VALID
+  add(1, 8, 1, 5, "vs", 1, true);   // 1-D, VALID then SAME
+  add(6, 7, 3, 3, "vv", 0, true);   // VALID
+  add(6, 7, 3, 3, "vv", 1, false);
+  add(6, 7, 3, 3, "vv", 2, true);
+  add(7, 6, 3, 1, "vv", 1, true);   // rectangular VALID
+  add(6, 7, 3, 5, "vs", 1, true);   // VALID then SAME
+  add(6, 6, 3, 3, "sv", 2, false);  // SAME then VALID
+  add(8, 7, 3, 3, "vsv", 2, true);  // VALID, SAME, VALID
+  add(3, 5, 3, 5, "v", 0, true);    // the filter is the image: one output pixel
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("rectangular, 1-D and VALID convolutions agree with the reference to 1e-10",
+          "[layers_conv]") {
+  arma::arma_rng::set_seed(14);
+  double largest = 0;
+  for (const auto& c : rectangular_and_valid()) {
+    const arma::uword d = c.channels * c.height * c.width;
+    const arma::mat a = arma::randn(d, 3), b = arma::randn(d, 2);
+    INFO("image " << c.height << "x" << c.width << ", filter " << cntk_reference::qh(c) << "x"
+                  << cntk_reference::qw(c) << ", paddings " << c.paddings << ", readout "
+                  << c.readout << ", relu " << c.relu);
+    arma::mat nngp, ntk;
+    reference(c, a, b, false, nngp, ntk);
+    const KernelState cross = sdk_kernel(c, a, b, false);
+    CHECK(worst(cross.nngp, nngp) < 1e-10);
+    CHECK(worst(cross.ntk, ntk) < 1e-10);
+    largest = std::max({largest, worst(cross.nngp, nngp), worst(cross.ntk, ntk)});
+    reference(c, a, a, true, nngp, ntk);
+    const KernelState sym = sdk_kernel(c, a, a, true);
+    CHECK(worst(sym.nngp, nngp) < 1e-10);
+    CHECK(worst(sym.ntk, ntk) < 1e-10);
+    largest = std::max({largest, worst(sym.nngp, nngp), worst(sym.ntk, ntk)});
+    const KernelState f32 = sdk_kernel(c, a, a, true, L::Precision::float32);
+    CHECK(arma::norm(f32.ntk - sym.ntk, "fro") / arma::norm(sym.ntk, "fro") < 1e-4);
+    // The variances of the output image: what the flatten readout averages.
+    const arma::mat v = L::pixel_variances(a, {c.channels, c.height, c.width}, rules_of(c));
+    unsigned h = c.height, w = c.width;
+    for (char pad : c.paddings)
+      if (pad == 'v') {
+        h -= cntk_reference::qh(c) - 1;
+        w -= cntk_reference::qw(c) - 1;
+      }
+    CHECK(v.n_rows == h * w);
+  }
+  WARN("rectangular / 1-D / VALID: largest relative error against the long-double reference: "
+       << largest);
+}
+
+TEST_CASE("rectangular and VALID conv rules refuse bad input naming the rule", "[layers_conv]") {
+  const arma::mat x(12, 2, arma::fill::randn);
+  const ImageShape shape{1, 3, 4};
+  auto message = [&](auto&& f) {
+    try {
+      f();
+    } catch (const ntk::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message([&] { L::conv(1, 0, 3, 2, L::Padding::same); }),
+             Catch::Contains("filter = 3x2 must be odd in both axes"));
+  CHECK_THAT(message([&] {
+               L::image_kernel(x, x, shape, true, {L::conv(1, 0, 5, 1, L::Padding::valid)},
+                               L::flatten(), true);
+             }),
+             Catch::Contains("rule 1 (Conv(W_std=1, b_std=0, 5x1, VALID))") &&
+                 Catch::Contains("larger than the 3x4 image it reads"));
+  // The second VALID conv reads the 1x2 image the first one left.
+  CHECK_THAT(message([&] {
+               L::image_kernel(x, x, shape, true,
+                               {L::conv(1, 0, 3, L::Padding::valid), L::image_relu(),
+                                L::conv(1, 0, 1, 3, L::Padding::valid)},
+                               L::flatten(), true);
+             }),
+             Catch::Contains("rule 3") && Catch::Contains("larger than the 1x2 image"));
+  CHECK_THAT(message([&] {
+               L::image_kernel(x, x, shape, true,
+                               {L::conv(1, 0, 1, 3, L::Padding::circular),
+                                L::conv(1, 0, 1, 3, L::Padding::valid)},
+                               L::flatten(), true);
+             }),
+             Catch::Contains("mix VALID and CIRCULAR"));
+  CHECK_THAT(message([&] {
+               L::image_kernel(x, x, shape, true,
+                               {L::conv(1, 0, 1, 3, L::Padding::same), L::image_residual_start(),
+                                L::conv(1, 0, 1, 3, L::Padding::valid), L::image_residual_sum(1)},
+                               L::flatten(), true);
+             }),
+             Catch::Contains("inside a residual block"));
+  CHECK_THAT(message([&] {
+               L::image_kernel(x, x, shape, true, {L::conv(1, 0, 3, L::Padding::valid)},
+                               L::average_pool(2, 1), true);
+             }),
+             Catch::Contains("window 2 is longer"));
 }

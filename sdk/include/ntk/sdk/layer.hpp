@@ -35,18 +35,21 @@ namespace ntk::sdk {
 enum class Parametrization { ntk, standard };
 enum class Precision { float64, float32 };
 
-// What flows between layers, per example.
+// What flows between layers, per example. A graph(f) is a graph whose nodes carry f features
+// (graph layers, stax_graph.hpp, read it node by node).
 struct Shape {
-  enum class Kind { vector, image };
+  enum class Kind { vector, image, graph };
   Kind kind = Kind::vector;
   arma::uword channels = 0;  // vector: its length d
   arma::uword height = 1, width = 1;
 
   static Shape vector(arma::uword d) { return {Kind::vector, d, 1, 1}; }
   static Shape image(arma::uword c, arma::uword h, arma::uword w) { return {Kind::image, c, h, w}; }
+  static Shape graph(arma::uword f) { return {Kind::graph, f, 1, 1}; }
   arma::uword size() const { return channels * height * width; }
   bool is_image() const { return kind == Kind::image; }
-  std::string text() const;  // "vector(784)", "image(3x32x32)"
+  bool is_graph() const { return kind == Kind::graph; }
+  std::string text() const;  // "vector(784)", "image(3x32x32)", "graph(7)"
   bool operator==(const Shape& o) const {
     return kind == o.kind && channels == o.channels && height == o.height && width == o.width;
   }

@@ -32,8 +32,11 @@
 
 namespace ntk::sdk {
 
-enum class Padding { same, circular };
+enum class Padding { same, circular, valid };  // valid: the output shrinks by q − 1 per axis
 enum class ReadoutKind { flatten, global_average, average_pool };
+// Graph layers (stax_graph.hpp): aggregation's neighbourhood scaling and the node readout.
+enum class GraphScale { uniform, degree };
+enum class GraphReduce { sum, mean };
 
 struct KernelProgramSteps;  // private (sdk/src/stax): the engine's rule lists
 
@@ -70,9 +73,31 @@ class KernelProgram {
 
   // Pixel-pair steps (the shape must be an image).
   void conv(double w_std, double b_std, arma::uword filter, Padding padding, bool trainable);
+  // A qh × qw filter (both odd).
+  void conv(double w_std, double b_std, arma::uword filter_height, arma::uword filter_width,
+            Padding padding, bool trainable);
   // Image → vector of `out_shape` (flatten: C·H·W; global_average: C; average_pool: C·H'·W').
   void spatial_readout(ReadoutKind kind, arma::uword window, arma::uword stride,
                        const Shape& out_shape);
+
+  // ---- Graph steps (stax_graph.hpp) -------------------------------------------------------
+  // On graph inputs the steps above act, until graph_end(), on the node-pair state of each
+  // graph pair (n1 × n2 nodes; per-node variances from each graph paired with itself).
+  // graph_start: Σ(u, u') = x_u·x_u' · feature_scale; the shape becomes the node's vector(f).
+  void graph_start(double feature_scale);
+  // Σ ← M₁ Σ M₂ᵀ, Θ ← M₁ Θ M₂ᵀ with M = C (A + I) (Du et al. 2019, BLOCK).
+  void aggregate(GraphScale scale);
+  // A readout point: Σ and Θ summed (or averaged) over node pairs. The steps emitted until
+  // graph_tap_end() are the tap's own example-pair layers (dense ones); the shape then
+  // returns to `node_shape`.
+  void graph_tap(GraphReduce reduce);
+  void graph_tap_end(const Shape& node_shape);
+  // Ends the node program: the example-pair state is the sum of the taps' outputs.
+  void graph_end();
+  // Kernel families from intermediate outputs: the kernels at every tap (after its own
+  // layers, before the sum and the steps after graph_end), from one pass over graph pairs.
+  std::vector<Kernels> run_graph_taps(const Inputs& a, const Inputs& b, KernelRequest what,
+                                      const std::string& caller) const;
 
   // Runs the program: the state after every step (one triangle when symmetric; finish()ed).
   // a, b: the two input sets (a == b by address when symmetric).
@@ -103,9 +128,13 @@ LayerPtr layer_norm();
 struct ConvOptions {
   double w_std = 1, b_std = 0;
   arma::uword filter = 3;  // q × q, odd
+  // same | circular | valid (VALID: the output is (H − qh + 1) × (W − qw + 1)); stride 1.
   Padding padding = Padding::same;
   arma::uword width = 0;   // output channels; 0 = the network's width
   bool trainable = true;
+  // A rectangular qh × qw filter (both odd; a 1-D convolution along the width is qh = 1 on
+  // images {C, 1, W}); 0 = `filter`.
+  arma::uword filter_height = 0, filter_width = 0;
 };
 LayerPtr conv(const ConvOptions& options);
 LayerPtr flatten();

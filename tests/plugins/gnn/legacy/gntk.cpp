@@ -10,7 +10,7 @@
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
-namespace ntk::gnn {
+namespace ntk::legacy_gnn {
 
 namespace {
 
@@ -279,4 +279,4 @@ std::vector<sdk::FamilyMember> gntk_family(const sdk::Inputs& a, const sdk::Inpu
   return members;
 }
 
-}  // namespace ntk::gnn
+}  // namespace ntk::legacy_gnn

@@ -1,9 +1,11 @@
+// Built as the plugin was (its CMakeLists gave -fno-math-errno), so its loops vectorise.
+#pragma GCC optimize("no-math-errno")
 #include "arc_cosine.hpp"
 
 #include <array>
 #include <cmath>
 
-namespace ntk::gnn {
+namespace ntk::legacy_gnn {
 
 namespace {
 
@@ -72,4 +74,4 @@ void relu_layer(double* sigma, double* ntk, arma::uword n1, arma::uword n2, cons
   }
 }
 
-}  // namespace ntk::gnn
+}  // namespace ntk::legacy_gnn

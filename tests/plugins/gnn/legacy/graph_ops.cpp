@@ -4,7 +4,7 @@
 
 #include "ntk/sdk/error.hpp"
 
-namespace ntk::gnn {
+namespace ntk::legacy_gnn {
 
 namespace {
 
@@ -149,4 +149,4 @@ arma::mat aggregate_nodes_adjoint(const PreparedGraph& g, const arma::mat& grad)
   return out;
 }
 
-}  // namespace ntk::gnn
+}  // namespace ntk::legacy_gnn

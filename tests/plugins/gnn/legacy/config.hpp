@@ -4,7 +4,7 @@
 #include <armadillo>
 #include <string>
 
-namespace ntk::gnn {
+namespace ntk::legacy_gnn {
 
 // How a BLOCK scales its neighbourhood sum (Du et al. 2019, Sec. 4: c_u).
 enum class Scale {
@@ -22,4 +22,4 @@ struct Config {
 
 inline const char* scale_name(Scale s) { return s == Scale::uniform ? "uniform" : "degree"; }
 
-}  // namespace ntk::gnn
+}  // namespace ntk::legacy_gnn

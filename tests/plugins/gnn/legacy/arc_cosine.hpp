@@ -11,7 +11,7 @@
 
 #include <armadillo>
 
-namespace ntk::gnn {
+namespace ntk::legacy_gnn {
 
 // In place on column-major n1 × n2 arrays; `ntk` may be null (NNGP only).
 // inv_d1/inv_d2 hold 1/d (0 where d = 0), d1/d2 hold d.
@@ -21,4 +21,4 @@ void relu_layer(double* sigma, double* ntk, arma::uword n1, arma::uword n2, cons
 // arcsin on [−1, 1] to within a few ulps, written so that loops over it vectorise.
 double arcsin_vectorisable(double x);
 
-}  // namespace ntk::gnn
+}  // namespace ntk::legacy_gnn

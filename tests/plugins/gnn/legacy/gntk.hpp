@@ -22,7 +22,7 @@
 #include "ntk/sdk/architecture.hpp"
 #include "ntk/sdk/inputs.hpp"
 
-namespace ntk::gnn {
+namespace ntk::legacy_gnn {
 
 // Per graph, for every ReLU layer ℓ = b·mlp_layers + r: d and 1/d (0 where d = 0).
 struct GraphDiagonals {
@@ -71,4 +71,4 @@ std::vector<sdk::FamilyMember> gntk_family(const sdk::Inputs& a, const sdk::Inpu
                                            const sdk::FamilyRequest& request,
                                            const Config& config);
 
-}  // namespace ntk::gnn
+}  // namespace ntk::legacy_gnn

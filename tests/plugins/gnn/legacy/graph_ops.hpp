@@ -14,7 +14,7 @@
 #include "config.hpp"
 #include "ntk/sdk/inputs.hpp"
 
-namespace ntk::gnn {
+namespace ntk::legacy_gnn {
 
 struct PreparedGraph {
   arma::uword nodes = 0;
@@ -51,4 +51,4 @@ arma::mat aggregate_nodes(const PreparedGraph& g, const arma::mat& h);
 // The adjoint, for back-propagation: G M (column v = Σ_u M(u, v) G(:, u)).
 arma::mat aggregate_nodes_adjoint(const PreparedGraph& g, const arma::mat& grad);
 
-}  // namespace ntk::gnn
+}  // namespace ntk::legacy_gnn
