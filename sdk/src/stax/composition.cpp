@@ -170,10 +170,12 @@ class CompositionNetwork : public LazyNetwork {
     const arma::uword n = in.n_cols, k = outputs(), p = params_.n_elem;
     check_allocation(name() + " jacobian(): the (n*k) x P Jacobian", double(n * k), double(p) * 2);
     arma::mat jt(p, n * k, arma::fill::zeros);  // Jᵀ: column i·k + o, then one transpose
-    arma::mat signal(k, 1);
+    // Examples are independent (finite layers are const; each walk writes its own columns).
+#pragma omp parallel for schedule(dynamic, 1) if (n > 1)
     for (arma::uword i = 0; i < n; ++i) {
       LayerCache cache;
       chain_->forward(params_.memptr(), in.col(i), &cache);
+      arma::mat signal(k, 1);
       for (arma::uword o = 0; o < k; ++o) {
         signal.zeros();
         signal(o) = 1.0;
