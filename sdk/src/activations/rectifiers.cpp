@@ -35,6 +35,7 @@ double angle(double s11, double s12, double s22, double det_root) {
 class Relu final : public Activation {
  public:
   std::string name() const override { return "Relu"; }
+  Builtin builtin() const override { return Builtin::relu; }
   double value(double z) const override { return z > 0 ? z : 0.0; }
   double derivative(double z) const override { return z > 0 ? 1.0 : 0.0; }
   GaussianExpectations expectations(double s11, double s12, double s22) const override {

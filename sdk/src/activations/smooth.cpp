@@ -23,6 +23,7 @@ constexpr double kInvSqrt2Pi = 0.39894228040143267794;   // 1/√(2π)
 class Erf final : public Activation {
  public:
   std::string name() const override { return "Erf"; }
+  Builtin builtin() const override { return Builtin::erf; }
   double value(double z) const override { return std::erf(z); }
   double derivative(double z) const override { return 2 * kInvSqrtPi * std::exp(-z * z); }
   GaussianExpectations expectations(double s11, double s12, double s22) const override {

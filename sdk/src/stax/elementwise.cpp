@@ -15,13 +15,15 @@ namespace {
 
 // φ is applied once per forward pass and φ'(z) is kept in the cache (LayerCache::extra), so
 // backward (called twice by the structured NTK) and jvp never re-evaluate it. Relu and Erf — the
-// catalog's closed forms, which the kernel program also recognises by name — take one
+// catalog's closed forms (Activation::builtin(), also what the kernel program keys on) — take one
 // vectorised loop (sdk::relu_or_erf) instead of two virtual calls per entry.
 class FiniteActivation : public FiniteLayer {
  public:
   FiniteActivation(Shape shape, ActivationPtr act) : shape_(shape), act_(std::move(act)) {
-    const std::string name = act_->name();
-    kind_ = name == "Relu" ? Kind::relu : name == "Erf" ? Kind::erf : Kind::other;
+    const Activation::Builtin b = act_->builtin();
+    kind_ = b == Activation::Builtin::relu  ? Kind::relu
+            : b == Activation::Builtin::erf ? Kind::erf
+                                            : Kind::other;
   }
   Shape output_shape() const override { return shape_; }
   arma::mat forward(const double*, const arma::mat& in, LayerCache* cache) const override {

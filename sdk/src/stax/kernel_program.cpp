@@ -96,16 +96,16 @@ void KernelProgram::activation(ActivationPtr activation) {
   KernelProgramSteps& s = *steps_;
   require_not_after_flatten(s, "an activation");
   // relu and erf keep the engines' own vectorised kinds.
-  const std::string name = activation->name();
+  const Activation::Builtin builtin = activation->builtin();
   if (s.on_images) {
-    layers::ImageRule r = name == "Relu"  ? layers::image_relu()
-                          : name == "Erf" ? layers::image_erf()
+    layers::ImageRule r = builtin == Activation::Builtin::relu  ? layers::image_relu()
+                          : builtin == Activation::Builtin::erf ? layers::image_erf()
                                           : layers::image_activation(activation);
     s.image_rules.push_back(std::move(r));
     return;
   }
-  layers::Rule r = name == "Relu"  ? layers::relu()
-                   : name == "Erf" ? layers::erf()
+  layers::Rule r = builtin == Activation::Builtin::relu  ? layers::relu()
+                   : builtin == Activation::Builtin::erf ? layers::erf()
                                    : layers::activation(activation);
   r.label = label_;
   s.rules.push_back(std::move(r));

@@ -122,3 +122,22 @@ TEST_CASE("analytic kernels of compositions match Monte-Carlo of finite networks
   CHECK(rel(ntk_mean, k.ntk) < 0.05);
   CHECK(rel(nngp_mean, k.nngp) < 0.08);
 }
+
+TEST_CASE("an activation named Relu that is not relu keeps its own rule", "[stax]") {
+  // Only the SDK's own closed forms take the engines' inline paths (Activation::builtin()).
+  const auto impostor = ntk::sdk::numerical_activation(
+      "Relu", [](double z) { return std::tanh(z); },
+      [](double z) { return 1 - std::tanh(z) * std::tanh(z); });
+  arma::arma_rng::set_seed(5);
+  const Inputs x = Inputs::dense(arma::randn(4, 3));
+  const auto k_impostor =
+      st::composition({st::dense(1.2), st::activation(impostor), st::dense(1.0)}, {})
+          ->kernels(x, x, {true, true});
+  const auto k_tanh = st::composition({st::dense(1.2), st::activation("tanh"), st::dense(1.0)}, {})
+                          ->kernels(x, x, {true, true});
+  CHECK(rel(k_impostor.ntk, k_tanh.ntk) < 1e-12);
+  auto net = st::composition({st::dense(1.2), st::activation(impostor), st::dense(1.0)}, {})
+                 ->network({8, 1});
+  arma::mat h = net->forward(x);  // tanh, not relu: negative pre-activations stay negative
+  CHECK(h.is_finite());
+}

@@ -49,6 +49,12 @@ class Activation {
   // E[φ(u)²] for u ~ N(0, s). Default: expectations(s, s, s).phi.
   virtual double variance(double s) const;
 
+  // The SDK's own vectorised closed forms the engines run inline (kernel maps and finite
+  // networks); every other activation, whatever its name, is `none` and runs through its own
+  // methods.
+  enum class Builtin { none, relu, erf };
+  virtual Builtin builtin() const { return Builtin::none; }
+
   // False when E[φ'(u)φ'(v)] does not exist as a function (e.g. sign: φ' is a Dirac delta).
   // A kernel that asks for the NTK through such an activation is refused with its name.
   virtual bool has_ntk() const { return true; }
