@@ -139,6 +139,7 @@ class FiniteResidual : public FiniteLayer {
   Shape output_shape() const override { return branch_->output_shape(); }
   arma::uword num_params() const override { return branch_->num_params(); }
   void init(double* p, std::mt19937_64& rng) const override { branch_->init(p, rng); }
+  bool full_ntk_terms() const override { return branch_->full_ntk_terms(); }
   arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const override {
     if (cache != nullptr) cache->children.resize(1);
     return in + alpha_ * branch_->forward(p, in, cache ? &cache->children[0] : nullptr);

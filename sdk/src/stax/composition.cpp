@@ -149,6 +149,22 @@ class CompositionNetwork : public LazyNetwork {
     const arma::uword n1 = xa.n_cols, n2 = xb.n_cols, k = outputs();
     check_allocation(name() + " ntk_full(): the (n1*k) x (n2*k) NTK and its factors",
                      double(n1 * k), double(n2 * k) * 3);
+    if (k > 1 && chain_->full_ntk_terms()) {
+      // Every parametrised layer adds its per-output-pair term (layer.hpp): one walk with the
+      // k output signals of each example, as ntk() does, into the (n1·k) × (n2·k) matrix.
+      LayerCache ca, cb;
+      chain_->forward(params_.memptr(), xa, &ca);
+      if (!symmetric) chain_->forward(params_.memptr(), xb, &cb);
+      arma::mat da = arma::repmat(arma::eye(k, k), 1, n1);
+      arma::mat db = symmetric ? arma::mat() : arma::mat(arma::repmat(arma::eye(k, k), 1, n2));
+      arma::mat theta(n1 * k, n2 * k, arma::fill::zeros);
+      chain_->ntk_backward(params_.memptr(), ca, da, symmetric ? ca : cb, db, k, symmetric,
+                           theta, false);
+      if (symmetric) layers::mirror_upper(theta);
+      return theta;
+    }
+    // Otherwise (a layer without the per-output-pair form): the examples repeated k times, one
+    // output signal each, so the output-summed terms are the per-pair ones.
     LayerCache ca, cb;
     chain_->forward(params_.memptr(), k == 1 ? xa : arma::mat(arma::repelem(xa, 1, k)), &ca);
     if (!symmetric)

@@ -22,6 +22,7 @@ class FiniteDense : public FiniteLayer {
   Shape output_shape() const override { return Shape::vector(fan_out_); }
   arma::uword num_params() const override { return fan_out_ * fan_in_ + fan_out_; }
   bool trainable() const override { return o_.trainable; }
+  bool full_ntk_terms() const override { return true; }
   void init(double* p, std::mt19937_64& rng) const override {
     std::normal_distribution<double> normal(0.0, 1.0);
     const double w = standard_ ? o_.w_std / std::sqrt(double(fan_in_)) : 1.0;
@@ -66,6 +67,16 @@ class FiniteDense : public FiniteLayer {
                 const arma::mat& db, arma::uword r, bool symmetric,
                 arma::mat& theta) const override {
     (void)p;
+    const arma::uword n1 = ca.input.n_cols;
+    if (r > 1 && theta.n_rows == n1 * r) {
+      // Per output pair: (δ_aᵀδ_b)(i·r+o, j·r+o') times the feature factor of (i, j).
+      const arma::mat gram = symmetric ? arma::mat(ca.input.t() * ca.input)
+                                       : arma::mat(ca.input.t() * cb.input);
+      const arma::mat factor = scale_ * scale_ * gram + bias_scale_ * bias_scale_;
+      const arma::mat signal = symmetric ? arma::mat(da.t() * da) : arma::mat(da.t() * db);
+      theta += signal % arma::kron(factor, arma::ones(r, r));
+      return;
+    }
     // Σ_o ⟨δ_o(a_i), δ_o(b_j)⟩: the n·r signal columns viewed as (fan_out·r) × n.
     const arma::mat va(const_cast<double*>(da.memptr()), fan_out_ * r, ca.input.n_cols, false, true);
     arma::mat signal, gram;

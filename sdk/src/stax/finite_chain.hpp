@@ -16,6 +16,11 @@ class FiniteChain : public FiniteLayer {
   Shape output_shape() const override;
   arma::uword num_params() const override { return params_; }
   void init(double* p, std::mt19937_64& rng) const override;
+  bool full_ntk_terms() const override {
+    for (const auto& l : layers_)
+      if (!l->full_ntk_terms()) return false;
+    return true;
+  }
   arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const override;
   arma::mat backward(const double* p, const LayerCache& cache, const arma::mat& delta,
                      arma::uword r, double* grad, bool need_input) const override;

@@ -52,6 +52,7 @@ class FiniteConv : public FiniteLayer {
   Shape output_shape() const override { return out_; }
   arma::uword num_params() const override { return out_.channels * fan_in_ + out_.channels; }
   bool trainable() const override { return o_.trainable; }
+  bool full_ntk_terms() const override { return true; }
   void init(double* p, std::mt19937_64& rng) const override {
     std::normal_distribution<double> normal(0.0, 1.0);
     for (arma::uword i = 0; i < num_params(); ++i) p[i] = normal(rng);
@@ -108,6 +109,13 @@ class FiniteConv : public FiniteLayer {
     const arma::uword area = out_.height * out_.width;
     const arma::mat za = pixels_by_channel(da, image_shape(out_));
     const arma::mat zb = symmetric ? arma::mat() : pixels_by_channel(db, image_shape(out_));
+    if (r > 1 && theta.n_rows == (ca.extra.n_cols / area) * r) {
+      // Per output pair: one gradient row per signal column i·r + o.
+      const arma::mat ga = all_gradients(za, ca.extra, r, area);
+      if (symmetric) theta += ga * ga.t();
+      else theta += ga * all_gradients(zb, cb.extra, r, area).t();
+      return;
+    }
     for (arma::uword o = 0; o < r; ++o) {
       const arma::mat ga = gradients(za, ca.extra, r, o, area);
       if (symmetric) {
@@ -119,6 +127,15 @@ class FiniteConv : public FiniteLayer {
   }
 
  private:
+  // Rows = signal columns i·r + o: each with its example's patches.
+  arma::mat all_gradients(const arma::mat& dz, const arma::mat& patches, arma::uword r,
+                          arma::uword area) const {
+    const arma::uword n = patches.n_cols / area;
+    arma::mat expanded(patches.n_rows, n * r * area);
+    for (arma::uword c = 0; c < n * r; ++c)
+      expanded.cols(c * area, (c + 1) * area - 1) = patches.cols((c / r) * area, (c / r + 1) * area - 1);
+    return conv_layer_gradients(dz, expanded, area, scale_, o_.b_std);
+  }
   // Rows = examples: the gradients of output o (signal columns i·r + o).
   arma::mat gradients(const arma::mat& dz, const arma::mat& patches, arma::uword r, arma::uword o,
                       arma::uword area) const {

@@ -39,6 +39,9 @@ void check_derivatives(ntk::sdk::Network& net, const Inputs& x, const Inputs& y)
   INFO("structured NTK vs J J^T");
   CHECK(rel(net.ntk(x, x), ntk::sdk::Network::average_output_blocks(jx * jx.t(), k)) < 1e-12);
   CHECK(rel(net.ntk(x, y), ntk::sdk::Network::average_output_blocks(jx * jy.t(), k)) < 1e-12);
+  INFO("ntk_full vs J J^T (every output pair)");
+  CHECK(rel(net.ntk_full(x, x), jx * jx.t()) < 1e-12);
+  CHECK(rel(net.ntk_full(x, y), jx * jy.t()) < 1e-12);
 }
 
 std::vector<ntk::sdk::LayerPtr> vector_stack() {

@@ -108,6 +108,11 @@ class FiniteLayer {
                         arma::mat& theta) const {
     (void)p, (void)ca, (void)da, (void)cb, (void)db, (void)r, (void)symmetric, (void)theta;
   }
+  // Whether ntk_term() also takes the per-output-pair form: called with theta of
+  // (n1·r) × (n2·r) (row i·r + o, column j·r + o'), it adds ⟨∂f_o(a_i)/∂θ, ∂f_o'(b_j)/∂θ⟩ — what
+  // Network::ntk_full needs. Layers without parameters have no term and qualify; combinators
+  // qualify when all their children do.
+  virtual bool full_ntk_terms() const { return num_params() == 0; }
   // The backward walk of the structured NTK: adds this layer's terms (a combinator: its
   // children's) and, when need_input, replaces da (and db, unless symmetric) by the signals at
   // the layer's input. The default is ntk_term() then backward() on each side.
