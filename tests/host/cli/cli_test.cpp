@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+
+#include <regex>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -108,11 +110,14 @@ TEST_CASE("plugins lists fc with its options, defaults and docs", "[cli]") {
   const auto result = ntklab("plugins");
   INFO(result.output);
   CHECK(result.status == 0);
-  CHECK_THAT(result.output, Catch::Matches("(.|\n)*(^|\n)fc [0-9][^\n]*\n(.|\n)*"));
+  // Plain searches, not (.|\n)* regexes: std::regex recurses per character and overflowed the
+  // stack on the long listing (the stax plugin prints its layer catalog).
+  const std::string& out = result.output;
+  CHECK((out.rfind("fc ", 0) == 0 || out.find("\nfc ") != std::string::npos));
   CHECK_THAT(result.output, Catch::Contains("SDK 3.0 ("));
   CHECK_THAT(result.output, Catch::Contains("/plugins/ntk_fc.so"));
-  CHECK_THAT(result.output, Catch::Matches("(.|\n)*depth +=  *1 +hidden layers(.|\n)*"));
-  CHECK_THAT(result.output, Catch::Matches("(.|\n)*activation += \"relu\" +(.|\n)*"));
+  CHECK(std::regex_search(out, std::regex("depth +=  *1 +hidden layers")));
+  CHECK(std::regex_search(out, std::regex("activation += \"relu\" +")));
   CHECK_THAT(result.output, Catch::Contains("w_std"));
   CHECK_THAT(result.output, Catch::Contains("b_std"));
 }
