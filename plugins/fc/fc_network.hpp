@@ -42,6 +42,7 @@ class FcNetwork : public sdk::Network {
   arma::uword outputs() const override { return net_->outputs(); }
   const arma::vec& params() const override { return net_->params(); }
   void set_params(const arma::vec& params) override { net_->set_params(params); }
+  arma::vec trainable_mask() const override { return net_->trainable_mask(); }
 
   arma::mat forward(const sdk::Inputs& x) const override;
   arma::vec vjp(const sdk::Inputs& x, const arma::mat& cotangent) const override;

@@ -66,10 +66,22 @@ Probes make_probes(Network& net, const Inputs& x, const ConformanceOptions& o) {
   const arma::uword p = theta.n_elem, k = net.outputs(), n = x.size();
   if (p == 0) throw_error("the network has no parameters");
   Probes probes;
-  for (std::uint64_t i = 0; i < 3; ++i) probes.directions.push_back(gaussian_vector(p, o.seed + 100 + i));
+  // Frozen parameters (Network::trainable_mask) have no derivative to check: directions stay
+  // among the trained ones.
+  const arma::vec mask = net.trainable_mask();
+  const bool masked = mask.n_elem == p;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    arma::vec v = gaussian_vector(p, o.seed + 100 + i);
+    if (masked) v %= mask;
+    probes.directions.push_back(std::move(v));
+  }
   std::mt19937_64 rng(o.seed + 200);
-  probes.coordinates = {0, p - 1};
-  for (int i = 0; i < 4; ++i) probes.coordinates.push_back(rng() % p);
+  std::vector<arma::uword> trained;
+  for (arma::uword i = 0; i < p; ++i)
+    if (!masked || mask[i] != 0) trained.push_back(i);
+  if (trained.empty()) throw_error("every parameter of the network is frozen");
+  probes.coordinates = {trained.front(), trained.back()};
+  for (int i = 0; i < 4; ++i) probes.coordinates.push_back(trained[rng() % trained.size()]);
   for (arma::uword i : probes.coordinates) {
     arma::vec e(p, arma::fill::zeros);
     e(i) = 1.0;
@@ -96,6 +108,8 @@ class Pieces {
     p_ = theta.n_elem;
     const arma::uword count = std::max<arma::uword>(1, std::min(p_, o.blame_pieces));
     weights_ = p_ == count ? arma::vec(p_, arma::fill::ones) : gaussian_vector(p_, o.seed + 500);
+    const arma::vec mask = net.trainable_mask();  // frozen parameters: no direction
+    if (mask.n_elem == p_) weights_ %= mask;
     for (arma::uword c = 0; c <= count; ++c) bounds_.push_back(c * p_ / count);
     fd_.set_size(net.outputs() * x.size(), count);
     double sum_squares = 0;

@@ -140,6 +140,7 @@ class FiniteResidual : public FiniteLayer {
   arma::uword num_params() const override { return branch_->num_params(); }
   void init(double* p, std::mt19937_64& rng) const override { branch_->init(p, rng); }
   bool full_ntk_terms() const override { return branch_->full_ntk_terms(); }
+  void trainable_mask(double* mask) const override { branch_->trainable_mask(mask); }
   arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const override {
     if (cache != nullptr) cache->children.resize(1);
     return in + alpha_ * branch_->forward(p, in, cache ? &cache->children[0] : nullptr);

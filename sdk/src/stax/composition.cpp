@@ -88,6 +88,14 @@ class CompositionNetwork : public LazyNetwork {
 
   arma::uword outputs() const override { return plan_->options.outputs; }
 
+  arma::vec trainable_mask() const override {
+    require_materialised("trainable_mask()");
+    arma::vec mask(params_.n_elem);
+    chain_->trainable_mask(mask.memptr());
+    if (arma::all(mask == 1.0)) return {};
+    return mask;
+  }
+
   arma::mat forward(const Inputs& x) const override {
     const arma::mat& in = checked(x, "forward()");
     return chain_->forward(params_.memptr(), in, nullptr);

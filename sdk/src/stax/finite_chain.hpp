@@ -16,6 +16,9 @@ class FiniteChain : public FiniteLayer {
   Shape output_shape() const override;
   arma::uword num_params() const override { return params_; }
   void init(double* p, std::mt19937_64& rng) const override;
+  void trainable_mask(double* mask) const override {
+    for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->trainable_mask(mask + offsets_[i]);
+  }
   bool full_ntk_terms() const override {
     for (const auto& l : layers_)
       if (!l->full_ntk_terms()) return false;

@@ -102,6 +102,10 @@ TEST_CASE("frozen layers get no gradient and no NTK term", "[stax][finite]") {
   const arma::uword first = 8 * 3 + 8;
   CHECK(arma::norm(g.head(first), "inf") == 0.0);
   CHECK(arma::norm(g.tail(g.n_elem - first), "inf") > 0.0);
+  const arma::vec mask = net->trainable_mask();  // what the conformance kit perturbs
+  REQUIRE(mask.n_elem == g.n_elem);
+  CHECK(arma::accu(mask.head(first)) == 0.0);
+  CHECK(arma::all(mask.tail(g.n_elem - first) == 1.0));
   arma::mat j = net->jacobian(x);
   CHECK(rel(net->ntk(x, x), j * j.t()) < 1e-12);
 }

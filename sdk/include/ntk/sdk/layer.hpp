@@ -87,6 +87,11 @@ class FiniteLayer {
   virtual void init(double* p, std::mt19937_64& rng) const { (void)p, (void)rng; }
   // False for a frozen (untrained) layer: no gradient, no NTK term.
   virtual bool trainable() const { return true; }
+  // Writes num_params() entries: 1 for trained parameters, 0 for frozen ones (combinators: their
+  // children's). Default: trainable() for all.
+  virtual void trainable_mask(double* mask) const {
+    for (arma::uword i = 0; i < num_params(); ++i) mask[i] = trainable() ? 1.0 : 0.0;
+  }
 
   // in: in_size × n. Returns out_size × n; fills *cache when cache is not null.
   virtual arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const = 0;

@@ -35,6 +35,11 @@ class Network {
   virtual arma::vec vjp(const Inputs& x, const arma::mat& cotangent) const = 0;
   virtual arma::mat jvp(const Inputs& x, const arma::vec& tangent) const = 0;
 
+  // Which parameters are trained: empty (the default) when all are, else num_params() entries,
+  // 1 for trained and 0 for frozen ones (whose gradient, Jacobian columns and NTK terms are 0).
+  // The conformance kit perturbs only trained parameters.
+  virtual arma::vec trainable_mask() const { return {}; }
+
   virtual arma::mat jacobian(const Inputs& x) const {
     // forward() first: a network that sizes its first layer on the first input it sees
     // (LazyNetwork) refuses num_params() until then.
