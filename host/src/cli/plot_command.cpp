@@ -7,6 +7,7 @@
 
 #include "core/batch/manifest.hpp"
 #include "ntk/sdk/error.hpp"
+#include "plugin/registry_source.hpp"
 
 namespace ntk::cli {
 
@@ -67,7 +68,8 @@ int plot_batch_folder(const std::string& dir, const std::string& script_override
 
   host::PluginRegistry registry;
   discover_plugins(registry, global, std::cerr);
-  return lua::run_script(script, params, registry, std::cerr) == 0 ? 0 : 1;
+  host::RegistrySource source(registry);
+  return lua::run_script(script, params, source, std::cerr) == 0 ? 0 : 1;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "lua/runtime.hpp"
+#include "plugin/registry_source.hpp"
 
 namespace ntk::cli {
 namespace {
@@ -32,7 +33,8 @@ int run_main(const ParsedArgs& args, const GlobalOptions& global) {
   }
   host::PluginRegistry registry;
   discover_plugins(registry, global, std::cerr);
-  return lua::run_script(script, params, registry, std::cerr) == 0 ? 0 : 1;
+  host::RegistrySource source(registry);
+  return lua::run_script(script, params, source, std::cerr) == 0 ? 0 : 1;
 }
 
 }  // namespace

@@ -26,7 +26,6 @@
 #include "lua/args.hpp"
 #include "lua/graphs.hpp"
 #include "lua/module.hpp"
-#include "plugin/registry.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
@@ -243,8 +242,11 @@ int l_network(lua_State* L) {
     spec.width = static_cast<arma::uword>(width);
     spec.seed = static_cast<std::uint64_t>(seed);
     // The network's deleter holds the Architecture, hence the plugin library.
-    std::shared_ptr<sdk::Network> network = host::make_network(h.arch, spec);
-    if (!network) throw_error("plugin '", h.name, "' returned no network");
+    std::unique_ptr<sdk::Network> made = h.arch->network(spec);
+    if (!made) throw_error("plugin '", h.name, "' returned no network");
+    std::shared_ptr<const sdk::Architecture> holder = h.arch;
+    std::shared_ptr<sdk::Network> network(made.release(),
+                                          [holder](sdk::Network* n) { delete n; });
     push_network(L, std::move(network), h.arch);
     return 1;
   });
@@ -370,7 +372,7 @@ int l_arch(lua_State* L) {
   return protect(L, [&] {
     const std::string name = string_arg(L, 1, "arch");
     const sdk::Options options = to_options(L, 2, "arch(\"" + name + "\")");
-    std::shared_ptr<sdk::Architecture> arch = context(L).registry->make(name, options);
+    std::shared_ptr<sdk::Architecture> arch = context(L).architectures->make(name, options);
     auto* h = new (lua_newuserdatauv(L, sizeof(ArchHandle), 0)) ArchHandle{};
     luaL_setmetatable(L, kArchMeta);
     h->arch = std::move(arch);
@@ -386,10 +388,11 @@ void set_string(lua_State* L, const char* key, const std::string& value) {
 
 int l_plugins(lua_State* L) {
   return protect(L, [&] {
-    const auto plugins = context(L).registry->list();
+    const auto plugins = context(L).architectures->list();
     lua_createtable(L, int(plugins.size()), 0);
     lua_Integer i = 0;
-    for (const host::LoadedPlugin* p : plugins) {
+    for (const ArchitectureEntry& entry : plugins) {
+      const ArchitectureEntry* p = &entry;
       lua_createtable(L, 0, 5);
       set_string(L, "name", p->info.name);
       set_string(L, "version", p->info.version);

@@ -12,12 +12,12 @@
 #include <exception>
 #include <string>
 
-#include "plugin/registry.hpp"
+#include "lua/architecture_source.hpp"
 
 namespace ntk::lua {
 
 struct Context {
-  host::PluginRegistry* registry = nullptr;
+  ArchitectureSource* architectures = nullptr;  // ntk.arch, ntk.plugins (never null)
 };
 
 // The registry-stored Context of a state.

@@ -20,9 +20,9 @@ int context_gc(lua_State* L) {
   return 0;
 }
 
-void install_context(lua_State* L, host::PluginRegistry& registry) {
+void install_context(lua_State* L, ArchitectureSource& architectures) {
   auto* ctx = new (lua_newuserdatauv(L, sizeof(Context), 0)) Context{};
-  ctx->registry = &registry;
+  ctx->architectures = &architectures;
   lua_newtable(L);
   lua_pushcfunction(L, context_gc);
   lua_setfield(L, -2, "__gc");
@@ -91,10 +91,10 @@ void add_script_directory(lua_State* L, const std::string& path) {
 
 }  // namespace
 
-lua_State* new_state(host::PluginRegistry& registry, const ScriptParams& params) {
+lua_State* new_state(ArchitectureSource& architectures, const ScriptParams& params) {
   lua_State* L = luaL_newstate();
   if (L == nullptr) throw std::bad_alloc();
-  install_context(L, registry);
+  install_context(L, architectures);
   lua_pushcfunction(L, new_state_body);
   lua_pushlightuserdata(L, const_cast<ScriptParams*>(&params));
   if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
@@ -106,10 +106,10 @@ lua_State* new_state(host::PluginRegistry& registry, const ScriptParams& params)
 }
 
 int run_script(const std::string& path, const ScriptParams& params,
-               host::PluginRegistry& registry, std::ostream& err) {
+               ArchitectureSource& architectures, std::ostream& err) {
   lua_State* L = nullptr;
   try {
-    L = new_state(registry, params);
+    L = new_state(architectures, params);
   } catch (const std::exception& e) {
     err << e.what() << '\n';
     return 1;

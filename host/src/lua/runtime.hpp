@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "plugin/registry.hpp"
+#include "lua/architecture_source.hpp"
 
 struct lua_State;
 
@@ -20,10 +20,10 @@ using ScriptParams = std::vector<std::pair<std::string, std::string>>;
 
 // Runs a script; returns 0 on success, 1 on any error (message and traceback written to err).
 int run_script(const std::string& path, const ScriptParams& params,
-               host::PluginRegistry& registry, std::ostream& err);
+               ArchitectureSource& architectures, std::ostream& err);
 
 // A fresh state with the standard libraries, the `ntk` module and the global `params`.
-// The registry must outlive the state. Caller closes it with lua_close.
-lua_State* new_state(host::PluginRegistry& registry, const ScriptParams& params);
+// `architectures` must outlive the state. Caller closes it with lua_close.
+lua_State* new_state(ArchitectureSource& architectures, const ScriptParams& params);
 
 }  // namespace ntk::lua

@@ -16,6 +16,7 @@
 #include "lua/module.hpp"
 #include "lua/runtime.hpp"
 #include "plugin/registry.hpp"
+#include "plugin/registry_source.hpp"
 
 namespace ntk::lua::test {
 
@@ -64,7 +65,7 @@ inline int traceback(lua_State* L) {
 
 class LuaFixture {
  public:
-  explicit LuaFixture(const ScriptParams& params = {}) : L(new_state(registry, params)) {}
+  explicit LuaFixture(const ScriptParams& params = {}) : L(new_state(source, params)) {}
   ~LuaFixture() { lua_close(L); }
   LuaFixture(const LuaFixture&) = delete;
   LuaFixture& operator=(const LuaFixture&) = delete;
@@ -131,6 +132,7 @@ class LuaFixture {
   }
 
   host::PluginRegistry registry;  // declared before L: outlives the state
+  host::RegistrySource source{registry};
   lua_State* L;
 };
 

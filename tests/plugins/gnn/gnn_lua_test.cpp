@@ -108,10 +108,11 @@ TEST_CASE("scripts/graph_classification.lua runs and writes its row", "[gnn_lua]
   std::ostringstream err;
   host::PluginRegistry registry;
   registry.discover({ntk::lua::test::build_dir() + "/plugins"});
+  host::RegistrySource source(registry);
   const int status = ntk::lua::run_script(
       ntk::lua::test::source_dir() + "/scripts/graph_classification.lua",
       {{"dataset", "MUTAG"}, {"c_points", "2"}, {"out", out}, {"cache", dir.file("cache")}},
-      registry, err);
+      source, err);
   INFO(err.str());
   REQUIRE(status == 0);
   const std::string row = ntk::lua::test::read_text(out);

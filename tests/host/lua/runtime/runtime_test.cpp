@@ -16,7 +16,8 @@ struct Result {
 Result run_file(const std::string& name, const ScriptParams& params = {}) {
   ntk::host::PluginRegistry registry;
   std::ostringstream err;
-  const int status = run_script(script_path(name), params, registry, err);
+  ntk::host::RegistrySource source(registry);
+  const int status = run_script(script_path(name), params, source, err);
   return {status, err.str()};
 }
 }  // namespace

@@ -1,0 +1,29 @@
+// A PluginRegistry seen as the Lua library's ArchitectureSource (lua/architecture_source.hpp):
+// the command line and the tests hand one to lua::new_state.
+#pragma once
+
+#include "lua/architecture_source.hpp"
+#include "plugin/registry.hpp"
+
+namespace ntk::host {
+
+class RegistrySource final : public lua::ArchitectureSource {
+ public:
+  explicit RegistrySource(PluginRegistry& registry) : registry_(registry) {}
+
+  std::shared_ptr<sdk::Architecture> make(const std::string& name,
+                                          const sdk::Options& options) override {
+    return registry_.make(name, options);
+  }
+
+  std::vector<lua::ArchitectureEntry> list() const override {
+    std::vector<lua::ArchitectureEntry> out;
+    for (const LoadedPlugin* p : registry_.list()) out.push_back({p->info, p->path});
+    return out;
+  }
+
+ private:
+  PluginRegistry& registry_;
+};
+
+}  // namespace ntk::host
