@@ -29,6 +29,9 @@ class ParsedArgs {
  public:
   std::vector<std::string> positional;
   std::vector<std::pair<std::string, std::string>> flags;  // in command-line order
+  // `ntklab COMMAND SCRIPT --help` for a command with Command::script_help: the command lists
+  // what the script declares instead of running it (without a script, --help prints the usage).
+  bool help = false;
 
   bool has(const std::string& flag) const;
   // Every value given to a repeatable flag, in order.

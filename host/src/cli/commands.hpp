@@ -25,6 +25,9 @@ struct Command {
   std::string help;      // a paragraph for `ntklab COMMAND --help`
   std::vector<FlagSpec> flags;
   int (*run)(const ParsedArgs& args, const GlobalOptions& global);
+  // True for the commands that take a script (run, batch): `COMMAND SCRIPT --help` calls `run`
+  // with ParsedArgs::help set, so it can describe the script's parameters.
+  bool script_help = false;
 };
 
 const Command& run_command();

@@ -115,8 +115,11 @@ int dispatch(const std::vector<std::string>& args) {
     return 2;
   }
   if (parsed.has("--help")) {
-    std::cout << command_usage(*command);
-    return 0;
+    if (!command->script_help || parsed.positional.empty()) {
+      std::cout << command_usage(*command);
+      return 0;
+    }
+    parsed.help = true;
   }
   for (const auto& dir : parsed.values("--plugin-path")) global.plugin_paths.push_back(dir);
   try {

@@ -79,6 +79,25 @@ TEST_CASE("--version and --help", "[cli]") {
   CHECK(run_help.status == 0);
   CHECK_THAT(run_help.output, Catch::Contains("usage: ntklab run FILE.lua [--set KEY=VALUE]..."));
   CHECK(ntklab("run --help").output == run_help.output);
+  CHECK(ntklab("run -h").output == run_help.output);
+  CHECK(ntklab("plugins --help").status == 0);
+}
+
+// `COMMAND SCRIPT --help` is the script's help: the command runs with ParsedArgs::help set and
+// looks at the script (here missing) instead of printing the command's usage.
+TEST_CASE("run/batch SCRIPT --help reach the command", "[cli]") {
+  const std::string missing = (scratch.dir / "missing.lua").string();
+  for (const char* command : {"run ", "batch "}) {
+    const auto result = ntklab(command + missing + " --help");
+    INFO(result.output);
+    CHECK(result.status == 1);
+    CHECK_THAT(result.output, Catch::Contains("missing.lua: file not found"));
+    CHECK_THAT(result.output, !Catch::Contains("usage: ntklab"));
+  }
+  // Other commands print their usage whatever else is given.
+  const auto plot = ntklab("plot somewhere --help");
+  CHECK(plot.status == 0);
+  CHECK_THAT(plot.output, Catch::StartsWith("usage: ntklab plot"));
 }
 
 TEST_CASE("misuse exits with 2, a message and the usage", "[cli]") {
