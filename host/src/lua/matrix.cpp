@@ -6,12 +6,27 @@
 //   ntk.matrix.eye(n)         n × n identity               (extra)
 //   ntk.matrix.is(v)          true if v is an ntk.matrix    (extra)
 //
-// Methods: M:rows(), M:cols(), M:size() -> r, c; M:get(i, j), M:set(i, j, v) (returns M);
-// M:to_table() (list of rows); M:to_list() (flat, column-major; extra); M:t(); M:col(j);
-// M:row(i) (extra); M:cols_range(a, b), M:rows_range(a, b) (inclusive; extra for rows);
-// M:copy(); M:sum(), M:norm() (Frobenius), M:max(), M:min() (extras); M:save_csv(path).
+//   ntk.matrix.diag(v)        n × n with the vector v (n × 1, 1 × n, list) on its diagonal
+//   ntk.matrix.join_cols(A, B, ...)  [A; B]: stacked vertically (equal column counts)
+//   ntk.matrix.join_rows(A, B, ...)  [A, B]: side by side (equal row counts)
+//
+// Methods, here: M:rows(), M:cols(), M:size() -> r, c (Lua integers); #M -> number of entries
+// (an integer); M:get(i, j), M:set(i, j, v) (returns M); M:to_table() (list of rows);
+// M:to_list() (flat, column-major); M:t(); M:col(j); M:row(i); M:copy(); M:save_csv(path).
+// In matrix_shape.cpp: M:rows_range(a, b), M:cols_range(a, b) (1-based, inclusive; b = a - 1
+// is empty); M:reshape(r, c) (column-major, same entry count); M:diag() -> min(r, c) × 1 main
+// diagonal; M:join_cols(B, ...), M:join_rows(B, ...).
+// In matrix_math.cpp: element-wise A:emul(B) and A:ediv(B) (B of A's shape, or a number; `*`
+// stays the matrix product and `/` takes numbers only; a zero divisor is an error);
+// M:abs(), M:sqrt(), M:exp(), M:log() (sqrt of a negative / log of a non-positive entry is an
+// error naming it); M:sum(), M:mean(), M:min(), M:max() -> number, or with dim 1 -> 1 × c
+// (down each column), dim 2 -> r × 1 (along each row); M:argmax(), M:argmin() -> Lua list of
+// 1-based integer row indices, one per column (dim 2: column indices, one per row);
+// M:norm() Frobenius, M:norm(2) spectral, M:norm(1), M:norm("inf"), M:norm("fro");
+// M:trace() (square matrices).
 // Operators: A + B, A - B (same shape), A * B (matrix product), with a number on either side
-// elementwise (M * s scales), M / s, -M; tostring(M) prints at most 10 rows and 8 columns.
+// elementwise (M * s scales), M / s (s ≠ 0), -M; tostring(M) prints at most 10 rows and 8
+// columns.
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -19,12 +34,16 @@
 
 #include "lua/args.hpp"
 #include "lua/csv.hpp"
+#include "lua/matrix_methods.hpp"
 #include "lua/module.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
-namespace {
+
+void open_metrics(lua_State* L, Context& ctx);  // metrics.cpp
+
+namespace matrix_detail {
 
 arma::uword index_in(long long i, arma::uword size, const char* function, const char* what,
                      const arma::mat& m) {
@@ -34,14 +53,11 @@ arma::uword index_in(long long i, arma::uword size, const char* function, const 
   return static_cast<arma::uword>(i - 1);
 }
 
-// An inclusive 1-based range a..b of [1, size]; b = a - 1 gives an empty range.
-arma::span range_in(long long a, long long b, arma::uword size, const char* function,
-                    const char* what, const arma::mat& m) {
-  if (a < 1 || b < a - 1 || static_cast<unsigned long long>(b) > size)
-    throw_error(function, "(", a, ", ", b, "): ", what, " range out of bounds for a ",
-                shape_text(m), " matrix (need 1 <= a <= b + 1, b <= ", size, ")");
-  return arma::span(static_cast<arma::uword>(a - 1), static_cast<arma::uword>(b - 1));
-}
+}  // namespace matrix_detail
+
+namespace {
+
+using matrix_detail::index_in;
 
 int l_new(lua_State* L) {
   lua_remove(L, 1);  // called through __call: drop the ntk.matrix table itself
@@ -185,58 +201,6 @@ int l_row(lua_State* L) {
   });
 }
 
-int l_cols_range(lua_State* L) {
-  return protect(L, [&] {
-    const arma::mat& m = matrix_arg(L, 1, "cols_range");
-    const long long a = integer_arg(L, 2, "cols_range"), b = integer_arg(L, 3, "cols_range");
-    if (b == a - 1) {
-      push_matrix(L, arma::mat(m.n_rows, 0));
-      return 1;
-    }
-    push_matrix(L, m.cols(range_in(a, b, m.n_cols, "cols_range", "column", m)));
-    return 1;
-  });
-}
-
-int l_rows_range(lua_State* L) {
-  return protect(L, [&] {
-    const arma::mat& m = matrix_arg(L, 1, "rows_range");
-    const long long a = integer_arg(L, 2, "rows_range"), b = integer_arg(L, 3, "rows_range");
-    if (b == a - 1) {
-      push_matrix(L, arma::mat(0, m.n_cols));
-      return 1;
-    }
-    push_matrix(L, m.rows(range_in(a, b, m.n_rows, "rows_range", "row", m)));
-    return 1;
-  });
-}
-
-int l_sum(lua_State* L) {
-  return protect(L, [&] {
-    lua_pushnumber(L, arma::accu(matrix_arg(L, 1, "sum")));
-    return 1;
-  });
-}
-
-int l_norm(lua_State* L) {
-  return protect(L, [&] {
-    const arma::mat& m = matrix_arg(L, 1, "norm");
-    lua_pushnumber(L, m.is_empty() ? 0.0 : arma::norm(m, "fro"));
-    return 1;
-  });
-}
-
-int extremum(lua_State* L, const char* name, bool want_max) {
-  return protect(L, [&] {
-    const arma::mat& m = matrix_arg(L, 1, name);
-    if (m.is_empty()) throw_error(name, "(): the matrix is empty (0 entries)");
-    lua_pushnumber(L, want_max ? m.max() : m.min());
-    return 1;
-  });
-}
-int l_max(lua_State* L) { return extremum(L, "max", true); }
-int l_min(lua_State* L) { return extremum(L, "min", false); }
-
 int l_save_csv(lua_State* L) {
   return protect(L, [&] {
     const arma::mat& m = matrix_arg(L, 1, "save_csv");
@@ -265,7 +229,9 @@ int arithmetic(lua_State* L, char op) {
         push_matrix(L, (*a) * (*b));
         return 1;
       }
-      if (op == '/') throw_error("ntk.matrix /: division by a matrix is not defined");
+      if (op == '/')
+        throw_error("ntk.matrix /: division by a matrix is not defined (A:ediv(B) divides "
+                    "element-wise)");
       if (a->n_rows != b->n_rows || a->n_cols != b->n_cols)
         throw_error("ntk.matrix ", op, ": shapes ", shape_text(*a), " and ", shape_text(*b),
                     " differ");
@@ -278,7 +244,10 @@ int arithmetic(lua_State* L, char op) {
         case '+': push_matrix(L, *a + s); break;
         case '-': push_matrix(L, *a - s); break;
         case '*': push_matrix(L, *a * s); break;
-        default: push_matrix(L, *a / s); break;
+        default:
+          if (s == 0) throw_error("ntk.matrix /: division by 0");
+          push_matrix(L, *a / s);
+          break;
       }
       return 1;
     }
@@ -308,6 +277,13 @@ int l_unm(lua_State* L) {
   });
 }
 
+int l_len(lua_State* L) {
+  return protect(L, [&] {
+    lua_pushinteger(L, lua_Integer(matrix_arg(L, 1, "#").n_elem));
+    return 1;
+  });
+}
+
 int l_tostring(lua_State* L) {
   return protect(L, [&] {
     const arma::mat& m = matrix_arg(L, 1, "tostring");
@@ -332,25 +308,27 @@ int l_tostring(lua_State* L) {
 }
 
 const luaL_Reg kMethods[] = {
-    {"rows", l_rows},       {"cols", l_cols},         {"size", l_size},
-    {"get", l_get},         {"set", l_set},           {"to_table", l_to_table},
-    {"to_list", l_to_list}, {"t", l_t},               {"copy", l_copy},
-    {"col", l_col},         {"row", l_row},           {"cols_range", l_cols_range},
-    {"rows_range", l_rows_range}, {"sum", l_sum},     {"norm", l_norm},
-    {"max", l_max},         {"min", l_min},           {"save_csv", l_save_csv},
-    {nullptr, nullptr}};
+    {"rows", l_rows},       {"cols", l_cols}, {"size", l_size}, {"get", l_get},
+    {"set", l_set},         {"to_table", l_to_table},           {"to_list", l_to_list},
+    {"t", l_t},             {"copy", l_copy}, {"col", l_col},   {"row", l_row},
+    {"save_csv", l_save_csv}, {nullptr, nullptr}};
 
-const luaL_Reg kMetamethods[] = {{"__add", l_add}, {"__sub", l_sub},         {"__mul", l_mul},
-                                 {"__div", l_div}, {"__unm", l_unm},         {"__tostring", l_tostring},
-                                 {nullptr, nullptr}};
+const luaL_Reg kMetamethods[] = {{"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},
+                                 {"__div", l_div}, {"__unm", l_unm}, {"__len", l_len},
+                                 {"__tostring", l_tostring}, {nullptr, nullptr}};
 
 }  // namespace
 
-void open_matrix(lua_State* L, Context&) {
+// Also opens ntk.metrics (metrics.cpp), the metrics on matrices, so the module list stays as is.
+void open_matrix(lua_State* L, Context& ctx) {
+  open_metrics(L, ctx);
+
   luaL_newmetatable(L, kMatrixMeta);
   set_matrix_gc(L);
   luaL_setfuncs(L, kMetamethods, 0);
   luaL_newlib(L, kMethods);
+  matrix_detail::add_math_methods(L);
+  matrix_detail::add_shape_methods(L);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 
@@ -360,6 +338,7 @@ void open_matrix(lua_State* L, Context&) {
   lua_setfield(L, -2, "eye");
   lua_pushcfunction(L, l_is);
   lua_setfield(L, -2, "is");
+  matrix_detail::add_shape_functions(L);
   lua_newtable(L);
   lua_pushcfunction(L, l_new);
   lua_setfield(L, -2, "__call");

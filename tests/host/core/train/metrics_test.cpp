@@ -10,26 +10,67 @@
 
 using namespace ntk::core::train;
 
-TEST_CASE("squared_loss is 1/(2n) times the squared Frobenius error", "[train]") {
+TEST_CASE("mse is the mean over examples of the squared error; squared_loss is half of it",
+          "[train][metrics]") {
   const arma::mat f = {{1.0, 2.0, 3.0}};
   const arma::mat y = {{0.0, 2.0, 5.0}};
+  // Errors 1, 0, -2: (1 + 0 + 4) / 3 examples.
+  CHECK(mse(f, y) == Approx(5.0 / 3.0));
   CHECK(squared_loss(f, y) == Approx((1.0 + 0.0 + 4.0) / 6.0));
+  // Two outputs, two examples: ‖(1, 2)‖² = 5 and ‖(0, -3)‖² = 9; the mean over the two
+  // examples is 7 (not averaged over the outputs, which would give 3.5).
+  const arma::mat f2 = {{1.0, 0.0}, {2.0, -3.0}};
+  CHECK(mse(f2, arma::mat(2, 2, arma::fill::zeros)) == Approx(7.0));
+  CHECK(squared_loss(f2, arma::mat(2, 2, arma::fill::zeros)) == Approx(3.5));
+  CHECK_THROWS_WITH(mse(f, arma::mat(2, 3, arma::fill::zeros)),
+                    Catch::Contains("predictions are 1 x 3 but targets are 2 x 3"));
   CHECK_THROWS_AS(squared_loss(f, arma::mat(2, 3, arma::fill::zeros)), ntk::Error);
+  CHECK_THROWS_WITH(mse(arma::mat(1, 0), arma::mat(1, 0)), Catch::Contains("no examples"));
 }
 
-TEST_CASE("accuracy uses signs for ±1 targets and argmax for several outputs", "[train]") {
+TEST_CASE("accuracy uses signs for ±1 targets and argmax for several outputs", "[train][metrics]") {
   const arma::mat y = {{1.0, -1.0, 1.0, -1.0}};
   const arma::mat f = {{0.3, -2.0, -0.1, 0.5}};
   CHECK(has_accuracy(y));
   CHECK(accuracy(f, y) == Approx(0.5));
+  // f = 0 is no decision and a NaN prediction is never right.
+  const arma::mat undecided = {{0.0, -2.0, arma::datum::nan, 0.5}};
+  CHECK(accuracy(undecided, y) == Approx(0.25));
 
   const arma::mat onehot = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
   const arma::mat g = {{0.9, 0.2, 0.5}, {0.1, 0.1, 0.1}, {0.0, 0.0, 0.7}};
   CHECK(accuracy(g, onehot) == Approx(2.0 / 3.0));
+  arma::mat g_nan = g;
+  g_nan(2, 2) = arma::datum::nan;  // column 3 was right; with a NaN it is not
+  CHECK(accuracy(g_nan, onehot) == Approx(1.0 / 3.0));
 
   const arma::mat regression = {{0.2, 0.7}};
   CHECK_FALSE(has_accuracy(regression));
   CHECK(std::isnan(accuracy(regression, regression)));
+  CHECK_THROWS_WITH(accuracy(f, onehot), Catch::Contains("1 x 4 but targets are 3 x 3"));
+}
+
+TEST_CASE("argmax_labels: the first row of each column's maximum", "[train][metrics]") {
+  const arma::mat f = {{0.1, 5.0, 2.0, -1.0}, {0.7, 1.0, 2.0, -3.0}, {0.2, 4.0, 1.0, -2.0}};
+  const arma::uvec labels = argmax_labels(f);
+  REQUIRE(labels.n_elem == 4);
+  CHECK(labels(0) == 1);
+  CHECK(labels(1) == 0);
+  CHECK(labels(2) == 0);  // a tie between rows 0 and 1: the first
+  CHECK(labels(3) == 0);
+  arma::mat bad = f;
+  bad(2, 1) = arma::datum::nan;
+  CHECK_THROWS_WITH(argmax_labels(bad), Catch::Contains("column 2"));
+  CHECK_THROWS_AS(argmax_labels(arma::mat(0, 3)), ntk::Error);
+}
+
+TEST_CASE("label_accuracy compares each column's argmax with a class label", "[train][metrics]") {
+  const arma::mat f = {{0.1, 5.0, 2.0, -1.0}, {0.7, 1.0, 2.5, -3.0}, {0.2, 4.0, 1.0, -2.0}};
+  // argmax per column: 1, 0, 1, 0.
+  CHECK(label_accuracy(f, arma::uvec{1, 0, 2, 2}) == Approx(0.5));
+  CHECK(label_accuracy(f, arma::uvec{1, 0, 1, 0}) == Approx(1.0));
+  CHECK_THROWS_WITH(label_accuracy(f, arma::uvec{1, 0}), Catch::Contains("2 labels for 3 x 4"));
+  CHECK_THROWS_WITH(label_accuracy(f, arma::uvec{1, 0, 3, 0}), Catch::Contains("label 3"));
 }
 
 TEST_CASE("kernel distance: 0 for identical or scaled kernels, 1 for orthogonal ones", "[train]") {
