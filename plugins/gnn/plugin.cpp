@@ -100,7 +100,8 @@ class GnnArchitecture : public sdk::Architecture {
     Config jk = config_;
     jk.jumping_knowledge = true;
     const std::vector<sdk::Kernels> taps = st::graph_tap_kernels(
-        gnn_layers(jk), 1, a, b, {request.nngp, request.ntk}, "gnn kernel_family()");
+        gnn_layers(jk), 1, a, b, {request.nngp, request.ntk, request.progress},
+        "gnn kernel_family()");
     std::vector<sdk::FamilyMember> members;
     for (const arma::uword c : blocks)
       for (const bool with_jk : readouts) {

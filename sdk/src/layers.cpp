@@ -314,7 +314,8 @@ std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b
 
 }  // namespace
 
-void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp) {
+void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp,
+                 const ProgressSpan& progress) {
   const bool with_ntk = s.track_ntk;
   if (!with_ntk) keep_nngp = true;
   std::size_t nesting = 0;
@@ -343,6 +344,9 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
   arma::uword bad_i = 0, bad_j = 0;
   bool any_bad = false;
   std::string chunk_error;
+  // Units: kernel entries, so that the triangle's long last columns weigh what they cost.
+  ProgressCounter counter(progress, symmetric ? 0.5 * double(n2) * double(n2 + 1)
+                                              : double(n1) * double(n2));
 
 #pragma omp parallel
   {
@@ -389,6 +393,7 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
         if (keep_nngp) std::copy_n(buffers.c.data(), len, nngp_data + offset);
         if (with_ntk) std::copy_n(buffers.t.data(), len, ntk_out + offset);
       }
+      counter.add(double(rows));
     }
   }
   if (!chunk_error.empty()) throw_error("kernel: ", chunk_error);
@@ -401,6 +406,7 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp)
                 ", ", bad_j + 1, " of the ", n1, " x ", n2, " kernel); the inputs or the "
                 "layers' scales overflow double precision at this depth");
   }
+  counter.finish();
   if (!keep_nngp) {
     if (s.ntk.is_empty()) s.ntk = std::move(s.nngp);
     s.nngp.reset();

@@ -38,6 +38,7 @@
 
 #include "kernel_state.hpp"
 #include "layers_elementwise.hpp"
+#include "progress_counter.hpp"
 #include "ntk/sdk/activation.hpp"
 #include "ntk/sdk/layer.hpp"
 
@@ -86,7 +87,9 @@ KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
 // costs a single n1 × n2 matrix. A NaN or infinity in the result throws ntk::Error naming the
 // rule (its label) where it first appeared and the entry: each chunk is checked once at the
 // end of the fused pass and, only if it went bad, replayed rule by rule from its input.
-void apply_rules(KernelState& state, const std::vector<Rule>& rules, bool keep_nngp = true);
+// `progress` hears of each finished column (weighted by its entries), from OpenMP thread 0.
+void apply_rules(KernelState& state, const std::vector<Rule>& rules, bool keep_nngp = true,
+                 const ProgressSpan& progress = {});
 inline void apply_rule(KernelState& state, const Rule& rule) { apply_rules(state, std::vector<Rule>{rule}); }
 
 // Copies the upper triangle of a square matrix over its lower triangle, in place (blocked).

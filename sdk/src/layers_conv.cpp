@@ -180,7 +180,7 @@ arma::mat pixel_variances(const arma::mat& x, const ImageShape& shape,
 KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShape& shape,
                          bool symmetric, const std::vector<ImageRule>& rules,
                          const SpatialReadout& readout, bool track_ntk, Precision precision,
-                         const std::string& caller) {
+                         const std::string& caller, const ProgressSpan& progress) {
   const ConvPlan plan = make_plan(shape, rules, readout, track_ntk, caller);
   check_images(a, shape, caller, "first");
   if (!symmetric) check_images(b, shape, caller, "second");
@@ -217,10 +217,12 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
   }
   std::vector<double> nngp(tiles.size() * kTileLanes), ntk(track_ntk ? nngp.size() : 0);
   double* ntk_out = track_ntk ? ntk.data() : nullptr;
+  ProgressCounter counter(progress, double(tiles.size()));
   if (precision == Precision::float32)
-    detail::run_tiles<float>(plan, sets, tiles, nngp.data(), ntk_out);
+    detail::run_tiles<float>(plan, sets, tiles, nngp.data(), ntk_out, counter);
   else
-    detail::run_tiles<double>(plan, sets, tiles, nngp.data(), ntk_out);
+    detail::run_tiles<double>(plan, sets, tiles, nngp.data(), ntk_out, counter);
+  counter.finish();
 
   KernelState s;
   s.symmetric = symmetric;

@@ -53,6 +53,7 @@
 
 #include "kernel_state.hpp"
 #include "layers_pool.hpp"
+#include "progress_counter.hpp"
 #include "ntk/sdk/activation.hpp"
 #include "ntk/sdk/inputs.hpp"
 #include "ntk/sdk/stax.hpp"
@@ -105,7 +106,8 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
                          bool symmetric, const std::vector<ImageRule>& rules,
                          const SpatialReadout& readout, bool track_ntk,
                          Precision precision = Precision::float64,
-                         const std::string& caller = "image_kernel()");
+                         const std::string& caller = "image_kernel()",
+                         const ProgressSpan& progress = {});
 
 // The per-pixel variances Σ(x, i; x, i) of each image after `rules` (H'·W' × n, row h·W' + w,
 // for the H' × W' output image: H × W unless VALID convs shrank it): what a flatten readout

@@ -63,10 +63,11 @@ struct TileSpec {
 };
 
 // Runs the plan on every tile; writes lane p of tile t's readout NNGP and NTK to
-// nngp[16t + p], ntk[16t + p] (ntk may be null when !plan.track_ntk). Parallel over tiles.
+// nngp[16t + p], ntk[16t + p] (ntk may be null when !plan.track_ntk). Parallel over tiles;
+// each finished tile is one unit of `progress`.
 template <class T>
 void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<TileSpec>& tiles,
-               double* nngp, double* ntk);
+               double* nngp, double* ntk, ProgressCounter& progress);
 
 // Per-pixel variances of the columns of x before each activation rule (H·W × n, on the input's
 // grid: the pixels outside the active rectangle are meaningless), and after all rules (the last

@@ -304,7 +304,7 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
 
 template <class T>
 void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<TileSpec>& tiles,
-               double* nngp, double* ntk) {
+               double* nngp, double* ntk, ProgressCounter& progress) {
   std::size_t activations = 0;
   for (const auto& rule : plan.rules) activations += is_activation(rule);
   const arma::uword pixels = plan.shape.size(), area = plan.shape.height * plan.shape.width;
@@ -328,15 +328,16 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
         nngp[i * kLanes + p] = tile.sum_nngp[p];
         if (ntk != nullptr) ntk[i * kLanes + p] = tile.sum_ntk[p];
       }
+      progress.add(1);
     }
   }
   if (!error.empty()) throw_error("image kernel: ", error);
 }
 
 template void run_tiles<double>(const ConvPlan&, const ExampleSet[2], const std::vector<TileSpec>&,
-                                double*, double*);
+                                double*, double*, ProgressCounter&);
 template void run_tiles<float>(const ConvPlan&, const ExampleSet[2], const std::vector<TileSpec>&,
-                               double*, double*);
+                               double*, double*, ProgressCounter&);
 
 std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x) {
   const arma::uword H = plan.shape.height, W = plan.shape.width, C = plan.shape.channels;

@@ -13,6 +13,7 @@
 #include "graph_batch.hpp"
 #include "graph_relu.hpp"
 #include "kernel_program_steps.hpp"
+#include "progress_counter.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/stax.hpp"
 
@@ -312,12 +313,13 @@ void tap_readout(const TapPlan& tap, double& s, double& th) {
 using Store = std::function<void(arma::uword, arma::uword, const double*, const double*)>;
 
 // Runs every graph pair (the upper triangle when &a == &b), after the checks; `allocate`
-// receives n1, n2 before the pairs run; `self` receives each side's self pairs.
+// receives n1, n2 before the pairs run; `self` receives each side's self pairs; `progress`
+// hears of every finished row of graph pairs.
 void for_each_pair(const Plan& p, const Inputs& a, const Inputs& b, bool with_ntk,
                    double matrices, const std::string& caller,
                    const std::function<void(arma::uword, arma::uword)>& allocate,
                    std::vector<SelfPair>& self_a, std::vector<SelfPair>& self_b,
-                   const Store& store) {
+                   const Store& store, const ProgressSpan& progress) {
   const bool symmetric = &a == &b;
   arma::uword fa = 0, fb = 0;
   const std::vector<PreparedGraph> ga = prepare_graphs(a, caller, fa);
@@ -350,18 +352,24 @@ void for_each_pair(const Plan& p, const Inputs& a, const Inputs& b, bool with_nt
   if (!symmetric) selves(gb, self_b);
   const std::vector<SelfPair>& sb = symmetric ? self_a : self_b;
   const std::size_t taps = p.taps.size();
+  ProgressCounter counter(progress, symmetric ? 0.5 * double(n1) * double(n1 + 1)
+                                              : double(n1) * double(n2));
 #pragma omp parallel
   {
     Workspace ws;
     std::vector<double> s(taps), th(taps);
 #pragma omp for schedule(dynamic, 1)
-    for (arma::uword i = 0; i < n1; ++i)
-      for (arma::uword j = symmetric ? i : 0; j < n2; ++j) {
+    for (arma::uword i = 0; i < n1; ++i) {
+      const arma::uword first = symmetric ? i : 0;
+      for (arma::uword j = first; j < n2; ++j) {
         pair_taps(p, ga[i], self_a[i], gb[j], sb[j], with_ntk, ws, s.data(), th.data());
         for (std::size_t t = 0; t < taps; ++t) tap_readout(p.taps[t], s[t], th[t]);
         store(i, j, s.data(), th.data());
       }
+      counter.add(double(n2 - first));
+    }
   }
+  counter.finish();
 }
 
 // The NNGP of the summed taps of a graph with itself (the example-pair variances).
@@ -392,6 +400,9 @@ Kernels run_graph_program(const KernelProgramSteps& steps, const Inputs& a, cons
   state.symmetric = symmetric;
   state.track_ntk = what.ntk;
   const bool with_ntk = what.ntk && p.ntk_live;
+  // The graph pairs are the work; the example-pair rules after the readout are cheap.
+  const ProgressSpan progress{what.progress};
+  const double post_start = p.post.empty() ? 1.0 : 0.98;
   std::vector<graph::SelfPair> self_a, self_b;
   graph::for_each_pair(
       p, a, b, with_ntk, 1.0 + double(with_ntk), caller,
@@ -408,12 +419,14 @@ Kernels run_graph_program(const KernelProgramSteps& steps, const Inputs& a, cons
         }
         state.nngp(i, j) = sigma;
         if (with_ntk) state.ntk(i, j) = theta;
-      });
+      },
+      progress.part(0, post_start));
   state.ntk_is_zero = !with_ntk;
   state.gaussian = p.post_gaussian;
   state.diag1 = graph::summed_variances(p, self_a);
   if (!symmetric) state.diag2 = graph::summed_variances(p, self_b);
-  if (!p.post.empty()) layers::apply_rules(state, p.post, /*keep_nngp=*/what.nngp);
+  if (!p.post.empty())
+    layers::apply_rules(state, p.post, /*keep_nngp=*/what.nngp, progress.part(post_start, 1));
   layers::finish(state);
   if (what.nngp) out.nngp = std::move(state.nngp);
   if (what.ntk) {
@@ -446,7 +459,8 @@ std::vector<Kernels> KernelProgram::run_graph_taps(const Inputs& a, const Inputs
           if (what.nngp) out[t].nngp(i, j) = s[t];
           if (what.ntk) out[t].ntk(i, j) = th[t];
         }
-      });
+      },
+      ProgressSpan{what.progress});
   if (symmetric)
     for (Kernels& k : out) {
       if (what.nngp) layers::mirror_upper(k.nngp);

@@ -5,6 +5,7 @@
 
 #include "kernel_program_steps.hpp"
 #include "layers_conv.hpp"
+#include "progress_counter.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/stax.hpp"
 
@@ -209,14 +210,18 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
 
   KernelState state;
   const bool plain_flatten = s.image_rules.empty() && s.readout.kind == layers::SpatialReadout::Kind::flatten;
+  // The pixel-pair tiles cost far more than the example-pair rules after the readout.
+  const ProgressSpan progress{what.progress};
+  double rules_start = 0;
   if (s.has_readout && s.input.is_image() && !plain_flatten) {
     const ImageShape shape{s.input.channels, s.input.height, s.input.width};
+    rules_start = 0.95;
     state = layers::image_kernel(xa, xb, shape, symmetric, s.image_rules, s.readout, what.ntk,
-                                 precision, caller);
+                                 precision, caller, progress.part(0, rules_start));
   } else {
     state = layers::input_kernel(xa, xb, symmetric, what.ntk, caller);
   }
-  layers::apply_rules(state, s.rules, /*keep_nngp=*/what.nngp);
+  layers::apply_rules(state, s.rules, /*keep_nngp=*/what.nngp, progress.part(rules_start, 1));
   layers::finish(state);
   if (what.nngp) out.nngp = std::move(state.nngp);
   if (what.ntk) {

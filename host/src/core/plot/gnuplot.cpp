@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "ntk/sdk/error.hpp"
@@ -107,6 +108,63 @@ void check_series(const Series& series, std::size_t index, const LineFigure& fig
     throw_error(name, ": style '", series.style, "' (use \"lines\", \"points\" or \"linespoints\")");
 }
 
+// Coincident curves stay distinguishable: series k has gnuplot's k-th line type (colour), the
+// k-th dash pattern and the k-th point shape, filled and open shapes alternating so that one
+// marker drawn over another leaves both visible.
+struct Marks {
+  std::string line;    // " linetype K linewidth 2 dashtype D"
+  std::string points;  // " pointtype P pointsize S"
+};
+
+Marks series_marks(std::size_t k) {
+  // solid, dashed, dotted, dash-dot, dash-dot-dot, long dashes
+  static const char* const dashes[] = {"1", "2", "3", "4", "5", "(12,6)"};
+  // filled circle, open square, filled triangle, open circle, filled diamond, open triangle,
+  // filled square, open diamond; open shapes a little larger, so they ring a filled one
+  static const int points[] = {7, 4, 9, 6, 13, 8, 5, 12};
+  const int shape = points[k % std::size(points)];
+  Marks m;
+  m.line = " linetype " + std::to_string(k + 1) + " linewidth 2 dashtype " +
+           dashes[k % std::size(dashes)];
+  m.points = " pointtype " + std::to_string(shape) + " pointsize " + (shape % 2 ? "1.1" : "1.5");
+  return m;
+}
+
+// Between plot clauses: a continued line, aligned after "plot ".
+constexpr const char* kNextClause = ", \\\n     ";
+
+// About this many markers per series: more merge into a thick line on long series.
+constexpr std::size_t kMarkers = 15;
+
+// The plot clauses of series k of `count` (index k + 1 in the datablocks).
+std::string series_clauses(std::size_t k, std::size_t count, const Series& series) {
+  const Marks m = series_marks(k);
+  const std::string data = "$series" + std::to_string(k + 1);
+  const std::string title = series.label.empty() ? " notitle" : " title " + quote(series.label);
+  std::ostringstream s;
+  if (!series.yerr.empty()) {
+    const bool points = series.style == "points";
+    s << data << " using 1:2:3 with " << (points ? "yerrorbars" : "yerrorlines")
+      << (points ? " linetype " + std::to_string(k + 1) + " linewidth 2" : m.line) << m.points
+      << title;
+    return s.str();
+  }
+  if (series.style == "lines") return data + " using 1:2 with lines" + m.line + title;
+  if (series.style == "points")
+    return data + " using 1:2 with points linetype " + std::to_string(k + 1) + m.points + title;
+  const std::size_t n = series.x.size();
+  if (n <= kMarkers) return data + " using 1:2 with linespoints" + m.line + m.points + title;
+  // Long series: the line, every interval-th point as a marker — staggered across series, so
+  // coincident curves show their markers side by side — and one legend entry with both.
+  const std::size_t interval = n / kMarkers, offset = k * interval / count;
+  s << data << " using 1:2 with lines" << m.line << " notitle" << kNextClause << data << " every "
+    << interval << "::" << offset << " using 1:2 with points linetype " << k + 1 << m.points
+    << " notitle";
+  if (!series.label.empty())
+    s << kNextClause << "keyentry with linespoints" << m.line << m.points << title;
+  return s.str();
+}
+
 }  // namespace
 
 std::string line_script(const LineFigure& figure) {
@@ -116,9 +174,11 @@ std::string line_script(const LineFigure& figure) {
   std::ostringstream s;
   s << header("ntk.plot.line", figure.file, figure.width, figure.height);
   labels(s, figure.title, figure.xlabel, figure.ylabel);
-  if (figure.logx) s << "set logscale x\n";
-  if (figure.logy) s << "set logscale y\n";
-  s << "set grid\nset key default\n";
+  // Log axes tick at powers of ten; "%.0te%T" writes them as 1e-5 rather than 0.000010.
+  if (figure.logx) s << "set logscale x\nset format x \"%.0te%T\"\n";
+  if (figure.logy) s << "set logscale y\nset format y \"%.0te%T\"\n";
+  // The legend sits right of the plot area, so it never hides a curve.
+  s << "set grid\nset key outside right top vertical Left reverse\n";
   for (std::size_t k = 0; k < figure.series.size(); ++k) {
     const Series& series = figure.series[k];
     s << "$series" << k + 1 << " << EOD\n";
@@ -130,19 +190,8 @@ std::string line_script(const LineFigure& figure) {
     s << "EOD\n";
   }
   s << "plot ";
-  for (std::size_t k = 0; k < figure.series.size(); ++k) {
-    const Series& series = figure.series[k];
-    if (k) s << ", \\\n     ";
-    s << "$series" << k + 1;
-    if (series.yerr.empty()) {
-      s << " using 1:2 with " << series.style;
-    } else {
-      s << " using 1:2:3 with " << (series.style == "points" ? "yerrorbars" : "yerrorlines");
-    }
-    s << " linewidth 2";
-    if (series.label.empty()) s << " notitle";
-    else s << " title " << quote(series.label);
-  }
+  for (std::size_t k = 0; k < figure.series.size(); ++k)
+    s << (k ? kNextClause : "") << series_clauses(k, figure.series.size(), figure.series[k]);
   s << "\n";
   return s.str();
 }

@@ -6,6 +6,10 @@
 // a user can restyle it by editing that file. gnuplot runs as a child process; if it fails, or
 // leaves no figure, an ntk::Error names the figure and quotes gnuplot's messages.
 //
+// Line figures are drawn to be read in print: log axes tick at powers of ten written 1e-5, the
+// legend sits outside the plot area (right), and each series has its own dash pattern and point
+// shape besides its colour, so curves that coincide stay distinguishable.
+//
 // Data are checked first: series lengths must agree, values must be finite, log axes need
 // positive values, error bars non-negative — each failure names the series and the index.
 #pragma once

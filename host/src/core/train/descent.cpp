@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <sstream>
 
+#include "core/progress/reporter.hpp"
 #include "core/train/learning_rate.hpp"
 #include "core/train/metrics.hpp"
 #include "ntk/sdk/error.hpp"
@@ -34,6 +36,13 @@ void check_options(const char* where, const TrainOptions& o) {
 }
 
 namespace {
+
+// "1.23e-03": three significant digits for the progress line.
+std::string short_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2e", value);
+  return text;
+}
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Growth of the objective over its reference that counts as divergence.
@@ -74,6 +83,9 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
   const bool aux = options.regularizer == Regularizer::aux;
   const double lambda = options.lambda, root_lambda = std::sqrt(options.lambda);
 
+  // Started before the "auto" step's eigenvalue, which then counts in the elapsed time.
+  progress::Reporter reporter = progress::Reporter::on_stderr(
+      where, double(options.max_steps), /*show_counts=*/true, options.progress);
   TrainResult result;
   result.lr = options.lr ? *options.lr
                          : stable_learning_rate(largest_kernel_eigenvalue(net, train.x), n,
@@ -105,6 +117,7 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
     const bool converged = !diverged && options.until_loss && objective <= *options.until_loss;
     const bool budget = step >= options.max_steps;
     const bool stop = diverged || converged || budget;
+    reporter.update(double(step), "objective " + short_number(objective));
 
     if (step % options.record_every == 0 || stop) {
       const Evaluation e = evaluate(model, train, test, f);
@@ -142,6 +155,8 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
         message << "stopped after max_steps = " << step << " steps at objective " << objective;
       }
       result.message = message.str();
+      reporter.finish(std::string(status_name(result.status)) + ", objective " +
+                      short_number(objective));
       Evaluation e = evaluate(model, train, test, std::move(f));
       result.objective = objective;
       result.train_loss = e.train_loss;

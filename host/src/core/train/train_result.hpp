@@ -29,6 +29,10 @@ struct TrainOptions {
   // (no snapshots when probe is null). The probe must outlive the call.
   const sdk::Inputs* probe = nullptr;
   arma::uword snapshot_every = 100;
+  // A progress bar (or plain lines) on stderr for runs longer than a few seconds: step of
+  // max_steps and the objective. Also off when progress is switched off for the process
+  // (NTKLAB_PROGRESS=0, ntk.progress(false): core/progress/switch.hpp).
+  bool progress = true;
 };
 
 enum class Status { converged, max_steps, diverged };

@@ -11,6 +11,7 @@
 #include "ntk/sdk/inputs.hpp"
 #include "ntk/sdk/network.hpp"
 #include "ntk/sdk/options.hpp"
+#include "ntk/sdk/progress.hpp"
 
 namespace ntk::sdk {
 
@@ -18,6 +19,9 @@ namespace ntk::sdk {
 struct KernelRequest {
   bool nngp = false;
   bool ntk = true;
+  // Optional (SDK 3.1): told how far the computation is (see progress.hpp); must outlive the
+  // call. The SDK's kernel engines report to it; null reports nothing.
+  ProgressSink* progress = nullptr;
 };
 
 struct Kernels {
@@ -34,6 +38,7 @@ struct FamilyRequest {
   bool nngp = false;
   bool ntk = true;
   Options select;
+  ProgressSink* progress = nullptr;  // as KernelRequest::progress (SDK 3.1)
 };
 
 // One member: the option values that single it out (e.g. {depth = 3, fixed_layers = 1}; the

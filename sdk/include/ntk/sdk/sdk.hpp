@@ -8,4 +8,5 @@
 #include "ntk/sdk/network.hpp"
 #include "ntk/sdk/options.hpp"
 #include "ntk/sdk/plugin.hpp"
+#include "ntk/sdk/progress.hpp"
 #include "ntk/sdk/version.hpp"

@@ -12,8 +12,12 @@
 // 1.x lack it, so the major changed).
 // 3.0: the layer library (layer.hpp, activation.hpp, stax.hpp) and OptionValue's new
 // alternative, lists of named tables (sdk::LayerSpec): the variant's layout changed.
+// 3.1: KernelRequest and FamilyRequest gained a trailing `progress` pointer (progress.hpp). A
+// 3.0 plugin still reads the fields it knows (same offsets; KernelRequest, passed by value,
+// keeps its first register on x86-64 and AArch64) and reports nothing; a 3.1 plugin is refused
+// by a 3.0 host, which would not set that pointer.
 #define NTK_SDK_VERSION_MAJOR 3
-#define NTK_SDK_VERSION_MINOR 0
+#define NTK_SDK_VERSION_MINOR 1
 
 #define NTK_SDK_STRINGIFY_(x) #x
 #define NTK_SDK_STRINGIFY(x) NTK_SDK_STRINGIFY_(x)

@@ -97,6 +97,67 @@ TEST_CASE("a line figure is a real PNG of the requested size, with its script", 
   fs::remove_all(dir);
 }
 
+TEST_CASE("log axes tick as 1e-5 and the legend sits outside the plot", "[plot]") {
+  LineFigure figure = sample_figure("loss.png");
+  std::string script = line_script(figure);
+  CHECK(script.find("set logscale x\nset format x \"%.0te%T\"\n") != std::string::npos);
+  CHECK(script.find("set logscale y\nset format y \"%.0te%T\"\n") != std::string::npos);
+  CHECK(script.find("set key outside right top") != std::string::npos);
+  figure.logx = figure.logy = false;  // linear axes keep gnuplot's own tick format
+  script = line_script(figure);
+  CHECK(script.find("set format") == std::string::npos);
+  CHECK(script.find("set key outside right top") != std::string::npos);
+}
+
+TEST_CASE("coincident series differ in colour, dashes and point shapes", "[plot]") {
+  LineFigure figure;
+  figure.file = "same.png";
+  for (int k = 0; k < 3; ++k) {
+    Series s;
+    s.label = "run " + std::to_string(k + 1);
+    s.x = {1, 2, 3};
+    s.y = {1, 4, 9};  // identical data: only the marks tell them apart
+    if (k == 2) s.style = "lines";
+    figure.series.push_back(s);
+  }
+  const std::string script = line_script(figure);
+  CHECK(script.find("$series1 using 1:2 with linespoints linetype 1 linewidth 2 dashtype 1 "
+                    "pointtype 7 pointsize 1.1 title 'run 1'") != std::string::npos);
+  CHECK(script.find("$series2 using 1:2 with linespoints linetype 2 linewidth 2 dashtype 2 "
+                    "pointtype 4 pointsize 1.5 title 'run 2'") != std::string::npos);
+  CHECK(script.find("$series3 using 1:2 with lines linetype 3 linewidth 2 dashtype 3 "
+                    "title 'run 3'") != std::string::npos);
+}
+
+TEST_CASE("long series get about 15 markers, staggered between series", "[plot]") {
+  LineFigure figure;
+  figure.file = "long.svg";
+  for (int k = 0; k < 2; ++k) {
+    Series s;
+    s.label = k == 0 ? "network" : "";
+    for (int i = 0; i < 300; ++i) {
+      s.x.push_back(i);
+      s.y.push_back(1.0 / (1 + i));
+    }
+    figure.series.push_back(s);
+  }
+  const std::string script = line_script(figure);
+  // 300 points / 15 = every 20th; series 2 of 2 starts at 20 · 1/2 = 10.
+  CHECK(script.find("$series1 using 1:2 with lines linetype 1 linewidth 2 dashtype 1 notitle, \\\n"
+                    "     $series1 every 20::0 using 1:2 with points linetype 1 pointtype 7 "
+                    "pointsize 1.1 notitle, \\\n"
+                    "     keyentry with linespoints linetype 1 linewidth 2 dashtype 1 pointtype 7 "
+                    "pointsize 1.1 title 'network'") != std::string::npos);
+  CHECK(script.find("$series2 every 20::10 using 1:2 with points linetype 2 pointtype 4 "
+                    "pointsize 1.5 notitle") != std::string::npos);
+  CHECK(script.find("keyentry with linespoints linetype 2") == std::string::npos);  // no label
+  const fs::path dir = fresh_dir("long");
+  figure.file = (dir / "long.svg").string();
+  draw(figure);  // gnuplot accepts the clauses
+  CHECK(slurp(figure.file).find("network") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 TEST_CASE("an SVG figure contains the svg element, its labels and its size", "[plot]") {
   const fs::path dir = fresh_dir("svg");
   LineFigure figure = sample_figure((dir / "loss.svg").string());
