@@ -18,6 +18,7 @@ void open_spherical(lua_State* L, Context& ctx);
 void open_uci(lua_State* L, Context& ctx);
 void open_arch_family(lua_State* L, Context& ctx);
 void open_classic_kernels(lua_State* L, Context& ctx);
+void open_progress(lua_State* L, Context& ctx);
 
 void open_all_modules(lua_State* L, Context& ctx) {
   open_matrix(L, ctx);
@@ -34,6 +35,7 @@ void open_all_modules(lua_State* L, Context& ctx) {
   open_uci(L, ctx);        // after open_data: adds ntk.data.uci and ntk.data.uci_index
   open_arch_family(L, ctx);  // after open_arch: adds A:kernel_family
   open_classic_kernels(L, ctx);  // ntk.kernels: Gaussian and polynomial baselines
+  open_progress(L, ctx);         // ntk.progress(false): no progress bars
 }
 
 }  // namespace ntk::lua
