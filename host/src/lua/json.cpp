@@ -1,9 +1,11 @@
-// JSON encoding and decoding of Lua values (see json.hpp).
+// JSON encoding and decoding of Lua values (see json.hpp): a Lua value becomes an nlohmann::json
+// tree, which nlohmann writes; reading goes through core::batch::parse_json's events.
 #include "lua/json.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/batch/json.hpp"
@@ -15,32 +17,30 @@ namespace {
 
 constexpr int kMaxDepth = 100;
 
+// Objects keep their keys sorted (std::map), so the same table always gives the same line.
+using Tree = nlohmann::json;
+
 // --- encoding ------------------------------------------------------------------------------
 
 class Encoder {
  public:
   Encoder(lua_State* L, std::string function) : L_(L), function_(std::move(function)) {}
 
-  void value(int index, const std::string& path, int depth, std::string& out) {
+  Tree value(int index, const std::string& path, int depth) {
     index = lua_absindex(L_, index);
     switch (lua_type(L_, index)) {
-      case LUA_TBOOLEAN: out += lua_toboolean(L_, index) ? "true" : "false"; return;
+      case LUA_TBOOLEAN: return lua_toboolean(L_, index) != 0;
       case LUA_TSTRING: {
         size_t len = 0;
         const char* s = lua_tolstring(L_, index, &len);
-        core::batch::append_json_string(out, std::string_view(s, len));
-        return;
+        return text(std::string(s, len), path);
       }
       case LUA_TNUMBER:
-        if (lua_isinteger(L_, index)) out += std::to_string(lua_tointeger(L_, index));
-        else number(lua_tonumber(L_, index), path, out);
-        return;
-      case LUA_TTABLE: table(index, path, depth, out); return;
+        if (lua_isinteger(L_, index)) return std::int64_t{lua_tointeger(L_, index)};
+        return number(lua_tonumber(L_, index), path);
+      case LUA_TTABLE: return table(index, path, depth);
       case LUA_TUSERDATA:
-        if (const arma::mat* m = test_matrix(L_, index)) {
-          matrix(*m, path, out);
-          return;
-        }
+        if (const arma::mat* m = test_matrix(L_, index)) return matrix(*m, path);
         break;
       default: break;
     }
@@ -54,28 +54,49 @@ class Encoder {
     return path.empty() ? std::string("the value") : "value at '" + path + "'";
   }
 
-  void number(double v, const std::string& path, std::string& out) const {
+  // A Lua float stays a JSON float: nlohmann writes the shortest text that reads back to the
+  // same double, whole numbers with ".0" (3.0), so decoding gives a float again.
+  Tree number(double v, const std::string& path) const {
     if (!std::isfinite(v))
       throw_error(function_, ": ", label(path), " is ", v,
                   "; JSON has no NaN or infinity (check the computation or store a string)");
-    out += core::batch::format_number(v);  // shortest text that reads back to v
+    return v;
   }
 
-  void matrix(const arma::mat& m, const std::string& path, std::string& out) const {
-    out += '[';
-    for (arma::uword i = 0; i < m.n_rows; ++i) {
-      out += i ? ",[" : "[";
-      for (arma::uword j = 0; j < m.n_cols; ++j) {
-        if (j) out += ',';
-        number(m(i, j), path + "(" + std::to_string(i + 1) + "," + std::to_string(j + 1) + ")",
-               out);
+  // JSON text is UTF-8; a Lua string may hold any bytes. Only strings with non-ASCII bytes
+  // can be malformed, and only those are checked (by nlohmann's strict writer).
+  Tree text(std::string s, const std::string& path) const {
+    Tree out = std::move(s);
+    const std::string& bytes = out.get_ref<const std::string&>();
+    const bool ascii = std::all_of(bytes.begin(), bytes.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (!ascii) {
+      try {
+        (void)out.dump();
+      } catch (const Tree::type_error& e) {
+        std::string why = e.what();
+        if (const auto bracket = why.find("] "); bracket != std::string::npos)
+          why = why.substr(bracket + 2);
+        throw_error(function_, ": ", label(path), " is not UTF-8 text (", why,
+                    "); JSON strings must be UTF-8");
       }
-      out += ']';
     }
-    out += ']';
+    return out;
   }
 
-  void table(int index, const std::string& path, int depth, std::string& out) {
+  Tree matrix(const arma::mat& m, const std::string& path) const {
+    Tree rows = Tree::array();
+    for (arma::uword i = 0; i < m.n_rows; ++i) {
+      Tree row = Tree::array();
+      for (arma::uword j = 0; j < m.n_cols; ++j)
+        row.push_back(
+            number(m(i, j), path + "(" + std::to_string(i + 1) + "," + std::to_string(j + 1) + ")"));
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  Tree table(int index, const std::string& path, int depth) {
     if (depth >= kMaxDepth)
       throw_error(function_, ": ", label(path), " nests deeper than ", kMaxDepth,
                   " tables (does a table contain itself?)");
@@ -109,32 +130,26 @@ class Encoder {
       if (max_integer_key != count)
         throw_error(function_, ": ", label(path), " is a list with holes (", count,
                     " entries, largest index ", max_integer_key, "); JSON lists need keys 1..n");
-      out += '[';
+      Tree list = Tree::array();
       for (lua_Integer i = 1; i <= count; ++i) {
-        if (i > 1) out += ',';
         lua_rawgeti(L_, index, i);
-        value(-1, path + "[" + std::to_string(i) + "]", depth + 1, out);
+        list.push_back(value(-1, path + "[" + std::to_string(i) + "]", depth + 1));
         lua_pop(L_, 1);
       }
-      out += ']';
-      return;
+      return list;
     }
-    if (keys.empty()) {
-      out += depth == 0 ? "{}" : "[]";
-      return;
-    }
-    std::sort(keys.begin(), keys.end());
-    out += '{';
-    for (std::size_t k = 0; k < keys.size(); ++k) {
-      if (k) out += ',';
-      core::batch::append_json_string(out, keys[k]);
-      out += ':';
-      lua_pushlstring(L_, keys[k].data(), keys[k].size());
+    // An empty table is an empty list, except the whole value (a row), which is an object.
+    if (keys.empty()) return depth == 0 ? Tree::object() : Tree::array();
+    Tree object = Tree::object();
+    for (const auto& key : keys) {
+      lua_pushlstring(L_, key.data(), key.size());
       lua_rawget(L_, index);
-      value(-1, path.empty() ? keys[k] : path + "." + keys[k], depth + 1, out);
+      Tree member = value(-1, path.empty() ? key : path + "." + key, depth + 1);
       lua_pop(L_, 1);
+      object[text(key, path.empty() ? key : path + "." + key).get<std::string>()] =
+          std::move(member);
     }
-    out += '}';
+    return object;
   }
 
   lua_State* L_;
@@ -145,20 +160,20 @@ class Encoder {
 
 // Builds Lua values on the stack from core::batch's JSON reader: containers are tables, a
 // finished member is rawset into the table below it, an element rawseti'd at the next index.
-// Integers written without '.' or exponent stay Lua integers (exact beyond 2^53).
+// JSON integers stay Lua integers (exact beyond 2^53); one beyond Lua's range (2^63 or more)
+// becomes a float, the nearest Lua can hold.
 class LuaBuilder final : public core::batch::JsonHandler {
  public:
   explicit LuaBuilder(lua_State* L) : L_(L) {}
 
   void null_value() override { room(); lua_pushnil(L_); }
   void boolean(bool value) override { room(); lua_pushboolean(L_, value); }
-  void number(std::string_view text, double value) override {
+  void integer(std::int64_t value) override { room(); lua_pushinteger(L_, value); }
+  void unsigned_integer(std::uint64_t value) override {
     room();
-    long long integer = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), integer);
-    if (ec == std::errc() && end == text.data() + text.size()) lua_pushinteger(L_, integer);
-    else lua_pushnumber(L_, value);
+    lua_pushnumber(L_, static_cast<lua_Number>(value));
   }
+  void real(double value) override { room(); lua_pushnumber(L_, value); }
   void string(std::string value) override { room(); lua_pushlstring(L_, value.data(), value.size()); }
   void begin_object() override { room(); lua_newtable(L_); }
   void key(std::string key) override { room(); lua_pushlstring(L_, key.data(), key.size()); }
@@ -184,9 +199,7 @@ class LuaBuilder final : public core::batch::JsonHandler {
 }  // namespace
 
 std::string encode_json(lua_State* L, int index, const std::string& function) {
-  std::string out;
-  Encoder(L, function).value(index, "", 0, out);
-  return out;
+  return Encoder(L, function).value(index, "", 0).dump();
 }
 
 void push_decoded_json(lua_State* L, std::string_view text, const std::string& where) {

@@ -1,32 +1,65 @@
+// The Json tree over nlohmann-json: its SAX reader builds the tree (and the Lua tables of
+// lua/json.cpp), its serializer writes it.
 #include "core/batch/json.hpp"
 
 #include <charconv>
 #include <cmath>
-#include <cstdint>
-#include <string_view>
-#include <vector>
+#include <iterator>
+#include <limits>
+#include <nlohmann/json.hpp>
 
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::core::batch {
 
+// --- the value ----------------------------------------------------------------------------
+
+Json::Json(unsigned long long value) {
+  if (value <= static_cast<unsigned long long>(std::numeric_limits<std::int64_t>::max()))
+    value_ = static_cast<std::int64_t>(value);
+  else
+    value_ = static_cast<std::uint64_t>(value);
+}
+
 const char* Json::type_name() const {
-  static const char* names[] = {"null", "boolean", "number", "string", "array", "object"};
+  static const char* names[] = {"null",   "boolean", "number", "number",
+                                "number", "string",  "array",  "object"};
   return names[value_.index()];
 }
 
 namespace {
-template <class T>
-const T& get_as(const std::variant<std::monostate, bool, double, std::string, Json::Array,
-                                   Json::Object>& v,
-                const char* wanted, const Json& self) {
+template <class T, class Variant>
+const T& get_as(const Variant& v, const char* wanted, const Json& self) {
   if (const T* p = std::get_if<T>(&v)) return *p;
   throw_error("Json: expected ", wanted, ", got ", self.type_name());
 }
 }  // namespace
 
 bool Json::as_bool() const { return get_as<bool>(value_, "boolean", *this); }
-double Json::as_number() const { return get_as<double>(value_, "number", *this); }
+
+double Json::as_number() const {
+  if (const auto* i = std::get_if<std::int64_t>(&value_)) return static_cast<double>(*i);
+  if (const auto* u = std::get_if<std::uint64_t>(&value_)) return static_cast<double>(*u);
+  return get_as<double>(value_, "number", *this);
+}
+
+std::int64_t Json::as_integer() const {
+  if (const auto* i = std::get_if<std::int64_t>(&value_)) return *i;
+  if (const auto* u = std::get_if<std::uint64_t>(&value_))
+    throw_error("Json: expected an integer below 2^63, got ", *u);
+  if (std::holds_alternative<double>(value_))
+    throw_error("Json: expected an integer, got the number ", dump(),
+                " (written with a fraction or an exponent)");
+  throw_error("Json: expected an integer, got ", type_name());
+}
+
+std::uint64_t Json::as_unsigned() const {
+  if (const auto* u = std::get_if<std::uint64_t>(&value_)) return *u;
+  const std::int64_t value = as_integer();
+  if (value < 0) throw_error("Json: expected a non-negative integer, got ", value);
+  return static_cast<std::uint64_t>(value);
+}
+
 const std::string& Json::as_string() const { return get_as<std::string>(value_, "string", *this); }
 const Json::Array& Json::as_array() const { return get_as<Array>(value_, "array", *this); }
 Json::Array& Json::as_array() { return const_cast<Array&>(get_as<Array>(value_, "array", *this)); }
@@ -55,7 +88,100 @@ void Json::set(const std::string& key, Json value) {
 
 void Json::push_back(Json value) { as_array().push_back(std::move(value)); }
 
+namespace {
+// An integer and a double are equal when the double is that integer exactly (2^53 + 1 is not
+// equal to the double 2^53, although converting it to a double would say so).
+bool same_number(const Json& integer, double real) {
+  if (!(real >= -0x1p63 && real < 0x1p64) || real != std::trunc(real)) return false;
+  if (real < 0x1p63) return integer.as_number() < 0x1p63 &&
+                            integer.as_integer() == static_cast<std::int64_t>(real);
+  return integer.as_number() >= 0x1p63 && integer.as_unsigned() == static_cast<std::uint64_t>(real);
+}
+}  // namespace
+
+bool operator==(const Json& a, const Json& b) {
+  if (a.is_integer() && b.is_number() && !b.is_integer()) return same_number(a, b.as_number());
+  if (b.is_integer() && a.is_number() && !a.is_integer()) return same_number(b, a.as_number());
+  // Same kinds (an int64_t and a uint64_t, >= 2^63, are never equal).
+  return a.value_ == b.value_;
+}
+
 // --- writing ------------------------------------------------------------------------------
+
+namespace {
+
+using Library = nlohmann::ordered_json;
+
+Library to_library(const Json& json) {
+  if (json.is_null()) return nullptr;
+  if (json.is_bool()) return json.as_bool();
+  if (json.is_integer()) {
+    // as_number() only tells the two ranges apart; both accessors are exact.
+    if (json.as_number() >= 0x1p63) return json.as_unsigned();
+    return json.as_integer();
+  }
+  if (json.is_number()) return json.as_number();  // the serializer writes NaN and ±inf as null
+  if (json.is_string()) return json.as_string();
+  Library out;
+  if (json.is_array()) {
+    out = Library::array();
+    for (const auto& element : json.as_array()) out.push_back(to_library(element));
+  } else {
+    out = Library::object();
+    for (const auto& [key, value] : json.as_object()) out[key] = to_library(value);
+  }
+  return out;
+}
+
+std::string write_compact(const Json& json) {
+  return to_library(json).dump(-1, ' ', false, Library::error_handler_t::replace);
+}
+
+void write_pretty(std::string& out, const Json& json, int depth) {
+  std::string compact = write_compact(json);
+  if (!(json.is_array() || json.is_object()) ||
+      compact.size() + static_cast<std::size_t>(2 * depth) <= 96) {
+    out += compact;
+    return;
+  }
+  const auto newline = [&](int level) {
+    out += '\n';
+    out.append(static_cast<std::size_t>(2 * level), ' ');
+  };
+  if (json.is_array()) {
+    const auto& array = json.as_array();
+    out += '[';
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      if (i) out += ',';
+      newline(depth + 1);
+      write_pretty(out, array[i], depth + 1);
+    }
+    newline(depth);
+    out += ']';
+  } else {
+    const auto& object = json.as_object();
+    out += '{';
+    for (std::size_t i = 0; i < object.size(); ++i) {
+      if (i) out += ',';
+      newline(depth + 1);
+      out += write_compact(Json(object[i].first));
+      out += ": ";
+      write_pretty(out, object[i].second, depth + 1);
+    }
+    newline(depth);
+    out += '}';
+  }
+}
+
+}  // namespace
+
+std::string Json::dump() const { return write_compact(*this); }
+
+std::string Json::dump_pretty() const {
+  std::string out;
+  write_pretty(out, *this, 0);
+  return out;
+}
 
 std::string format_number(double value) {
   if (!std::isfinite(value)) return "null";
@@ -65,325 +191,176 @@ std::string format_number(double value) {
   return std::string(buffer, result.ptr);
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char raw : s) {
-    const auto c = static_cast<unsigned char>(raw);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          static const char hex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-}
-
-static void write(std::string& out, const Json& json, int indent, int depth) {
-  const auto newline = [&](int level) {
-    if (indent < 0) return;
-    out += '\n';
-    out.append(static_cast<std::size_t>(indent * level), ' ');
-  };
-  // Pretty output keeps short containers on one line: [0.01, 0.1, 1] reads better than
-  // one number per line.
-  if (indent >= 0 && (json.is_array() || json.is_object())) {
-    std::string compact;
-    write(compact, json, -1, 0);
-    if (compact.size() + static_cast<std::size_t>(indent * depth) <= 96) {
-      out += compact;
-      return;
-    }
-  }
-  if (json.is_null()) {
-    out += "null";
-  } else if (json.is_bool()) {
-    out += json.as_bool() ? "true" : "false";
-  } else if (json.is_number()) {
-    out += format_number(json.as_number());
-  } else if (json.is_string()) {
-    append_json_string(out, json.as_string());
-  } else if (json.is_array()) {
-    const auto& array = json.as_array();
-    out += '[';
-    for (std::size_t i = 0; i < array.size(); ++i) {
-      if (i) out += ',';
-      newline(depth + 1);
-      write(out, array[i], indent, depth + 1);
-    }
-    if (!array.empty()) newline(depth);
-    out += ']';
-  } else {
-    const auto& object = json.as_object();
-    out += '{';
-    for (std::size_t i = 0; i < object.size(); ++i) {
-      if (i) out += ',';
-      newline(depth + 1);
-      append_json_string(out, object[i].first);
-      out += indent < 0 ? ":" : ": ";
-      write(out, object[i].second, indent, depth + 1);
-    }
-    if (!object.empty()) newline(depth);
-    out += '}';
-  }
-}
-
-std::string Json::dump() const {
-  std::string out;
-  write(out, *this, -1, 0);
-  return out;
-}
-
-std::string Json::dump_pretty() const {
-  std::string out;
-  write(out, *this, 2, 0);
-  return out;
+Json number_or_string(const std::string& text) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  // from_chars takes no leading '+' and no white space: "+1" and " 1" stay strings.
+  std::int64_t integer = 0;
+  if (const auto r = std::from_chars(begin, end, integer); r.ec == std::errc() && r.ptr == end)
+    return Json(integer);
+  std::uint64_t large = 0;
+  if (const auto r = std::from_chars(begin, end, large); r.ec == std::errc() && r.ptr == end)
+    return Json(static_cast<unsigned long long>(large));
+  double value = 0;
+  const auto r = std::from_chars(begin, end, value);
+  if (!text.empty() && r.ec == std::errc() && r.ptr == end && std::isfinite(value))
+    return Json(value);
+  return Json(text);
 }
 
 // --- reading ------------------------------------------------------------------------------
 
 namespace {
 
-class Parser {
- public:
-  Parser(const std::string& text, const std::string& context, JsonHandler& handler)
-      : s_(text), context_(context), handler_(handler) {}
+constexpr int kMaxDepth = 512;  // deeper nesting is malformed input, not recursion food
 
-  void document() {
-    skip_space();
-    parse_value(0);
-    skip_space();
-    if (pos_ != s_.size()) fail("unexpected text after the value");
+// The text as nlohmann reads it, counting the bytes read so far: an error this file raises
+// from inside an event (nesting too deep) knows where the reader is.
+class CountingIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+
+  CountingIterator(const char* at, std::size_t* count) : at_(at), count_(count) {}
+  reference operator*() const { return *at_; }
+  CountingIterator& operator++() {
+    ++at_;
+    ++*count_;
+    return *this;
+  }
+  CountingIterator operator++(int) {
+    CountingIterator before = *this;
+    ++*this;
+    return before;
+  }
+  bool operator==(const CountingIterator& other) const { return at_ == other.at_; }
+  bool operator!=(const CountingIterator& other) const { return at_ != other.at_; }
+
+ private:
+  const char* at_;
+  std::size_t* count_;
+};
+
+// "context: parse_json(): what at line L, column C" for the byte at `offset` (the end of the
+// text when offset == text.size()).
+[[noreturn]] void fail(const std::string& text, std::size_t offset, const std::string& what,
+                       const std::string& context) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  throw_error(context.empty() ? "" : context + ": ", "parse_json(): ", what, " at line ", line,
+              ", column ", column);
+}
+
+// nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 8: syntax error
+// while parsing object key - unexpected '}'; expected string literal" → "unexpected '}';
+// expected string literal (in an object key)": the position is ours, and the reader's words
+// follow the problem.
+std::string describe(const nlohmann::detail::exception& error) {
+  std::string what = error.what();
+  if (const auto bracket = what.find("] "); bracket != std::string::npos)
+    what = what.substr(bracket + 2);
+  if (const auto colon = what.find(": "); what.rfind("parse error", 0) == 0 && colon != std::string::npos)
+    what = what.substr(colon + 2);
+  const std::string syntax = "syntax error while parsing ";
+  if (what.rfind(syntax, 0) == 0) {
+    const auto dash = what.find(" - ");
+    if (dash != std::string::npos)
+      what = what.substr(dash + 3) + " (in " + what.substr(syntax.size(), dash - syntax.size()) +
+             ")";
+  }
+  return what;
+}
+
+// Forwards nlohmann's SAX events to a JsonHandler, adding end_member/end_element after each
+// finished value and refusing nesting deeper than kMaxDepth.
+class Forwarder final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  Forwarder(JsonHandler& handler, const std::string& text, const std::string& context,
+            const std::size_t& bytes_read)
+      : handler_(handler), text_(text), context_(context), bytes_read_(bytes_read) {}
+
+  bool null() override { return done([&] { handler_.null_value(); }); }
+  bool boolean(bool value) override { return done([&] { handler_.boolean(value); }); }
+  bool number_integer(number_integer_t value) override {
+    return done([&] { handler_.integer(value); });
+  }
+  bool number_unsigned(number_unsigned_t value) override {
+    if (value <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      return done([&] { handler_.integer(static_cast<std::int64_t>(value)); });
+    return done([&] { handler_.unsigned_integer(value); });
+  }
+  bool number_float(number_float_t value, const string_t&) override {
+    return done([&] { handler_.real(value); });
+  }
+  bool string(string_t& value) override {
+    return done([&] { handler_.string(std::move(value)); });
+  }
+  bool binary(binary_t&) override { return false; }  // JSON text has no binary values
+  bool start_object(std::size_t) override {
+    open(true);
+    handler_.begin_object();
+    return true;
+  }
+  bool key(string_t& key) override {
+    handler_.key(std::move(key));
+    return true;
+  }
+  bool end_object() override {
+    open_objects_.pop_back();
+    return done([&] { handler_.end_object(); });
+  }
+  bool start_array(std::size_t) override {
+    open(false);
+    handler_.begin_array();
+    return true;
+  }
+  bool end_array() override {
+    open_objects_.pop_back();
+    return done([&] { handler_.end_array(); });
+  }
+  bool parse_error(std::size_t position, const std::string& last_token,
+                   const nlohmann::detail::exception& error) override {
+    // `position` counts the bytes read, the offending one included; a number out of range is
+    // reported at its first digit.
+    std::size_t offset = position > 0 ? position - 1 : 0;
+    if (error.id == 406 && position >= last_token.size()) offset = position - last_token.size();
+    std::string what = describe(error);
+    if (error.id == 406) what += " (out of the range of a double)";
+    fail(text_, offset, what, context_);
   }
 
  private:
-  static constexpr int kMaxDepth = 512;  // deeper nesting is malformed input, not recursion food
-
-  [[noreturn]] void fail(const std::string& what) const {
-    std::size_t line = 1, column = 1;
-    for (std::size_t i = 0; i < pos_ && i < s_.size(); ++i) {
-      if (s_[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
+  template <class Event>
+  bool done(Event event) {
+    event();
+    if (!open_objects_.empty()) {
+      if (open_objects_.back()) handler_.end_member();
+      else handler_.end_element();
     }
-    throw_error(context_.empty() ? "" : context_ + ": ", "parse_json(): ", what, " at line ", line,
-                ", column ", column);
-  }
-
-  void skip_space() {
-    while (pos_ < s_.size() &&
-           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
-      ++pos_;
-  }
-
-  bool consume(const char* word) {
-    std::size_t n = 0;
-    while (word[n] != 0) ++n;
-    if (s_.compare(pos_, n, word) != 0) return false;
-    pos_ += n;
     return true;
   }
 
-  // After a member or element: true on ',', false on `close`, else an error.
-  bool next_or_close(char close, const char* where) {
-    skip_space();
-    if (pos_ < s_.size() && s_[pos_] == ',') {
-      ++pos_;
-      return true;
-    }
-    if (pos_ < s_.size() && s_[pos_] == close) {
-      ++pos_;
-      return false;
-    }
-    fail(std::string("expected ',' or '") + close + "' in " + where);
+  void open(bool object) {
+    if (open_objects_.size() >= kMaxDepth)
+      fail(text_, bytes_read_ - 1, "nesting deeper than 512 arrays and objects", context_);
+    open_objects_.push_back(object);
   }
 
-  void parse_value(int depth) {
-    if (depth > kMaxDepth) fail("nesting deeper than 512 levels");
-    if (pos_ >= s_.size()) fail("unexpected end of input, expected a value");
-    const char c = s_[pos_];
-    if (c == '{') return parse_object(depth);
-    if (c == '[') return parse_array(depth);
-    if (c == '"') return handler_.string(parse_string());
-    if (consume("true")) return handler_.boolean(true);
-    if (consume("false")) return handler_.boolean(false);
-    if (consume("null")) return handler_.null_value();
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      const std::size_t start = pos_;
-      const double value = parse_number();
-      return handler_.number(std::string_view(s_).substr(start, pos_ - start), value);
-    }
-    fail(std::string("unexpected character '") + c + "', expected a value");
-  }
-
-  void parse_object(int depth) {
-    ++pos_;  // '{'
-    handler_.begin_object();
-    skip_space();
-    if (pos_ < s_.size() && s_[pos_] == '}') {
-      ++pos_;
-      return handler_.end_object();
-    }
-    do {
-      skip_space();
-      if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a string key");
-      handler_.key(parse_string());
-      skip_space();
-      if (pos_ >= s_.size() || s_[pos_] != ':') fail("expected ':' after an object key");
-      ++pos_;
-      skip_space();
-      parse_value(depth + 1);
-      handler_.end_member();
-    } while (next_or_close('}', "an object"));
-    handler_.end_object();
-  }
-
-  void parse_array(int depth) {
-    ++pos_;  // '['
-    handler_.begin_array();
-    skip_space();
-    if (pos_ < s_.size() && s_[pos_] == ']') {
-      ++pos_;
-      return handler_.end_array();
-    }
-    do {
-      skip_space();
-      parse_value(depth + 1);
-      handler_.end_element();
-    } while (next_or_close(']', "an array"));
-    handler_.end_array();
-  }
-
-  double parse_number() {
-    // JSON grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-    const std::size_t start = pos_;
-    const auto digits = [&] {
-      const std::size_t from = pos_;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-      return pos_ - from;
-    };
-    if (s_[pos_] == '-') ++pos_;
-    if (pos_ < s_.size() && s_[pos_] == '0') {
-      ++pos_;
-    } else if (digits() == 0) {
-      fail("malformed number");
-    }
-    if (pos_ < s_.size() && s_[pos_] == '.') {
-      ++pos_;
-      if (digits() == 0) fail("malformed number (digits expected after '.')");
-    }
-    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
-      ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      if (digits() == 0) fail("malformed number (digits expected in the exponent)");
-    }
-    double value = 0;
-    const auto result = std::from_chars(s_.data() + start, s_.data() + pos_, value);
-    if (result.ec == std::errc::result_out_of_range) {
-      // Overflow: ±inf would not survive a round trip; underflow reads as 0.
-      pos_ = start;
-      fail("number out of the range of a double");
-    }
-    return value;
-  }
-
-  unsigned parse_hex4() {
-    if (pos_ + 4 > s_.size()) fail("truncated \\u escape");
-    unsigned code = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = s_[pos_++];
-      code <<= 4;
-      if (c >= '0' && c <= '9') code |= static_cast<unsigned>(c - '0');
-      else if (c >= 'a' && c <= 'f') code |= static_cast<unsigned>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') code |= static_cast<unsigned>(c - 'A' + 10);
-      else fail("bad hex digit in a \\u escape");
-    }
-    return code;
-  }
-
-  static void append_utf8(std::string& out, unsigned code) {
-    if (code < 0x80) {
-      out += static_cast<char>(code);
-    } else if (code < 0x800) {
-      out += static_cast<char>(0xC0 | (code >> 6));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    } else if (code < 0x10000) {
-      out += static_cast<char>(0xE0 | (code >> 12));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (code >> 18));
-      out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (code & 0x3F));
-    }
-  }
-
-  std::string parse_string() {
-    ++pos_;  // '"'
-    std::string out;
-    for (;;) {
-      if (pos_ >= s_.size()) fail("unterminated string");
-      const char c = s_[pos_++];
-      if (c == '"') return out;
-      if (static_cast<unsigned char>(c) < 0x20) {
-        --pos_;
-        fail("control character inside a string (must be escaped)");
-      }
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (pos_ >= s_.size()) fail("unterminated escape");
-      const char e = s_[pos_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          unsigned code = parse_hex4();
-          if (code >= 0xD800 && code <= 0xDBFF) {
-            if (!consume("\\u")) fail("high surrogate without a low surrogate");
-            const unsigned low = parse_hex4();
-            if (low < 0xDC00 || low > 0xDFFF) fail("high surrogate without a low surrogate");
-            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-          } else if (code >= 0xDC00 && code <= 0xDFFF) {
-            fail("lone low surrogate");
-          }
-          append_utf8(out, code);
-          break;
-        }
-        default:
-          --pos_;
-          fail(std::string("unknown escape '\\") + e + "'");
-      }
-    }
-  }
-
-  const std::string& s_;
-  const std::string& context_;
   JsonHandler& handler_;
-  std::size_t pos_ = 0;
+  const std::string& text_;
+  const std::string& context_;
+  const std::size_t& bytes_read_;
+  std::vector<bool> open_objects_;  // per open container: object (true) or array
 };
 
 // Builds a Json tree from the events: open containers on a stack, each finished value goes
@@ -394,7 +371,11 @@ class TreeBuilder final : public JsonHandler {
 
   void null_value() override { finish(Json()); }
   void boolean(bool value) override { finish(Json(value)); }
-  void number(std::string_view, double value) override { finish(Json(value)); }
+  void integer(std::int64_t value) override { finish(Json(static_cast<long long>(value))); }
+  void unsigned_integer(std::uint64_t value) override {
+    finish(Json(static_cast<unsigned long long>(value)));
+  }
+  void real(double value) override { finish(Json(value)); }
   void string(std::string value) override { finish(Json(std::move(value))); }
   void begin_object() override { open_.push_back(Json::object()); }
   void key(std::string key) override { keys_.push_back(std::move(key)); }
@@ -424,24 +405,17 @@ class TreeBuilder final : public JsonHandler {
 }  // namespace
 
 void parse_json(const std::string& text, JsonHandler& handler, const std::string& context) {
-  Parser(text, context, handler).document();
+  std::size_t bytes_read = 0;
+  Forwarder forwarder(handler, text, context, bytes_read);
+  const char* begin = text.data();
+  nlohmann::json::sax_parse(CountingIterator(begin, &bytes_read),
+                            CountingIterator(begin + text.size(), &bytes_read), &forwarder);
 }
 
 Json parse_json(const std::string& text, const std::string& context) {
   TreeBuilder builder;
   parse_json(text, builder, context);
   return builder.result();
-}
-
-Json number_or_string(const std::string& text) {
-  double value = 0;
-  const char* begin = text.data();
-  const char* end = begin + text.size();
-  // from_chars does not take a leading '+'; "+1" stays a string like in JSON.
-  const auto result = std::from_chars(begin, end, value);
-  if (!text.empty() && result.ec == std::errc() && result.ptr == end && std::isfinite(value))
-    return Json(value);
-  return Json(text);
 }
 
 }  // namespace ntk::core::batch

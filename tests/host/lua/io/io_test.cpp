@@ -64,7 +64,7 @@ TEST_CASE("write_jsonl appends one sorted JSON object per call", "[lua][io]") {
     sigma_type = math.type(sigma)
   )");
   CHECK(read_text(path) ==
-        "{\"empty\":[],\"list\":[1,2.5,\"x\"],\"m\":[[1,2],[3,4.5]],\"name\":\"fc \\\"relu\\\"\\n\","
+        "{\"empty\":[],\"list\":[1,2.5,\"x\"],\"m\":[[1.0,2.0],[3.0,4.5]],\"name\":\"fc \\\"relu\\\"\\n\","
         "\"nested\":{\"a\":{\"b\":false}},\"ok\":true,\"sigma\":1,\"test_loss\":0.25}\n"
         "{\"i\":2}\n");
   CHECK(lua.number("count") == 2);
@@ -117,7 +117,35 @@ TEST_CASE("JSON text round trips strings, unicode escapes and integers", "[lua][
   CHECK(lua.number("l_len") == 0);
   CHECK(lua.string("text") == "{\"s\":\"\\u0001\\u0002\",\"x\":-0.1}");
   CHECK_FALSE(lua.boolean("ok"));
-  CHECK_THAT(lua.string("err"), Catch::Contains("expected ',' or ']' in an array at line 1, column 12"));
+  CHECK_THAT(lua.string("err"),
+             Catch::Contains("from_json(): parse_json(): unexpected '}'; expected ']' (in array) at "
+                             "line 1, column 12"));
+}
+
+TEST_CASE("JSON keeps Lua integers and floats apart, exactly", "[lua][io]") {
+  LuaFixture lua;
+  lua.ok(R"(
+    text = ntk.io.to_json({i = 3, f = 3.0, max = math.maxinteger, min = math.mininteger,
+                           odd = 9007199254740993, third = 1/3})
+    v = ntk.io.from_json(text)
+    types = math.type(v.i) .. " " .. math.type(v.f) .. " " .. math.type(v.max) .. " " ..
+            math.type(v.odd) .. " " .. math.type(v.third)
+    exact = v.max == math.maxinteger and v.min == math.mininteger and v.odd == 9007199254740993
+            and v.third == 1/3
+    -- Beyond Lua's integers: the nearest float.
+    huge = ntk.io.from_json("18446744073709551615")
+    huge_type = math.type(huge)
+  )");
+  CHECK(lua.string("text") ==
+        "{\"f\":3.0,\"i\":3,\"max\":9223372036854775807,\"min\":-9223372036854775808,"
+        "\"odd\":9007199254740993,\"third\":0.3333333333333333}");
+  CHECK(lua.string("types") == "integer float integer integer float");
+  CHECK(lua.boolean("exact"));
+  CHECK(lua.string("huge_type") == "float");
+  CHECK(lua.number("huge") == 0x1p64);
+  // JSON text is UTF-8: a string of other bytes is refused, naming the key.
+  const std::string e = lua.error("ntk.io.to_json({run = {name = 'caf\\233'}})");
+  CHECK_THAT(e, Catch::Contains("to_json(): value at 'run.name' is not UTF-8 text"));
 }
 
 TEST_CASE("ntk.clock is a non-decreasing number of seconds", "[lua][io]") {
