@@ -26,12 +26,16 @@
 //   ntk.analysis.relative_distance(A, B) -> ‖A − B‖_F / ‖B‖_F
 #include <lua.hpp>
 
+#include <string>
+#include <vector>
+
 #include "core/analysis/generalization_bound.hpp"
 #include "core/analysis/interpolation_decomposition.hpp"
 #include "core/analysis/kernel_statistics.hpp"
 #include "core/analysis/spectrum.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "lua/solve_args.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -47,9 +51,8 @@ int l_spectrum(lua_State* L) {
     const arma::mat Y = lua_isnoneornil(L, 2) ? arma::mat() : targets(L, 2, K.n_rows, "spectrum", "Y");
     bool keep = false;
     if (!lua_isnoneornil(L, 3)) {
-      table_arg(L, 3, "spectrum");
-      check_keys(L, 3, "spectrum", {"eigenvectors"});
-      keep = bool_field(L, 3, "eigenvectors", "spectrum").value_or(false);
+      keep = TableReader(L, 3, "ntk.analysis.spectrum", {"eigenvectors"})
+                 .boolean("eigenvectors", false);
     }
     analysis::Spectrum s = analysis::spectrum(K, Y, keep);
     lua_createtable(L, 0, 3);
@@ -66,13 +69,9 @@ int l_bound(lua_State* L) {
     const arma::vec y = values(L, 2, "bound", "y");
     auto normalize = analysis::BoundNormalization::None;
     if (!lua_isnoneornil(L, 3)) {
-      table_arg(L, 3, "bound");
-      check_keys(L, 3, "bound", {"normalize"});
-      const std::string mode = string_field(L, 3, "normalize", "bound").value_or("none");
-      if (mode == "half_diagonal")
+      const TableReader args(L, 3, "ntk.analysis.bound", {"normalize"});
+      if (args.choice("normalize", "none", {"none", "half_diagonal"}) == "half_diagonal")
         normalize = analysis::BoundNormalization::HalfDiagonal;
-      else if (mode != "none")
-        throw_error("bound(): normalize = '", mode, "'; accepted: \"none\", \"half_diagonal\"");
     }
     const analysis::GeneralizationBound b = analysis::generalization_bound(K, y, normalize);
     lua_createtable(L, 0, 6);
@@ -86,20 +85,22 @@ int l_bound(lua_State* L) {
   });
 }
 
-analysis::DecompositionInputs decomposition_inputs(lua_State* L, const char* fn, bool with_bound) {
-  table_arg(L, 1, fn);
-  if (with_bound)
-    check_keys(L, 1, fn, {"K_test_train", "K_train", "y", "f0_train", "f0_test", "ridge",
-                          "y_test", "sigma", "layers"});
-  else
-    check_keys(L, 1, fn, {"K_test_train", "K_train", "y", "f0_train", "f0_test", "ridge"});
+std::vector<std::string> decomposition_keys(bool with_bound) {
+  std::vector<std::string> keys = {"K_test_train", "K_train", "y", "f0_train", "f0_test", "ridge"};
+  if (with_bound) keys.insert(keys.end(), {"y_test", "sigma", "layers"});
+  return keys;
+}
+
+analysis::DecompositionInputs decomposition_inputs(const TableReader& args, const char* fn) {
+  lua_State* L = args.state();
   analysis::DecompositionInputs in;
   arma::mat storage;
-  in.K_train = required_matrix_field(L, 1, "K_train", fn, storage);
-  in.K_test_train = required_matrix_field(L, 1, "K_test_train", fn, storage);
+  in.K_train = args.required_matrix("K_train", storage);
+  in.K_test_train = args.required_matrix("K_test_train", storage);
   const arma::uword n = in.K_train.n_rows, m = in.K_test_train.n_rows;
   const auto target_field = [&](const char* key, arma::uword count) {
-    if (lua_getfield(L, 1, key) == LUA_TNIL) throw_error(fn, "(): field '", key, "' is required");
+    if (!args.has(key)) args.fail(key, "is required");
+    args.push(key);
     arma::mat value = targets(L, -1, count, fn, key);
     lua_pop(L, 1);
     return value;
@@ -107,7 +108,7 @@ analysis::DecompositionInputs decomposition_inputs(lua_State* L, const char* fn,
   in.Y = target_field("y", n);
   in.f0_train = target_field("f0_train", n);
   in.f0_test = target_field("f0_test", m);
-  in.ridge = number_field(L, 1, "ridge", fn).value_or(0.0);
+  in.ridge = args.number("ridge", 0.0, Range::non_negative());
   return in;
 }
 
@@ -122,8 +123,9 @@ void set_decomposition(lua_State* L, analysis::Decomposition d) {
 
 int l_decomposition(lua_State* L) {
   return protect(L, [&] {
+    const TableReader args(L, 1, "ntk.analysis.decomposition", decomposition_keys(false));
     analysis::Decomposition d =
-        analysis::interpolation_decomposition(decomposition_inputs(L, "decomposition", false));
+        analysis::interpolation_decomposition(decomposition_inputs(args, "decomposition"));
     lua_createtable(L, 0, 6);
     set_decomposition(L, std::move(d));
     return 1;
@@ -133,15 +135,14 @@ int l_decomposition(lua_State* L) {
 int l_lower_bound(lua_State* L) {
   const char* fn = "lower_bound";
   return protect(L, [&] {
-    const analysis::DecompositionInputs in = decomposition_inputs(L, fn, true);
+    const TableReader args(L, 1, "ntk.analysis.lower_bound", decomposition_keys(true));
+    const analysis::DecompositionInputs in = decomposition_inputs(args, fn);
     arma::mat y_test;
-    if (lua_getfield(L, 1, "y_test") != LUA_TNIL)
+    if (args.push("y_test") != LUA_TNIL)
       y_test = targets(L, -1, in.K_test_train.n_rows, fn, "y_test");
     lua_pop(L, 1);
-    const double sigma = number_field(L, 1, "sigma", fn).value_or(0.0);
-    const double layers = number_field(L, 1, "layers", fn).value_or(0.0);
-    if (layers < 0 || layers != static_cast<unsigned>(layers))
-      throw_error(fn, "(): layers must be a positive integer, got ", layers);
+    const double sigma = args.number("sigma", 0.0, Range::non_negative());
+    const auto layers = args.integer("layers", 0, Range::between(0, 1e6));
     analysis::LowerBound b = analysis::lower_bound(in, y_test, sigma, static_cast<unsigned>(layers));
     lua_createtable(L, 0, 11);
     set_number(L, "J_sigma", b.J_sigma);
@@ -207,9 +208,9 @@ const luaL_Reg kAnalysisFunctions[] = {{"spectrum", l_spectrum},
 }  // namespace
 
 void open_analysis(lua_State* L, Context&) {
-  lua_newtable(L);
+  push_subtable(L, "analysis");  // open_spherical adds to it too, before or after
   luaL_setfuncs(L, kAnalysisFunctions, 0);
-  lua_setfield(L, -2, "analysis");
+  lua_pop(L, 1);
 }
 
 }  // namespace ntk::lua

@@ -14,18 +14,19 @@
 //   N:jvp(x, v) (k × n, v has P entries), N:vjp(x, r) (P × 1, r is k × n), N:params() (P × 1),
 //   N:set_params(v) (returns N), N:num_params(), N:outputs(), tostring(N)
 //
-// Inputs x are d × n ntk.matrix values (columns are examples), or a table
-// {x = M, shape = {C, H, W}} for images flattened channel-major.
-// Inputs alias the matrix memory (no copy); the matrices are on the Lua stack for the call.
+// Inputs x are converted by lua/inputs.hpp: d × n ntk.matrix values (columns are examples),
+// {x = M, shape = {C, H, W}} for images flattened channel-major, or graph collections; no
+// copy of the data is made (the values are on the Lua stack for the call).
 #include "lua/arch.hpp"
 
 #include <new>
 #include <sstream>
 #include <string>
 
+#include "core/progress/kernel_progress.hpp"
 #include "lua/args.hpp"
-#include "lua/graphs.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
@@ -70,41 +71,6 @@ NetworkHandle& network_handle(lua_State* L, int index, const char* function) {
 
 }  // namespace
 
-// An alias of the userdata's memory: no copy of (possibly large) inputs.
-arma::mat alias(arma::mat& x) {
-  if (x.is_empty()) return arma::mat(x.n_rows, x.n_cols);
-  return arma::mat(x.memptr(), x.n_rows, x.n_cols, false, true);
-}
-
-sdk::Inputs inputs_arg(lua_State* L, int index, const char* function) {
-  if (arma::mat* x = test_matrix(L, index)) return sdk::Inputs::dense(alias(*x));
-  if (sdk::Inputs graphs; to_graph_inputs(L, index, graphs)) return graphs;  // ntk.data.tu
-  if (lua_istable(L, index)) {
-    lua_getfield(L, index, "x");
-    arma::mat* x = test_matrix(L, -1);
-    lua_pop(L, 1);  // still referenced by the table argument
-    lua_getfield(L, index, "shape");
-    const bool has_shape = lua_istable(L, -1);
-    sdk::ImageShape shape;
-    if (has_shape) {
-      arma::uword* dims[3] = {&shape.channels, &shape.height, &shape.width};
-      for (int i = 0; i < 3; ++i) {
-        lua_rawgeti(L, -1, i + 1);
-        *dims[i] = lua_isinteger(L, -1) && lua_tointeger(L, -1) > 0
-                       ? static_cast<arma::uword>(lua_tointeger(L, -1))
-                       : 0;
-        lua_pop(L, 1);
-      }
-    }
-    lua_pop(L, 1);
-    if (x == nullptr || !has_shape || shape.size() == 0)
-      argument_error(L, index, function,
-                     "ntk.matrix (d x n) or {x = ntk.matrix, shape = {C, H, W}} with positive C, H, W");
-    return sdk::Inputs::images(alias(*x), shape);
-  }
-  argument_error(L, index, function, "ntk.matrix or {x =, shape =}");
-}
-
 namespace {
 
 sdk::KernelRequest request_for(const std::string& which) {
@@ -124,10 +90,10 @@ void check_kernel_shape(const arma::mat& k, const sdk::Inputs& a, const sdk::Inp
 // Inputs object, so the plugin sees &a == &b and computes one triangle.
 template <class Body>
 void with_input_pair(lua_State* L, int i, int j, const char* function, Body&& body) {
-  const sdk::Inputs a = inputs_arg(L, i, function);
-  if (lua_isnoneornil(L, j) || lua_rawequal(L, i, j)) return body(a, a);
-  const sdk::Inputs b = inputs_arg(L, j, function);
-  body(a, b);
+  const InputsRef a = inputs_arg(L, i, function);
+  if (lua_isnoneornil(L, j) || lua_rawequal(L, i, j)) return body(*a, *a);
+  const InputsRef b = inputs_arg(L, j, function);
+  body(*a, *b);
 }
 
 int l_kernel(lua_State* L) {
@@ -136,11 +102,16 @@ int l_kernel(lua_State* L) {
     int second = 3, which_index = 4;
     if (lua_type(L, 3) == LUA_TSTRING) second = 0, which_index = 3;  // A:kernel(x, "nngp")
     const std::string which = opt_string_arg(L, which_index, "kernel", "ntk");
-    const sdk::KernelRequest request = request_for(which);
+    sdk::KernelRequest request = request_for(which);
     arma::mat result;
     with_input_pair(L, 2, second == 0 ? 2 : second, "kernel",
                     [&](const sdk::Inputs& a, const sdk::Inputs& b) {
+                      // A bar for long kernels (core/progress; silent for short ones).
+                      core::progress::KernelProgress progress(core::progress::kernel_title(
+                          "A:kernel()", a.size(), b.size(), request.nngp, request.ntk));
+                      request.progress = &progress;
                       sdk::Kernels k = h.arch->kernels(a, b, request);
+                      progress.finish();
                       result = std::move(request.ntk ? k.ntk : k.nngp);
                       check_kernel_shape(result, a, b, h.name, which.c_str());
                     });
@@ -154,7 +125,10 @@ int l_kernels(lua_State* L) {
     ArchHandle& h = arch_handle(L, 1, "kernels");
     sdk::Kernels k;
     with_input_pair(L, 2, 3, "kernels", [&](const sdk::Inputs& a, const sdk::Inputs& b) {
-      k = h.arch->kernels(a, b, sdk::KernelRequest{true, true});
+      core::progress::KernelProgress progress(
+          core::progress::kernel_title("A:kernels()", a.size(), b.size(), true, true));
+      k = h.arch->kernels(a, b, sdk::KernelRequest{true, true, &progress});
+      progress.finish();
       check_kernel_shape(k.nngp, a, b, h.name, "nngp");
       check_kernel_shape(k.ntk, a, b, h.name, "ntk");
     });
@@ -200,44 +174,12 @@ int l_arch_tostring(lua_State* L) {
   });
 }
 
-// Integer field `key` of the table at `index`, `fallback` when absent.
-long long integer_field(lua_State* L, int index, const char* key, long long fallback,
-                        bool required) {
-  lua_getfield(L, index, key);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    if (required) throw_error("network(): field '", key, "' is required");
-    return fallback;
-  }
-  int is_integer = 0;
-  const long long v = static_cast<long long>(lua_tointegerx(L, -1, &is_integer));
-  const bool ok = is_integer && lua_type(L, -1) == LUA_TNUMBER;  // 3 and 3.0, not "3" or 3.5
-  const char* type = luaL_typename(L, -1);
-  lua_pop(L, 1);
-  if (!ok) throw_error("network(): field '", key, "' must be an integer, got a ", type);
-  return v;
-}
-
 int l_network(lua_State* L) {
   return protect(L, [&] {
     ArchHandle& h = arch_handle(L, 1, "network");
-    table_arg(L, 2, "network");
-    lua_pushnil(L);
-    while (lua_next(L, 2) != 0) {
-      lua_pop(L, 1);
-      const bool known = lua_type(L, -1) == LUA_TSTRING &&
-                         (std::string(lua_tostring(L, -1)) == "width" ||
-                          std::string(lua_tostring(L, -1)) == "seed");
-      if (!known) {
-        lua_pushvalue(L, -1);
-        const std::string key = luaL_tolstring(L, -1, nullptr);
-        throw_error("network(): unknown field '", key, "'; known fields are: width, seed");
-      }
-    }
-    const long long width = integer_field(L, 2, "width", 0, true);
-    const long long seed = integer_field(L, 2, "seed", 0, false);
-    if (width <= 0) throw_error("network(): width = ", width, " must be a positive integer");
-    if (seed < 0) throw_error("network(): seed = ", seed, " must be >= 0");
+    const TableReader args(L, 2, "network", {"width", "seed"});
+    const long long width = args.required_integer("width", Range::at_least(1));
+    const long long seed = args.integer("seed", 0, Range::non_negative());
     sdk::NetworkSpec spec;
     spec.width = static_cast<arma::uword>(width);
     spec.seed = static_cast<std::uint64_t>(seed);
@@ -268,7 +210,8 @@ arma::vec vector_arg(lua_State* L, int index, const char* function, arma::uword 
 int l_forward(lua_State* L) {
   return protect(L, [&] {
     NetworkHandle& h = network_handle(L, 1, "forward");
-    const sdk::Inputs x = inputs_arg(L, 2, "forward");
+    const InputsRef in = inputs_arg(L, 2, "forward");
+    const sdk::Inputs& x = *in;
     push_matrix(L, h.network->forward(x));
     return 1;
   });
@@ -290,7 +233,8 @@ int l_network_ntk(lua_State* L) {
 int l_jacobian(lua_State* L) {
   return protect(L, [&] {
     NetworkHandle& h = network_handle(L, 1, "jacobian");
-    const sdk::Inputs x = inputs_arg(L, 2, "jacobian");
+    const InputsRef in = inputs_arg(L, 2, "jacobian");
+    const sdk::Inputs& x = *in;
     push_matrix(L, h.network->jacobian(x));
     return 1;
   });
@@ -299,7 +243,8 @@ int l_jacobian(lua_State* L) {
 int l_jvp(lua_State* L) {
   return protect(L, [&] {
     NetworkHandle& h = network_handle(L, 1, "jvp");
-    const sdk::Inputs x = inputs_arg(L, 2, "jvp");
+    const InputsRef in = inputs_arg(L, 2, "jvp");
+    const sdk::Inputs& x = *in;
     const arma::vec v = vector_arg(L, 3, "jvp", h.network->num_params(), "the tangent");
     push_matrix(L, h.network->jvp(x, v));
     return 1;
@@ -309,7 +254,8 @@ int l_jvp(lua_State* L) {
 int l_vjp(lua_State* L) {
   return protect(L, [&] {
     NetworkHandle& h = network_handle(L, 1, "vjp");
-    const sdk::Inputs x = inputs_arg(L, 2, "vjp");
+    const InputsRef in = inputs_arg(L, 2, "vjp");
+    const sdk::Inputs& x = *in;
     const arma::mat& r = matrix_arg(L, 3, "vjp");
     const arma::uword k = h.network->outputs(), n = x.size();
     if (r.n_rows != k || r.n_cols != n)
@@ -426,20 +372,11 @@ const luaL_Reg kNetworkMethods[] = {
     {"set_params", l_set_params}, {"num_params", l_num_params},
     {"outputs", l_network_outputs}, {nullptr, nullptr}};
 
-void new_class(lua_State* L, const char* meta, const luaL_Reg* methods, lua_CFunction gc,
-               lua_CFunction to_string) {
-  luaL_newmetatable(L, meta);
-  lua_pushcfunction(L, gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pushcfunction(L, to_string);
-  lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-}
-
 }  // namespace
+
+InputsRef inputs_arg(lua_State* L, int index, const char* function) {
+  return to_inputs(L, index, argument_name(L, index, function));
+}
 
 void push_network(lua_State* L, std::shared_ptr<sdk::Network> network,
                   std::shared_ptr<sdk::Architecture> arch) {
@@ -475,8 +412,9 @@ std::shared_ptr<sdk::Architecture> arg_network_arch(lua_State* L, int index,
 }
 
 void open_arch(lua_State* L, Context&) {
-  new_class(L, kArchMeta, kArchMethods, handle_gc<ArchHandle>, l_arch_tostring);
-  new_class(L, kNetworkMeta, kNetworkMethods, handle_gc<NetworkHandle>, l_network_tostring);
+  register_userdata_type(L, kArchMeta, handle_gc<ArchHandle>, l_arch_tostring, kArchMethods);
+  register_userdata_type(L, kNetworkMeta, handle_gc<NetworkHandle>, l_network_tostring,
+                         kNetworkMethods);
   lua_pushcfunction(L, l_arch);
   lua_setfield(L, -2, "arch");
   lua_pushcfunction(L, l_plugins);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "lua/inputs.hpp"
 #include "ntk/sdk/architecture.hpp"
 #include "ntk/sdk/network.hpp"
 #include "ntk/sdk/options.hpp"
@@ -32,12 +33,9 @@ std::shared_ptr<sdk::Architecture> arg_network_arch(lua_State* L, int index, con
 void push_network(lua_State* L, std::shared_ptr<sdk::Network> network,
                   std::shared_ptr<sdk::Architecture> arch);
 
-// An Armadillo matrix over x's memory (no copy); x must outlive it.
-arma::mat alias(arma::mat& x);
-
-// The inputs at `index`: ntk.matrix (d × n), {x = ntk.matrix, shape = {C, H, W}} (images) or a
-// graph collection (ntk.data.tu, ntk.data.graphs); the matrices are aliased, not copied.
-sdk::Inputs inputs_arg(lua_State* L, int index, const char* function);
+// Argument `index` of `function` as inputs (lua/inputs.hpp: no copy); messages read
+// "bad argument #2 to 'kernel' ...".
+InputsRef inputs_arg(lua_State* L, int index, const char* function);
 
 // A Lua table of options → sdk::Options: string keys; numbers, booleans, strings, lists of
 // numbers and lists of named tables ({{"dense", w_std = 1}, {"relu"}}: sdk::LayerSpec, nested

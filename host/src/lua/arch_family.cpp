@@ -10,22 +10,14 @@
 #include <lua.hpp>
 
 #include "lua/arch.hpp"
+#include "core/progress/kernel_progress.hpp"
 #include "lua/args.hpp"
+#include "lua/inputs.hpp"
 #include "lua/module.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
 namespace {
-
-// True when the argument is inputs rather than the options table: a matrix, a graph collection
-// (userdata) or an image table {x = …, shape = …}.
-bool is_inputs(lua_State* L, int index) {
-  if (lua_type(L, index) == LUA_TUSERDATA) return true;
-  if (lua_type(L, index) != LUA_TTABLE) return false;
-  const bool has_x = lua_getfield(L, index, "x") != LUA_TNIL;
-  lua_pop(L, 1);
-  return has_x;
-}
 
 void push_setting(lua_State* L, const sdk::OptionValue& value) {
   if (const double* d = std::get_if<double>(&value)) {
@@ -58,17 +50,21 @@ int l_kernel_family(lua_State* L) {
         request.select.set(key, value);  // the architecture checks its selection keys
       }
     }
-    const sdk::Inputs a = inputs_arg(L, 2, fn);
+    const InputsRef a = inputs_arg(L, 2, fn);
     std::vector<sdk::FamilyMember> members;
-    arma::uword n2 = a.size();
+    arma::uword n2 = a->size();
+    // A bar for long kernels (core/progress; silent for short ones).
+    core::progress::KernelProgress progress("A:kernel_family()");
+    request.progress = &progress;
     if (same) {
-      members = arch->kernel_family(a, a, request);
+      members = arch->kernel_family(*a, *a, request);
     } else {
-      const sdk::Inputs b = inputs_arg(L, 3, fn);
-      n2 = b.size();
-      members = arch->kernel_family(a, b, request);
+      const InputsRef b = inputs_arg(L, 3, fn);
+      n2 = b->size();
+      members = arch->kernel_family(*a, *b, request);
     }
-    const arma::uword n1 = a.size();
+    progress.finish();
+    const arma::uword n1 = a->size();
     lua_createtable(L, int(members.size()), 0);
     for (std::size_t m = 0; m < members.size(); ++m) {
       sdk::FamilyMember& member = members[m];
@@ -97,17 +93,12 @@ int l_kernel_family(lua_State* L) {
 
 }  // namespace
 
-// Adds kernel_family to the methods of ntk.arch values (after open_arch made the metatable).
+// Adds kernel_family to the methods of ntk.arch values (before or after open_arch).
 void open_arch_family(lua_State* L, Context&) {
-  luaL_getmetatable(L, kArchMeta);
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    return;
-  }
-  lua_getfield(L, -1, "__index");
+  push_methods_table(L, kArchMeta);  // made here when open_arch has not run yet
   lua_pushcfunction(L, l_kernel_family);
   lua_setfield(L, -2, "kernel_family");
-  lua_pop(L, 2);
+  lua_pop(L, 1);
 }
 
 }  // namespace ntk::lua

@@ -29,6 +29,12 @@ static int visible_index(lua_State* L, int index) {
               got, ")");
 }
 
+std::string argument_name(lua_State* L, int index, const char* function) {
+  const int shown = visible_index(L, index);
+  if (shown == 0) return std::string("bad self of '") + function + "'";
+  return "bad argument #" + std::to_string(shown) + " to '" + function + "'";
+}
+
 arma::mat& matrix_arg(lua_State* L, int index, const char* function) {
   if (arma::mat* m = test_matrix(L, index)) return *m;
   argument_error(L, index, function, "ntk.matrix");
@@ -72,14 +78,25 @@ std::string shape_text(const arma::mat& m) {
   return out.str();
 }
 
-void push_data_table(lua_State* L) {
-  lua_getfield(L, -1, "data");
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "data");
-  }
+void push_integer_if_whole(lua_State* L, double v) {
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9.0e15)
+    lua_pushinteger(L, static_cast<lua_Integer>(v));
+  else
+    lua_pushnumber(L, v);
+}
+
+void push_subtable(lua_State* L, const char* name) {
+  if (lua_getfield(L, -1, name) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, name);
+}
+
+void push_methods_table(lua_State* L, const char* meta) {
+  luaL_newmetatable(L, meta);  // the existing one if any
+  push_subtable(L, "__index");
+  lua_remove(L, -2);
 }
 
 void register_userdata_type(lua_State* L, const char* name, lua_CFunction gc,
@@ -93,10 +110,9 @@ void register_userdata_type(lua_State* L, const char* name, lua_CFunction gc,
   }
   lua_pushcfunction(L, tostring);
   lua_setfield(L, -2, "__tostring");
-  lua_newtable(L);
+  push_subtable(L, "__index");
   luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  lua_pop(L, 2);
 }
 
 }  // namespace ntk::lua

@@ -11,6 +11,7 @@
 #include "core/solve/classic_kernels.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "lua/solve_args.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -47,14 +48,11 @@ int l_polynomial(lua_State* L) {
       if (!lua_rawequal(L, 1, 2)) b = &matrix_arg(L, 2, fn);
       options = 3;
     }
-    table_arg(L, options, fn);
-    solve_args::check_keys(L, options, fn, {"degree", "gamma", "coef0"});
-    const auto degree = solve_args::number_field(L, options, "degree", fn);
-    if (!degree || *degree != double(int(*degree)))
-      throw_error("polynomial(): field 'degree' (an integer >= 1) is required");
-    const double gamma = solve_args::number_field(L, options, "gamma", fn).value_or(1.0);
-    const double coef0 = solve_args::number_field(L, options, "coef0", fn).value_or(0.0);
-    push_matrix(L, solve::polynomial_kernel(a, *b, int(*degree), gamma, coef0));
+    const TableReader args(L, options, "ntk.kernels.polynomial", {"degree", "gamma", "coef0"});
+    const auto degree = args.required_integer("degree", Range::between(1, 1000));
+    const double gamma = args.number("gamma", 1.0);
+    const double coef0 = args.number("coef0", 0.0);
+    push_matrix(L, solve::polynomial_kernel(a, *b, int(degree), gamma, coef0));
     return 1;
   });
 }
@@ -67,9 +65,9 @@ const luaL_Reg kFunctions[] = {{"squared_distances", l_squared_distances},
 }  // namespace
 
 void open_classic_kernels(lua_State* L, Context&) {
-  lua_newtable(L);
+  push_subtable(L, "kernels");
   luaL_setfuncs(L, kFunctions, 0);
-  lua_setfield(L, -2, "kernels");
+  lua_pop(L, 1);
 }
 
 }  // namespace ntk::lua

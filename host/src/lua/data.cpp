@@ -35,6 +35,7 @@
 #include "core/data/transforms.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
@@ -51,37 +52,6 @@ void require_table(lua_State* L, int index, const std::string& who, const char* 
                 luaL_typename(L, index));
 }
 
-// Every key of the options table must be one of `known` (catches typos such as n_trian).
-void check_keys(lua_State* L, int t, const std::string& who,
-                std::initializer_list<const char*> known) {
-  lua_pushnil(L);
-  while (lua_next(L, t) != 0) {
-    lua_pop(L, 1);  // the value; keep the key for lua_next
-    bool ok = false;
-    if (lua_type(L, -1) == LUA_TSTRING)
-      for (const char* k : known) ok = ok || std::string(k) == lua_tostring(L, -1);
-    if (!ok) {
-      std::string key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                       : luaL_typename(L, -1);
-      lua_pop(L, 1);
-      std::ostringstream list;
-      for (const char* k : known) list << (list.tellp() > 0 ? ", " : "") << k;
-      throw_error(who, ": unknown option '", key, "' (known: ", list.str(), ")");
-    }
-  }
-}
-
-std::optional<double> number_field(lua_State* L, int t, const char* key, const std::string& who) {
-  const int type = lua_getfield(L, t, key);
-  std::optional<double> v;
-  if (type == LUA_TNUMBER) v = lua_tonumber(L, -1);
-  const std::string got = luaL_typename(L, -1);
-  lua_pop(L, 1);
-  if (type != LUA_TNIL && type != LUA_TNUMBER)
-    throw_error(who, ": option '", key, "' must be a number, got a ", got);
-  return v;
-}
-
 // A non-negative integer (a count or a seed) from a Lua number.
 std::uint64_t to_count(double v, const std::string& who, const char* name) {
   if (!(v >= 0 && v == std::floor(v) && v < 9.007199254740992e15))
@@ -89,29 +59,14 @@ std::uint64_t to_count(double v, const std::string& who, const char* name) {
   return static_cast<std::uint64_t>(v);
 }
 
-std::optional<std::uint64_t> count_field(lua_State* L, int t, const char* key,
-                                         const std::string& who) {
-  const std::optional<double> v = number_field(L, t, key, who);
+std::uint64_t required_count(const TableReader& args, const char* key) {
+  return static_cast<std::uint64_t>(args.required_integer(key, Range::non_negative()));
+}
+
+std::optional<arma::uword> count(const TableReader& args, const char* key) {
+  const auto v = args.integer(key, Range::non_negative());
   if (!v) return std::nullopt;
-  return to_count(*v, who, key);
-}
-
-std::uint64_t required_count(lua_State* L, int t, const char* key, const std::string& who) {
-  const std::optional<std::uint64_t> v = count_field(L, t, key, who);
-  if (!v) throw_error(who, ": option '", key, "' is required");
-  return *v;
-}
-
-std::optional<std::string> string_field(lua_State* L, int t, const char* key,
-                                        const std::string& who) {
-  const int type = lua_getfield(L, t, key);
-  std::optional<std::string> v;
-  if (type == LUA_TSTRING) v = lua_tostring(L, -1);
-  const std::string got = luaL_typename(L, -1);
-  lua_pop(L, 1);
-  if (type != LUA_TNIL && type != LUA_TSTRING)
-    throw_error(who, ": option '", key, "' must be a string, got a ", got);
-  return v;
+  return static_cast<arma::uword>(*v);
 }
 
 // A list of numbers at stack index `index` (e.g. classes = {3, 5}).
@@ -180,22 +135,21 @@ void push_split(lua_State* L, const core::Split& split) {
 // --- loaders -------------------------------------------------------------------------------
 
 data::ImageSetOptions image_set_options(lua_State* L, const std::string& who, bool counts_required) {
-  require_table(L, 1, who, "an options table {classes =, n_train =, n_test =, seed =, ...}");
-  check_keys(L, 1, who, {"classes", "n_train", "n_test", "seed", "labels", "normalize", "dir"});
+  const TableReader args(L, 1, who, {"classes", "n_train", "n_test", "seed", "labels", "normalize", "dir"});
   data::ImageSetOptions o;
-  if (lua_getfield(L, 1, "classes") != LUA_TNIL) o.classes = number_list(L, -1, who, "classes");
-  lua_pop(L, 1);
+  o.classes = args.numbers("classes").value_or(std::vector<double>{});
   if (counts_required) {
-    o.n_train = required_count(L, 1, "n_train", who);
-    o.n_test = required_count(L, 1, "n_test", who);
+    o.n_train = required_count(args, "n_train");
+    o.n_test = required_count(args, "n_test");
   } else {
-    o.n_train = count_field(L, 1, "n_train", who);
-    o.n_test = count_field(L, 1, "n_test", who);
+    o.n_train = count(args, "n_train");
+    o.n_test = count(args, "n_test");
   }
-  o.seed = required_count(L, 1, "seed", who);
-  if (auto labels = string_field(L, 1, "labels", who)) o.labels = data::parse_encoding(*labels, who);
-  o.normalize = string_field(L, 1, "normalize", who).value_or("none");
-  o.dir = string_field(L, 1, "dir", who).value_or("");
+  o.seed = required_count(args, "seed");
+  if (args.has("labels"))
+    o.labels = data::parse_encoding(args.choice("labels", "pm1", {"pm1", "onehot"}), who);
+  o.normalize = args.choice("normalize", "none", {"none", "unit", "standardize"});
+  o.dir = args.string("dir", "");
   return o;
 }
 
@@ -226,23 +180,13 @@ int l_csv(lua_State* L) {
     data::CsvOptions o;
     const std::string path = path_arg(L, 1, who);
     if (!lua_isnoneornil(L, 2)) {
-      require_table(L, 2, who, "an options table {label_column =, header =, delimiter =}");
-      check_keys(L, 2, who, {"label_column", "header", "delimiter"});
-      if (auto column = number_field(L, 2, "label_column", who)) {
-        if (*column != std::floor(*column))
-          throw_error(who, ": label_column must be an integer, got ", *column);
-        o.label_column = static_cast<long>(*column);
-      }
-      const int type = lua_getfield(L, 2, "header");
-      o.header = lua_toboolean(L, -1) != 0;
-      lua_pop(L, 1);
-      if (type != LUA_TNIL && type != LUA_TBOOLEAN)
-        throw_error(who, ": option 'header' must be a boolean");
-      if (auto delimiter = string_field(L, 2, "delimiter", who)) {
-        if (delimiter->size() != 1)
-          throw_error(who, ": delimiter must be one character, got '", *delimiter, "'");
-        o.delimiter = (*delimiter)[0];
-      }
+      const TableReader args(L, 2, who, {"label_column", "header", "delimiter"});
+      o.label_column = static_cast<long>(args.integer("label_column", o.label_column));
+      o.header = args.boolean("header", o.header);
+      const std::string delimiter = args.string("delimiter", std::string(1, o.delimiter));
+      if (delimiter.size() != 1)
+        args.fail("delimiter", "must be one character, got '" + delimiter + "'");
+      o.delimiter = delimiter[0];
     }
     push_dataset(L, data::read_csv(path, o));
     return 1;
@@ -254,9 +198,8 @@ int l_csv(lua_State* L) {
 int l_bump(lua_State* L) {
   return protect(L, [&] {
     const std::string who = "ntk.data.bump";
-    require_table(L, 1, who, "an options table {n =, seed =}");
-    check_keys(L, 1, who, {"n", "seed"});
-    push_dataset(L, data::bump(required_count(L, 1, "n", who), required_count(L, 1, "seed", who)));
+    const TableReader args(L, 1, who, {"n", "seed"});
+    push_dataset(L, data::bump(required_count(args, "n"), required_count(args, "seed")));
     return 1;
   });
 }
@@ -264,10 +207,9 @@ int l_bump(lua_State* L) {
 int l_sphere(lua_State* L) {
   return protect(L, [&] {
     const std::string who = "ntk.data.sphere";
-    require_table(L, 1, who, "an options table {n =, d =, seed =}");
-    check_keys(L, 1, who, {"n", "d", "seed"});
-    push_dataset(L, data::sphere(required_count(L, 1, "n", who), required_count(L, 1, "d", who),
-                                 required_count(L, 1, "seed", who)));
+    const TableReader args(L, 1, who, {"n", "d", "seed"});
+    push_dataset(L, data::sphere(required_count(args, "n"), required_count(args, "d"),
+                                 required_count(args, "seed")));
     return 1;
   });
 }
@@ -399,8 +341,8 @@ const luaL_Reg kFunctions[] = {
 }  // namespace
 
 void open_data(lua_State* L, Context&) {
-  // Later loaders (TU graphs, UCI, image deformations) add their functions to this table from
-  // their own binding files: ntk.data exists once open_data ran.
+  // Other loaders (TU graphs, UCI, image deformations) add their functions to the same table
+  // from their own binding files, before or after this opener.
   push_data_table(L);
   luaL_setfuncs(L, kFunctions, 0);
   lua_pop(L, 1);

@@ -28,6 +28,7 @@
 #include "core/data/tu_graphs.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
@@ -39,7 +40,7 @@ namespace {
 struct GraphSet {
   std::string name;
   std::string path;  // the TU file this came from, for folds(); empty for subsets and user graphs
-  std::vector<sdk::Graph> graphs;
+  sdk::Inputs inputs;  // the graphs, shared with kernels and networks without a copy
   arma::rowvec labels;
   std::vector<double> classes;
   arma::uword features = 0;
@@ -48,6 +49,8 @@ struct GraphSet {
 struct GraphHandle {
   std::shared_ptr<const GraphSet> set;
 };
+
+const std::vector<sdk::Graph>& graphs_of(const GraphSet& set) { return set.inputs.graph_list(); }
 
 int graphs_gc(lua_State* L) {
   auto* h = static_cast<GraphHandle*>(lua_touserdata(L, 1));
@@ -71,8 +74,8 @@ const GraphSet& self(lua_State* L, const char* method) {
 
 arma::uword graph_index(lua_State* L, int index, const GraphSet& set, const char* method) {
   const long long i = integer_arg(L, index, method);
-  if (i < 1 || static_cast<arma::uword>(i) > set.graphs.size())
-    throw_error(method, "(): graph index ", i, " is outside 1..", set.graphs.size());
+  if (i < 1 || static_cast<arma::uword>(i) > graphs_of(set).size())
+    throw_error(method, "(): graph index ", i, " is outside 1..", graphs_of(set).size());
   return static_cast<arma::uword>(i - 1);
 }
 
@@ -114,7 +117,7 @@ void push_index_list(lua_State* L, const std::vector<arma::uword>& indices) {
 
 int l_size(lua_State* L) {
   return protect(L, [&] {
-    lua_pushinteger(L, static_cast<lua_Integer>(self(L, "size").graphs.size()));
+    lua_pushinteger(L, static_cast<lua_Integer>(graphs_of(self(L, "size")).size()));
     return 1;
   });
 }
@@ -131,7 +134,7 @@ int l_classes(lua_State* L) {
     const GraphSet& s = self(L, "classes");
     lua_createtable(L, static_cast<int>(s.classes.size()), 0);
     for (std::size_t c = 0; c < s.classes.size(); ++c) {
-      lua_pushnumber(L, s.classes[c]);
+      push_integer_if_whole(L, s.classes[c]);
       lua_rawseti(L, -2, static_cast<lua_Integer>(c + 1));
     }
     return 1;
@@ -141,7 +144,7 @@ int l_classes(lua_State* L) {
 int l_nodes(lua_State* L) {
   return protect(L, [&] {
     const GraphSet& s = self(L, "nodes");
-    lua_pushinteger(L, static_cast<lua_Integer>(s.graphs[graph_index(L, 2, s, "nodes")].adjacency.n_rows));
+    lua_pushinteger(L, static_cast<lua_Integer>(graphs_of(s)[graph_index(L, 2, s, "nodes")].adjacency.n_rows));
     return 1;
   });
 }
@@ -149,7 +152,7 @@ int l_nodes(lua_State* L) {
 int l_edges(lua_State* L) {
   return protect(L, [&] {
     const GraphSet& s = self(L, "edges");
-    const arma::sp_mat& a = s.graphs[graph_index(L, 2, s, "edges")].adjacency;
+    const arma::sp_mat& a = graphs_of(s)[graph_index(L, 2, s, "edges")].adjacency;
     lua_pushinteger(L, static_cast<lua_Integer>(a.n_nonzero / 2));
     return 1;
   });
@@ -172,7 +175,7 @@ int l_name(lua_State* L) {
 int l_graph(lua_State* L) {
   return protect(L, [&] {
     const GraphSet& s = self(L, "graph");
-    const sdk::Graph& g = s.graphs[graph_index(L, 2, s, "graph")];
+    const sdk::Graph& g = graphs_of(s)[graph_index(L, 2, s, "graph")];
     lua_createtable(L, 0, 2);
     push_matrix(L, arma::mat(g.adjacency));
     lua_setfield(L, -2, "adjacency");
@@ -185,16 +188,18 @@ int l_graph(lua_State* L) {
 int l_subset(lua_State* L) {
   return protect(L, [&] {
     const GraphSet& s = self(L, "subset");
-    const std::vector<arma::uword> indices = index_list(L, 2, s.graphs.size(), "subset");
+    const std::vector<arma::uword> indices = index_list(L, 2, graphs_of(s).size(), "subset");
     auto out = std::make_shared<GraphSet>();
     out->name = s.name + " (subset)";
     out->classes = s.classes;
     out->features = s.features;
     out->labels.set_size(indices.size());
+    std::vector<sdk::Graph> graphs;
     for (std::size_t k = 0; k < indices.size(); ++k) {
-      out->graphs.push_back(s.graphs[indices[k]]);
+      graphs.push_back(graphs_of(s)[indices[k]]);
       out->labels(k) = s.labels(indices[k]);
     }
+    out->inputs = sdk::Inputs::graphs(std::move(graphs));
     push_graphs(L, std::move(out));
     return 1;
   });
@@ -206,7 +211,7 @@ int l_folds(lua_State* L) {
     if (s.path.empty())
       throw_error("folds(): '", s.name, "' is not a whole TU data set loaded by ntk.data.tu; "
                   "folds are read from its 10fold_idx folder");
-    const std::vector<data::TuFold> folds = data::read_tu_folds(s.path, s.graphs.size());
+    const std::vector<data::TuFold> folds = data::read_tu_folds(s.path, graphs_of(s).size());
     lua_createtable(L, static_cast<int>(folds.size()), 0);
     for (std::size_t k = 0; k < folds.size(); ++k) {
       lua_createtable(L, 0, 2);
@@ -224,7 +229,7 @@ int l_tostring(lua_State* L) {
   return protect(L, [&] {
     const GraphSet& s = self(L, "tostring");
     std::ostringstream out;
-    out << "ntk.graphs " << s.name << ": " << s.graphs.size() << " graphs, " << s.classes.size()
+    out << "ntk.graphs " << s.name << ": " << graphs_of(s).size() << " graphs, " << s.classes.size()
         << " classes, " << s.features << " node features";
     lua_pushstring(L, out.str().c_str());
     return 1;
@@ -238,32 +243,14 @@ int l_tu(lua_State* L) {
     const std::string file = data::find_tu_file(target);
     const std::string stem = std::filesystem::path(file).stem().string();
     bool degree_as_tag = data::tu_default_degree_as_tag(stem);
-    if (!lua_isnoneornil(L, 2)) {
-      table_arg(L, 2, "tu");
-      lua_pushnil(L);
-      while (lua_next(L, 2) != 0) {
-        const bool known = lua_type(L, -2) == LUA_TSTRING &&
-                           std::string(lua_tostring(L, -2)) == "degree_as_tag";
-        if (!known) {
-          const std::string key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
-                                                                 : luaL_typename(L, -2);
-          lua_pop(L, 2);
-          throw_error("tu(): unknown option '", key, "' (known: degree_as_tag)");
-        }
-        if (!lua_isboolean(L, -1)) {
-          const std::string type = luaL_typename(L, -1);
-          lua_pop(L, 2);
-          throw_error("tu(): option 'degree_as_tag' must be a boolean, got a ", type);
-        }
-        degree_as_tag = lua_toboolean(L, -1);
-        lua_pop(L, 1);
-      }
-    }
+    if (!lua_isnoneornil(L, 2))
+      degree_as_tag = TableReader(L, 2, "ntk.data.tu", {"degree_as_tag"})
+                          .boolean("degree_as_tag", degree_as_tag);
     data::TuGraphs d = data::read_tu_graphs(file, degree_as_tag);
     auto set = std::make_shared<GraphSet>();
     set->name = d.name;
     set->path = d.path;
-    set->graphs = std::move(d.graphs);
+    set->inputs = sdk::Inputs::graphs(std::move(d.graphs));
     set->labels = std::move(d.labels);
     set->classes = std::move(d.classes);
     set->features = d.features();
@@ -275,40 +262,37 @@ int l_tu(lua_State* L) {
 // ntk.data.graphs(list [, labels])
 int l_graphs(lua_State* L) {
   return protect(L, [&] {
-    table_arg(L, 1, "graphs");
+    table_arg(L, 1, "graphs");  // a list of {adjacency =, features =}
     auto set = std::make_shared<GraphSet>();
     set->name = "graphs";
+    std::vector<sdk::Graph> graphs;
     const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, 1));
     for (lua_Integer k = 1; k <= n; ++k) {
-      lua_rawgeti(L, 1, k);
-      if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        throw_error("graphs(): entry ", k, " must be a table {adjacency =, features =}");
-      }
-      lua_getfield(L, -1, "adjacency");
-      lua_getfield(L, -2, "features");
-      arma::mat* a = test_matrix(L, -2);
-      arma::mat* x = test_matrix(L, -1);
-      lua_pop(L, 3);  // the matrices stay referenced by the argument table
-      if (a == nullptr || x == nullptr)
-        throw_error("graphs(): entry ", k, " needs adjacency and features as ntk.matrix values");
+      lua_rawgeti(L, 1, k);  // popped below; the argument table keeps its matrices alive
+      const TableReader entry(L, -1, "ntk.data.graphs: entry " + std::to_string(k),
+                              {"adjacency", "features"});
+      arma::mat a_storage, x_storage;
+      const arma::mat* a = &entry.required_matrix("adjacency", a_storage);
+      const arma::mat* x = &entry.required_matrix("features", x_storage);
+      lua_pop(L, 1);
       if (a->n_rows != a->n_cols || x->n_cols != a->n_rows)
-        throw_error("graphs(): entry ", k, " has a ", shape_text(*a), " adjacency and ",
+        throw_error("ntk.data.graphs: entry ", k, " has a ", shape_text(*a), " adjacency and ",
                     shape_text(*x), " features; n x n and f x n are expected");
       if (!a->is_symmetric() || arma::any(a->diag() != 0.0) || !a->is_finite())
-        throw_error("graphs(): entry ", k, " needs a finite symmetric adjacency with a zero "
+        throw_error("ntk.data.graphs: entry ", k, " needs a finite symmetric adjacency with a zero "
                     "diagonal (self-loops are added by the network itself)");
       if (k > 1 && x->n_rows != set->features)
-        throw_error("graphs(): entry ", k, " has ", x->n_rows, " features, entry 1 has ",
+        throw_error("ntk.data.graphs: entry ", k, " has ", x->n_rows, " features, entry 1 has ",
                     set->features);
       set->features = x->n_rows;
-      set->graphs.push_back({arma::sp_mat(*a), *x});
+      graphs.push_back({arma::sp_mat(*a), *x});  // the collection owns its graphs
     }
-    set->labels.zeros(set->graphs.size());
+    set->inputs = sdk::Inputs::graphs(std::move(graphs));
+    set->labels.zeros(graphs_of(*set).size());
     if (!lua_isnoneornil(L, 2)) {
       const arma::mat labels = to_matrix(L, 2);
-      if (labels.n_elem != set->graphs.size())
-        throw_error("graphs(): ", labels.n_elem, " labels for ", set->graphs.size(), " graphs");
+      if (labels.n_elem != graphs_of(*set).size())
+        throw_error("ntk.data.graphs: ", labels.n_elem, " labels for ", graphs_of(*set).size(), " graphs");
       set->labels = arma::rowvec(arma::vectorise(labels).t());
     }
     const arma::vec distinct = arma::unique(arma::vec(set->labels.t()));
@@ -327,11 +311,10 @@ const luaL_Reg kMethods[] = {
 
 }  // namespace
 
-bool to_graph_inputs(lua_State* L, int index, sdk::Inputs& out) {
+InputsRef graph_inputs(lua_State* L, int index) {
   auto* h = static_cast<GraphHandle*>(luaL_testudata(L, index, kGraphsMeta));
-  if (h == nullptr || !h->set) return false;
-  out = sdk::Inputs::graphs(h->set->graphs);
-  return true;
+  if (h == nullptr || !h->set) return nullptr;
+  return InputsRef(h->set, &h->set->inputs);  // shares ownership of the collection
 }
 
 void open_graphs(lua_State* L, Context&) {

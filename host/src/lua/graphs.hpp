@@ -3,15 +3,14 @@
 
 #include <lua.hpp>
 
-#include "ntk/sdk/inputs.hpp"
+#include "lua/inputs.hpp"
 
 namespace ntk::lua {
 
 inline constexpr const char* kGraphsMeta = "ntk.graphs";
 
-// If the value at `index` is a graph collection, copies its graphs into `out` as
-// sdk::Inputs::graphs and returns true; otherwise returns false and leaves `out` alone.
-// Never raises (use it inside `protect`).
-bool to_graph_inputs(lua_State* L, int index, sdk::Inputs& out);
+// The graphs of the collection at `index` as sdk::Inputs shared with the collection (no copy),
+// or nullptr when the value is not a graph collection. Never raises.
+InputsRef graph_inputs(lua_State* L, int index);
 
 }  // namespace ntk::lua

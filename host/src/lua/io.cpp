@@ -114,8 +114,9 @@ const luaL_Reg kIo[] = {{"load_csv", l_load_csv}, {"write_jsonl", l_write_jsonl}
 }  // namespace
 
 void open_io(lua_State* L, Context&) {
-  luaL_newlib(L, kIo);
-  lua_setfield(L, -2, "io");
+  push_subtable(L, "io");
+  luaL_setfuncs(L, kIo, 0);
+  lua_pop(L, 1);
   lua_pushcfunction(L, l_clock);
   lua_setfield(L, -2, "clock");
 }

@@ -1,9 +1,9 @@
-// Shared binding helpers: the state's Context, the ntk.matrix userdata, table fields.
+// Shared binding helpers: the state's Context and the ntk.matrix userdata.
 //
 // Two error styles, chosen by whether C++ objects may be alive when the error is raised
 // (Debian's Lua is C, so lua_error is a longjmp that skips C++ destructors):
-//   * check_matrix / opt_*_field raise a Lua error directly: call them before creating C++
-//     objects with destructors (they are argument checks);
+//   * check_matrix raises a Lua error directly: call it before creating C++ objects with
+//     destructors (it is an argument check);
 //   * to_matrix throws ntk::Error: call it inside `protect`, which converts after unwinding.
 #include "lua/module.hpp"
 
@@ -117,58 +117,6 @@ arma::mat to_matrix(lua_State* L, int index) {
     lua_pop(L, 1);
   }
   return out;
-}
-
-// --- table fields --------------------------------------------------------------------------
-
-// Pushes field `key` of the table at `index`; raises a Lua error if `index` is not a table.
-static int push_field(lua_State* L, int index, const char* key) {
-  luaL_checktype(L, index, LUA_TTABLE);
-  return lua_getfield(L, index, key);
-}
-
-static int field_type_error(lua_State* L, const char* key, const char* expected) {
-  return luaL_error(L, "field '%s' must be a %s, got %s", key, expected, luaL_typename(L, -1));
-}
-
-double opt_number_field(lua_State* L, int index, const char* key, double fallback) {
-  index = lua_absindex(L, index);
-  const int type = push_field(L, index, key);
-  if (type == LUA_TNIL) {
-    lua_pop(L, 1);
-    return fallback;
-  }
-  if (type != LUA_TNUMBER) field_type_error(L, key, "number");
-  const double v = lua_tonumber(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
-std::string opt_string_field(lua_State* L, int index, const char* key,
-                             const std::string& fallback) {
-  index = lua_absindex(L, index);
-  const int type = push_field(L, index, key);
-  if (type == LUA_TNIL) {
-    lua_pop(L, 1);
-    return fallback;
-  }
-  if (type != LUA_TSTRING) field_type_error(L, key, "string");
-  std::string v = lua_tostring(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
-bool opt_bool_field(lua_State* L, int index, const char* key, bool fallback) {
-  index = lua_absindex(L, index);
-  const int type = push_field(L, index, key);
-  if (type == LUA_TNIL) {
-    lua_pop(L, 1);
-    return fallback;
-  }
-  if (type != LUA_TBOOLEAN) field_type_error(L, key, "boolean");
-  const bool v = lua_toboolean(L, -1) != 0;
-  lua_pop(L, 1);
-  return v;
 }
 
 }  // namespace ntk::lua

@@ -11,6 +11,7 @@
 #include <armadillo>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "lua/architecture_source.hpp"
 
@@ -36,12 +37,7 @@ bool is_matrix(lua_State* L, int index);
 // Throws ntk::Error (ragged rows, non-numbers, naming the row): call inside `protect`.
 arma::mat to_matrix(lua_State* L, int index);
 
-// --- table helpers ------------------------------------------------------------------------
-// Field `key` of the table at `index` as a number / string / bool, or `fallback` when nil;
-// a value of the wrong type raises a Lua error naming the key (directly, like check_matrix).
-double opt_number_field(lua_State* L, int index, const char* key, double fallback);
-std::string opt_string_field(lua_State* L, int index, const char* key, const std::string& fallback);
-bool opt_bool_field(lua_State* L, int index, const char* key, bool fallback);
+// Argument tables ({net =, data =, ...}) are read with TableReader (lua/table_reader.hpp).
 
 // Runs `body`, turning any C++ exception into a Lua error raised at the caller's line
 // (luaL_where(L, 1) prefix). Use in every lua_CFunction:
@@ -71,7 +67,17 @@ int protect(lua_State* L, Body&& body) {
 }  // namespace ntk::lua
 
 namespace ntk::lua {
-// Defined in modules.cpp: opens every module into the `ntk` table on top of the stack.
+// Defined in modules.cpp. An opener adds one module to the `ntk` table on top of the stack;
+// openers run in any order (each gets or creates the tables it adds to).
+struct ModuleOpener {
+  const char* name;  // e.g. "train", for tests and messages
+  void (*open)(lua_State* L, Context& ctx);
+};
+// Every module, in the order new_state() opens them.
+const std::vector<ModuleOpener>& module_openers();
+// Runs `openers` in the order given (tests open them in other orders).
+void open_modules(lua_State* L, Context& ctx, const std::vector<ModuleOpener>& openers);
+// open_modules(L, ctx, module_openers()).
 void open_all_modules(lua_State* L, Context& ctx);
 }  // namespace ntk::lua
 

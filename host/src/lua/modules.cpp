@@ -1,5 +1,9 @@
 // The list of Lua modules: new_state() calls open_all_modules with the `ntk` table on top.
-// Each binding file adds its opener here (one declaration, one call).
+// Each binding file adds its opener here (one declaration, one entry in the list). Openers get
+// or create what they add to (ntk.data, ntk.analysis, method tables: lua/args.hpp), so the
+// order of the list does not matter.
+#include <vector>
+
 #include "lua/module.hpp"
 
 namespace ntk::lua {
@@ -20,22 +24,31 @@ void open_arch_family(lua_State* L, Context& ctx);
 void open_classic_kernels(lua_State* L, Context& ctx);
 void open_progress(lua_State* L, Context& ctx);
 
-void open_all_modules(lua_State* L, Context& ctx) {
-  open_matrix(L, ctx);
-  open_io(L, ctx);
-  open_data(L, ctx);
-  open_plot(L, ctx);
-  open_arch(L, ctx);
-  open_train(L, ctx);
-  open_solve(L, ctx);
-  open_analysis(L, ctx);
-  open_graphs(L, ctx);  // after open_data: adds ntk.data.tu and ntk.data.graphs
-  open_images(L, ctx);     // after open_data: adds ntk.data.deform and ntk.data.translate
-  open_spherical(L, ctx);  // after open_analysis: adds ntk.analysis.funk_hecke and friends
-  open_uci(L, ctx);        // after open_data: adds ntk.data.uci and ntk.data.uci_index
-  open_arch_family(L, ctx);  // after open_arch: adds A:kernel_family
-  open_classic_kernels(L, ctx);  // ntk.kernels: Gaussian and polynomial baselines
-  open_progress(L, ctx);         // ntk.progress(false): no progress bars
+const std::vector<ModuleOpener>& module_openers() {
+  static const std::vector<ModuleOpener> openers = {
+      {"matrix", open_matrix},
+      {"io", open_io},
+      {"data", open_data},
+      {"plot", open_plot},
+      {"arch", open_arch},
+      {"train", open_train},
+      {"solve", open_solve},
+      {"analysis", open_analysis},
+      {"graphs", open_graphs},              // ntk.data.tu, ntk.data.graphs
+      {"images", open_images},              // ntk.data.deform, ntk.data.translate
+      {"spherical", open_spherical},        // ntk.analysis.funk_hecke and friends
+      {"uci", open_uci},                    // ntk.data.uci, ntk.data.uci_index
+      {"arch_family", open_arch_family},    // A:kernel_family
+      {"classic_kernels", open_classic_kernels},  // ntk.kernels: Gaussian, polynomial
+      {"progress", open_progress},          // ntk.progress(false): no progress bars
+  };
+  return openers;
 }
+
+void open_modules(lua_State* L, Context& ctx, const std::vector<ModuleOpener>& openers) {
+  for (const ModuleOpener& opener : openers) opener.open(L, ctx);
+}
+
+void open_all_modules(lua_State* L, Context& ctx) { open_modules(L, ctx, module_openers()); }
 
 }  // namespace ntk::lua

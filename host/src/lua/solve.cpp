@@ -34,6 +34,7 @@
 #include "core/solve/kernel_ridge.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "lua/solve_args.hpp"
 #include "lua/solve_models.hpp"
 #include "ntk/sdk/error.hpp"
@@ -49,7 +50,8 @@ void push_ridge_solution(lua_State* L, solve::RidgeSolution s) {
   set_matrix(L, "alpha", std::move(s.alpha));
   set_string(L, "method", s.method);
   set_number(L, "condition_number", s.condition_number);
-  set_number(L, "discarded", static_cast<double>(s.discarded));
+  lua_pushinteger(L, static_cast<lua_Integer>(s.discarded));
+  lua_setfield(L, -2, "discarded");
   set_strings(L, "warnings", s.warnings);
 }
 
@@ -62,12 +64,11 @@ int ridge_common(lua_State* L, const char* fn, bool has_ridge) {
     const int options_index = has_ridge ? 4 : 3;
     solve::RidgeOptions options;
     if (!lua_isnoneornil(L, options_index)) {
-      table_arg(L, options_index, fn);
-      check_keys(L, options_index, fn, {"warn_condition", "estimate_condition"});
+      const TableReader args(L, options_index, std::string("ntk.solve.") + fn,
+                             {"warn_condition", "estimate_condition"});
       options.warn_condition =
-          number_field(L, options_index, "warn_condition", fn).value_or(options.warn_condition);
-      options.estimate_condition = bool_field(L, options_index, "estimate_condition", fn)
-                                       .value_or(options.estimate_condition);
+          args.number("warn_condition", options.warn_condition, Range::positive());
+      options.estimate_condition = args.boolean("estimate_condition", options.estimate_condition);
     }
     // In place only when restoring K from its upper triangle gives it back bit for bit.
     solve::RidgeSolution s = K->is_square() && K->is_symmetric()
@@ -179,22 +180,20 @@ std::vector<solve::Split> explicit_splits(lua_State* L, int index, arma::uword n
 int l_cross_validate(lua_State* L) {
   const char* fn = "cross_validate";
   return protect(L, [&] {
-    table_arg(L, 1, fn);
-    check_keys(L, 1, fn, {"fit", "n", "k", "seed", "labels", "folds", "splits"});
-    if (lua_getfield(L, 1, "fit") != LUA_TFUNCTION)
-      throw_error(fn, "(): field 'fit' must be a function(split) returning a score");
+    const TableReader args(L, 1, "ntk.solve.cross_validate",
+                           {"fit", "n", "k", "seed", "labels", "folds", "splits"});
+    if (args.push("fit") != LUA_TFUNCTION)
+      args.fail("fit", "must be a function(split) returning a score");
     const int fit = lua_gettop(L);
-    const std::optional<double> n_field = number_field(L, 1, "n", fn);
-    if (!n_field || *n_field < 1) throw_error(fn, "(): field 'n' (number of examples) is required");
-    const auto n = static_cast<arma::uword>(*n_field);
+    const auto n = static_cast<arma::uword>(args.required_integer("n", Range::at_least(1)));
     std::vector<solve::Split> splits;
     if (lua_getfield(L, 1, "splits") != LUA_TNIL) {
       splits = explicit_splits(L, lua_gettop(L), n, fn);
     } else if (lua_getfield(L, 1, "folds") != LUA_TNIL) {
       splits = solve::splits_from_test_folds(test_fold_lists(L, lua_gettop(L), n, fn), n);
     } else {
-      const auto k = static_cast<arma::uword>(number_field(L, 1, "k", fn).value_or(5));
-      const auto seed = static_cast<std::uint64_t>(number_field(L, 1, "seed", fn).value_or(0));
+      const auto k = static_cast<arma::uword>(args.integer("k", 5, Range::at_least(2)));
+      const auto seed = static_cast<std::uint64_t>(args.integer("seed", 0, Range::non_negative()));
       lua_getfield(L, 1, "labels");
       splits = seeded_splits(L, n, k, seed, lua_gettop(L), fn);
     }
@@ -254,9 +253,9 @@ const luaL_Reg kSolveFunctions[] = {
 
 void open_solve(lua_State* L, Context&) {
   register_solve_models(L);
-  lua_newtable(L);
+  push_subtable(L, "solve");
   luaL_setfuncs(L, kSolveFunctions, 0);
-  lua_setfield(L, -2, "solve");
+  lua_pop(L, 1);
 }
 
 }  // namespace ntk::lua

@@ -7,8 +7,6 @@
 #include <lua.hpp>
 
 #include <armadillo>
-#include <initializer_list>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,15 +30,7 @@ arma::vec labels(lua_State* L, int index, const char* fn, const char* what);
 // A Lua list of 1-based indices in 1..n, as 0-based indices.
 arma::uvec index_list(lua_State* L, int index, arma::uword n, const char* fn, const char* what);
 
-// Fields of the table at `t`. Absent (nil) fields give nullopt / nullptr.
-void check_keys(lua_State* L, int t, const char* fn, std::initializer_list<const char*> known);
-const arma::mat* matrix_field(lua_State* L, int t, const char* key, const char* fn,
-                              arma::mat& storage);
-const arma::mat& required_matrix_field(lua_State* L, int t, const char* key, const char* fn,
-                                       arma::mat& storage);
-std::optional<double> number_field(lua_State* L, int t, const char* key, const char* fn);
-std::optional<bool> bool_field(lua_State* L, int t, const char* key, const char* fn);
-std::optional<std::string> string_field(lua_State* L, int t, const char* key, const char* fn);
+// Argument tables are read with TableReader (lua/table_reader.hpp).
 
 // Setting fields of the table on top of the stack.
 void set_number(lua_State* L, const char* key, double value);

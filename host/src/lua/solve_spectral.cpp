@@ -24,6 +24,7 @@
 #include "core/solve/spectral.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "lua/solve_args.hpp"
 #include "lua/solve_models.hpp"
 #include "ntk/sdk/error.hpp"
@@ -212,12 +213,11 @@ int l_spectral(lua_State* L) {
     const arma::mat Y = targets(L, 2, K.n_rows, fn, "Y");
     solve::SpectralOptions options;
     if (!lua_isnoneornil(L, 3)) {
-      table_arg(L, 3, fn);
-      check_keys(L, 3, fn, {"u0", "K_test", "f0_test"});
+      const TableReader args(L, 3, "ntk.solve.spectral", {"u0", "K_test", "f0_test"});
       arma::mat storage;
-      if (lua_getfield(L, 3, "u0") != LUA_TNIL) options.u0 = targets(L, -1, K.n_rows, fn, "u0");
+      if (args.push("u0") != LUA_TNIL) options.u0 = targets(L, -1, K.n_rows, fn, "u0");
       lua_pop(L, 1);
-      if (const arma::mat* m = matrix_field(L, 3, "K_test", fn, storage)) options.K_test = *m;
+      if (const arma::mat* m = args.matrix("K_test", storage)) options.K_test = *m;
       if (lua_getfield(L, 3, "f0_test") != LUA_TNIL) {
         const arma::uword m = options.K_test.n_rows;
         options.f0_test = targets(L, -1, m, fn, "f0_test");

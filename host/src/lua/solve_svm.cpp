@@ -17,6 +17,7 @@
 #include "core/solve/kernel_svm.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "lua/solve_args.hpp"
 #include "lua/solve_models.hpp"
 #include "ntk/sdk/error.hpp"
@@ -70,7 +71,7 @@ int l_classes(lua_State* L) {
     const arma::vec classes = self(L, "classes").classes();
     lua_createtable(L, static_cast<int>(classes.n_elem), 0);
     for (arma::uword c = 0; c < classes.n_elem; ++c) {
-      lua_pushnumber(L, classes[c]);
+      push_integer_if_whole(L, classes[c]);
       lua_rawseti(L, -2, static_cast<lua_Integer>(c + 1));
     }
     return 1;
@@ -113,18 +114,19 @@ const luaL_Reg kMethods[] = {{"predict", l_predict},
 int l_svm(lua_State* L) {
   const char* fn = "svm";
   return protect(L, [&] {
-    table_arg(L, 1, fn);
-    check_keys(L, 1, fn, {"K", "labels", "C", "tolerance", "cache_mb", "shrinking"});
+    const TableReader args(L, 1, "ntk.solve.svm",
+                           {"K", "labels", "C", "tolerance", "cache_mb", "shrinking"});
     arma::mat storage;
-    const arma::mat& K = required_matrix_field(L, 1, "K", fn, storage);
-    if (lua_getfield(L, 1, "labels") == LUA_TNIL) throw_error(fn, "(): field 'labels' is required");
+    const arma::mat& K = args.required_matrix("K", storage);
+    if (!args.has("labels")) args.fail("labels", "is required");
+    args.push("labels");
     const arma::vec y = labels(L, -1, fn, "labels");
     lua_pop(L, 1);
     solve::SvmOptions options;
-    options.C = number_field(L, 1, "C", fn).value_or(options.C);
-    options.tolerance = number_field(L, 1, "tolerance", fn).value_or(options.tolerance);
-    options.cache_mb = number_field(L, 1, "cache_mb", fn).value_or(options.cache_mb);
-    options.shrinking = bool_field(L, 1, "shrinking", fn).value_or(options.shrinking);
+    options.C = args.number("C", options.C, Range::positive());
+    options.tolerance = args.number("tolerance", options.tolerance, Range::positive());
+    options.cache_mb = args.number("cache_mb", options.cache_mb, Range::positive());
+    options.shrinking = args.boolean("shrinking", options.shrinking);
     solve::KernelSvm model(K, y, options);
     void* block = lua_newuserdatauv(L, sizeof(solve::KernelSvm), 0);
     new (block) solve::KernelSvm(std::move(model));

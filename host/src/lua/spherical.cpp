@@ -16,6 +16,7 @@
 #include "core/analysis/spherical.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
@@ -31,26 +32,17 @@ arma::vec vector_arg(lua_State* L, int index, const char* who) {
   return arma::vectorise(m);
 }
 
-arma::vec vector_field(lua_State* L, int t, const char* key, const char* who) {
-  lua_getfield(L, t, key);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    throw_error(who, ": field '", key, "' is required");
-  }
-  const int top = lua_gettop(L);
-  arma::vec v = vector_arg(L, top, who);
-  lua_pop(L, 1);
-  return v;
+// A required vector field (ntk.matrix with one row or column, or a list of numbers).
+arma::vec vector_field(const TableReader& args, const char* key) {
+  arma::mat storage;
+  const arma::mat& m = args.required_matrix(key, storage);
+  if (m.n_rows != 1 && m.n_cols != 1 && !m.is_empty())
+    args.fail(key, "must be a vector (n x 1 or 1 x n), got a " + shape_text(m) + " matrix");
+  return arma::vectorise(m);
 }
 
-arma::uword count_field(lua_State* L, int t, const char* key, const char* who, long long lo) {
-  lua_getfield(L, t, key);
-  const bool ok = lua_isnumber(L, -1);
-  const double v = ok ? lua_tonumber(L, -1) : -1;
-  lua_pop(L, 1);
-  if (!ok || v != std::floor(v) || v < double(lo) || v > 1e8)
-    throw_error(who, ": field '", key, "' must be a whole number >= ", lo);
-  return arma::uword(v);
+arma::uword count_field(const TableReader& args, const char* key, double lo) {
+  return arma::uword(args.required_integer(key, Range::between(lo, 1e8)));
 }
 
 void push_vec_field(lua_State* L, const char* key, const arma::vec& v) {
@@ -74,9 +66,9 @@ int l_gauss_legendre(lua_State* L) {
 int l_sphere_quadrature(lua_State* L) {
   return protect(L, [&] {
     const char* who = "ntk.analysis.sphere_quadrature";
-    table_arg(L, 1, "sphere_quadrature");
+    const TableReader args(L, 1, who, {"d", "n"});
     arma::vec t, w;
-    analysis::sphere_quadrature(count_field(L, 1, "d", who, 2), count_field(L, 1, "n", who, 1), t, w);
+    analysis::sphere_quadrature(count_field(args, "d", 2), count_field(args, "n", 1), t, w);
     lua_newtable(L);
     push_vec_field(L, "t", t);
     push_vec_field(L, "weights", w);
@@ -100,7 +92,7 @@ int l_harmonic_multiplicity(lua_State* L) {
     const long long d = integer_arg(L, 1, "harmonic_multiplicity"), k = integer_arg(L, 2, "harmonic_multiplicity");
     if (d < 2 || k < 0) throw_error("ntk.analysis.harmonic_multiplicity: d = ", d, ", k = ", k,
                                     "; d >= 2 and k >= 0 are required");
-    lua_pushnumber(L, analysis::harmonic_multiplicity(arma::uword(d), arma::uword(k)));
+    push_integer_if_whole(L, analysis::harmonic_multiplicity(arma::uword(d), arma::uword(k)));
     return 1;
   });
 }
@@ -108,10 +100,10 @@ int l_harmonic_multiplicity(lua_State* L) {
 int l_funk_hecke(lua_State* L) {
   return protect(L, [&] {
     const char* who = "ntk.analysis.funk_hecke";
-    table_arg(L, 1, "funk_hecke");
-    const arma::vec t = vector_field(L, 1, "t", who), w = vector_field(L, 1, "weights", who);
-    const arma::vec kappa = vector_field(L, 1, "kappa", who);
-    const arma::uword d = count_field(L, 1, "d", who, 2), k_max = count_field(L, 1, "k_max", who, 0);
+    const TableReader args(L, 1, who, {"t", "weights", "kappa", "d", "k_max"});
+    const arma::vec t = vector_field(args, "t"), w = vector_field(args, "weights");
+    const arma::vec kappa = vector_field(args, "kappa");
+    const arma::uword d = count_field(args, "d", 2), k_max = count_field(args, "k_max", 0);
     push_matrix(L, arma::mat(analysis::funk_hecke(t, w, kappa, d, k_max)));
     return 1;
   });
@@ -145,14 +137,7 @@ const luaL_Reg kSphericalFunctions[] = {
 }  // namespace
 
 void open_spherical(lua_State* L, Context&) {
-  // Adds to ntk.analysis (created by open_analysis; created here if this opener runs alone).
-  lua_getfield(L, -1, "analysis");
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "analysis");
-  }
+  push_subtable(L, "analysis");  // shared with open_analysis, in either order
   luaL_setfuncs(L, kSphericalFunctions, 0);
   lua_pop(L, 1);
 }

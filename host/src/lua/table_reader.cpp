@@ -59,6 +59,16 @@ TableReader::TableReader(lua_State* L, int index, std::string function,
   check_keys();
 }
 
+TableReader::TableReader(lua_State* L, int index, std::string function)
+    : L_(L), t_(lua_absindex(L, index)), fn_(std::move(function)) {
+  if (!lua_istable(L_, t_))
+    throw_error(fn_, ": expected a table of fields, got ", luaL_typename(L_, t_));
+}
+
+TableReader TableReader::record(lua_State* L, int index, std::string function) {
+  return TableReader(L, index, std::move(function));
+}
+
 TableReader::TableReader(lua_State* L, int index, std::string function,
                          std::initializer_list<const char*> keys)
     : TableReader(L, index, std::move(function), std::vector<std::string>(keys.begin(), keys.end())) {}
@@ -207,6 +217,7 @@ std::string TableReader::choice(const char* key, const std::string& fallback,
 }
 
 const arma::mat* TableReader::matrix(const char* key, arma::mat& storage) const {
+  const int top = lua_gettop(L_);
   const int type = lua_getfield(L_, t_, key);
   if (type == LUA_TNIL) {
     lua_pop(L_, 1);
@@ -222,7 +233,7 @@ const arma::mat* TableReader::matrix(const char* key, arma::mat& storage) const 
   try {
     storage = to_matrix(L_, -1);
   } catch (const std::exception& e) {
-    lua_pop(L_, 1);
+    lua_settop(L_, top);  // to_matrix may leave the row it was reading on the stack
     fail(key, std::string("is not a matrix: ") + e.what());
   }
   lua_pop(L_, 1);
@@ -260,9 +271,13 @@ std::optional<std::vector<double>> TableReader::numbers(const char* key, Range r
   } else {
     type_error(key, expected);
   }
-  for (double v : out)
-    if (!range.contains(v)) type_error(key, expected);
   lua_pop(L_, 1);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!range.contains(out[i]))
+      fail(key, "must be " + expected +
+                    (type == LUA_TNUMBER ? ", got " + number_text(out[i])
+                                         : " (entry " + std::to_string(i + 1) + " is " +
+                                               number_text(out[i]) + ")"));
   return out;
 }
 

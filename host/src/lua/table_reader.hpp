@@ -45,6 +45,10 @@ class TableReader {
   TableReader(lua_State* L, int index, std::string function, std::vector<std::string> keys);
   TableReader(lua_State* L, int index, std::string function,
               std::initializer_list<const char*> keys);
+  // A record such as a data set {x =, y =, labels =, ...}: fields are read with the same
+  // getters and messages, but keys the reader does not ask for are allowed (a record carries
+  // fields for other readers too).
+  static TableReader record(lua_State* L, int index, std::string function);
 
   lua_State* state() const { return L_; }
   int index() const { return t_; }
@@ -87,6 +91,8 @@ class TableReader {
  private:
   void check_keys() const;
   [[noreturn]] void type_error(const char* key, const std::string& expected) const;
+
+  TableReader(lua_State* L, int index, std::string function);  // no key check (record)
 
   lua_State* L_;
   int t_;

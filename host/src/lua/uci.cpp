@@ -89,14 +89,7 @@ int l_uci_index(lua_State* L) {
 }  // namespace
 
 void open_uci(lua_State* L, Context&) {
-  // ntk.data exists once open_data ran; create it if this opener runs alone.
-  lua_getfield(L, -1, "data");
-  if (!lua_istable(L, -1)) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -3, "data");
-  }
+  push_data_table(L);  // shared with the other ntk.data openers, in any order
   lua_pushcfunction(L, l_uci);
   lua_setfield(L, -2, "uci");
   lua_pushcfunction(L, l_uci_index);

@@ -20,7 +20,13 @@ TEST_CASE("ntk.data.mnist returns train/test tables of ntk.matrix fields", "[lua
     n_classes, c1, c2 = #d.train.classes, d.train.classes[1], d.train.classes[2]
     s1, s2, s3 = d.train.shape[1], d.train.shape[2], d.train.shape[3]
     no_clean = d.train.clean_labels == nil
+    integers = math.type(c1) .. " " .. math.type(s1)
+    -- a data set's fields go through ntk.data functions and keep integer classes
+    local sub = ntk.data.subsample(d.train, 10, 3)
+    sub_class = math.type(sub.classes[2])
   )");
+  CHECK(lua.string("integers") == "integer integer");
+  CHECK(lua.string("sub_class") == "integer");
   const arma::mat x = lua.matrix("X");
   CHECK(x.n_rows == 784);
   CHECK(x.n_cols == 50);
@@ -61,16 +67,17 @@ TEST_CASE("ntk.data.mnist returns train/test tables of ntk.matrix fields", "[lua
 TEST_CASE("ntk.data loaders refuse bad options at the caller's line", "[lua][data]") {
   LuaFixture lua;
   std::string e = lua.error("\nntk.data.mnist{classes = {0, 1}, n_trian = 5, n_test = 5, seed = 1}");
-  CHECK_THAT(e, Catch::Contains("snippet:2:") && Catch::Contains("unknown option 'n_trian'") &&
-                    Catch::Contains("n_train"));
+  CHECK_THAT(e, Catch::Contains("snippet:2:") && Catch::Contains(
+                        "ntk.data.mnist: unknown field 'n_trian' (known fields: classes, dir, "
+                        "labels, n_test, n_train, normalize, seed)"));
   e = lua.error("ntk.data.mnist{classes = {0, 1}, n_train = 5, n_test = 5}");
-  CHECK_THAT(e, Catch::Contains("'seed' is required"));
+  CHECK_THAT(e, Catch::Contains("ntk.data.mnist: field 'seed' is required"));
   e = lua.error("ntk.data.mnist{classes = {0, 1}, n_train = 2000, n_test = 200, seed = 1}");
   CHECK_THAT(e, Catch::Contains("2200") && Catch::Contains("2115"));
   e = lua.error("ntk.data.mnist{classes = {0, 1}, n_train = 2.5, n_test = 2, seed = 1}");
-  CHECK_THAT(e, Catch::Contains("n_train must be a non-negative integer"));
+  CHECK_THAT(e, Catch::Contains("ntk.data.mnist: field 'n_train' must be an integer >= 0, got 2.5"));
   e = lua.error("ntk.data.mnist{classes = {0, 1}, n_train = 5, n_test = 5, seed = 1, labels = 'x'}");
-  CHECK_THAT(e, Catch::Contains("\"onehot\""));
+  CHECK_THAT(e, Catch::Contains("ntk.data.mnist: field 'labels' must be one of pm1, onehot, got 'x'"));
   e = lua.error("ntk.data.bump{n = 10}");
   CHECK_THAT(e, Catch::Contains("ntk.data.bump") && Catch::Contains("'seed'"));
   e = lua.error("ntk.data.unit_norm({y = {1, 2}})");
@@ -160,7 +167,7 @@ TEST_CASE("ntk.data.csv and ntk.data.idx read files, errors name file:line", "[l
   std::string e = lua.error("ntk.data.csv('" + dir.file("a.csv") + "', {label_column = 3, header = true})");
   CHECK_THAT(e, Catch::Contains(dir.file("a.csv") + ":4:2"));
   e = lua.error("ntk.data.csv('" + dir.file("b.csv") + "', {label = 3})");
-  CHECK_THAT(e, Catch::Contains("unknown option 'label'"));
+  CHECK_THAT(e, Catch::Contains("ntk.data.csv: unknown field 'label' (known fields: delimiter, header, label_column)"));
 
   const std::string labels = ntk::core::data::find_data_file("mnist/t10k-labels-idx1-ubyte.gz");
   lua.ok("M = ntk.data.idx('" + labels + "')\nP = ntk.data.path('mnist/t10k-labels-idx1-ubyte.gz')");

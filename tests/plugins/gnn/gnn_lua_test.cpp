@@ -55,7 +55,7 @@ TEST_CASE("ntk.data.tu: sizes, labels, folds, subsets", "[gnn_lua]") {
   CHECK(lua.matrix("S_labels")(0, 1) == labels(0, 0));
 
   CHECK_THAT(lua.error("ntk.data.tu('MUTAG', {degre_as_tag = true})"),
-             Catch::Contains("snippet:1:") && Catch::Contains("unknown option 'degre_as_tag'"));
+             Catch::Contains("snippet:1:") && Catch::Contains("ntk.data.tu: unknown field 'degre_as_tag' (known fields: degree_as_tag)"));
   CHECK_THAT(lua.error("ntk.data.tu('MUTAG'):nodes(189)"), Catch::Contains("outside 1..188"));
   CHECK_THAT(lua.error("ntk.data.tu('MUTAG'):subset({1}):folds()"), Catch::Contains("not a whole TU"));
 }
@@ -123,4 +123,53 @@ TEST_CASE("scripts/graph_classification.lua runs and writes its row", "[gnn_lua]
   std::smatch m;
   REQUIRE(std::regex_search(row, m, std::regex("\"accuracy\":([0-9.eE+-]+)")));
   CHECK(std::stod(m[1]) > 80.0);
+}
+
+TEST_CASE("ntk.train trains a graph network: the loss falls, predictions are its forward pass",
+          "[gnn_lua][train]") {
+  GnnLua lua;
+  lua.ok(R"(
+    G = ntk.data.tu("MUTAG"):subset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+    local labels = G:labels()
+    Y = ntk.matrix(1, G:size())
+    for j = 1, G:size() do Y:set(1, j, 2 * labels:get(1, j) - 1) end
+    local gnn = ntk.arch("gnn", {blocks = 1, mlp_layers = 1})
+    net = gnn:network{width = 32, seed = 1}
+    F0 = net:forward(G)  -- a graph network learns its feature dimension from its first inputs
+    P0 = net:params()
+    r = ntk.train.gd{net = net, data = {x = G, y = Y}, max_steps = 40, record_every = 10,
+                     probe = G:subset({1, 2, 3}), snapshot_every = 20}
+    first_loss, last_loss = r.history[1].train_loss, r.train_loss
+    TP, FW, P1 = r.train_predictions, net:forward(G), net:params()
+    steps_type, step_type = math.type(r.steps), math.type(r.history[2].step)
+    kernel_step_type = math.type(r.kernel.steps[1])
+    snapshot_rows = r.kernel.snapshots[1]:rows()
+    -- linearized GD from the same initial parameters; the net is left as it was
+    local lin_net = gnn:network{width = 32, seed = 1}
+    lin_net:forward(G)
+    L0 = lin_net:params()
+    lr = ntk.train.linearized{net = lin_net, data = {x = G, y = Y}, steps = 40}
+    L1 = lin_net:params()
+    lin_first, lin_last = lr.history[1].train_loss, lr.train_loss
+    size_type, nodes_type = math.type(G:size()), math.type(G:nodes(1))
+    classes_type = math.type(ntk.data.tu("MUTAG"):classes()[1])
+    fold_type = math.type(ntk.data.tu("MUTAG"):folds()[1].train[1])
+  )");
+  INFO("loss " << lua.number("first_loss") << " -> " << lua.number("last_loss"));
+  CHECK(lua.number("last_loss") < 0.5 * lua.number("first_loss"));
+  CHECK(relative_error(lua.matrix("TP"), lua.matrix("FW")) < 1e-12);
+  CHECK(relative_error(lua.matrix("P1"), lua.matrix("P0")) > 1e-6);  // trained in place
+  CHECK(lua.matrix("TP").n_cols == 12);
+  CHECK(lua.number("snapshot_rows") == 3);  // empirical NTK on the 3 probe graphs
+  CHECK(lua.number("lin_last") < 0.5 * lua.number("lin_first"));
+  CHECK(relative_error(lua.matrix("L1"), lua.matrix("L0")) == 0.0);
+  for (const char* name : {"steps_type", "step_type", "kernel_step_type", "size_type",
+                           "nodes_type", "classes_type", "fold_type"}) {
+    INFO(name);
+    CHECK(lua.string(name) == "integer");
+  }
+  CHECK_THAT(lua.error("ntk.train.gd{net = net, data = {x = G, y = Y}, lr = -1}"),
+             Catch::Contains("ntk.train.gd: field 'lr' must be a number > 0 or \"auto\", got -1"));
+  CHECK_THAT(lua.error("ntk.train.gd{net = net, data = {x = G, y = ntk.matrix(1, 3)}}"),
+             Catch::Contains("12 inputs but y has 3 columns"));
 }

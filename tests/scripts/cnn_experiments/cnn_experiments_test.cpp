@@ -128,7 +128,7 @@ TEST_CASE("ntk.data.deform / translate and ntk.analysis spherical bindings", "[c
   CHECK(run.number("mu1") == Approx(1.0 / 3).epsilon(1e-13));  // t = P_1, N(3, 1) = 3
   CHECK(run.number("m") == 9.0);
   CHECK_THAT(run.error("ntk.data.deform(ntk.matrix(16, 1), {shape = {1, 4, 4}, alpha = 1, sead = 2})"),
-             Catch::Contains("unknown option 'sead'"));
+             Catch::Contains("ntk.data.deform: unknown field 'sead' (known fields: alpha, seed, shape, smoothness)"));
   CHECK_THAT(run.error("ntk.data.deform(ntk.matrix(16, 1), {alpha = 1})"),
              Catch::Contains("'shape' = {C, H, W} is required"));
   CHECK_THAT(run.error("ntk.data.translate(ntk.matrix(15, 1), {shape = {1, 4, 4}, dx = 1})"),

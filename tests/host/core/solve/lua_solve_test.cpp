@@ -113,6 +113,8 @@ TEST_CASE("ntk.solve.svm, kfold, folds, cross_validate and select", "[lua][solve
     acc = model:accuracy(K, Y)
     nclasses = #model:classes()
     nsv = #model:support_indices()
+    integers = math.type(model:classes()[1]) .. " " .. math.type(model:support_indices()[1]) ..
+               " " .. math.type(ntk.solve.kfold(20, 4, 7)[1].test[1])
     splits = ntk.solve.kfold(20, 4, 7)
     nsplits, first_test = #splits, splits[1].test[1]
     explicit = ntk.solve.folds({{1, 2}, {3}}, 5)
@@ -134,6 +136,7 @@ TEST_CASE("ntk.solve.svm, kfold, folds, cross_validate and select", "[lua][solve
                                  svm.predict(lua.K) == lua.y.t()))));
   CHECK(lua.number("nclasses") == 2);
   CHECK(lua.number("nsv") == svm.support_indices().n_elem);
+  CHECK(lua.string("integers") == "integer integer integer");  // classes and indices
   CHECK(lua.number("nsplits") == 4);
   CHECK(lua.number("first_test") == solve::kfold(20, 4, 7)[0].test[0] + 1);
   CHECK(lua.number("explicit_train") == 3);
