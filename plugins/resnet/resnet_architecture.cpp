@@ -28,6 +28,9 @@ sdk::PluginInfo plugin_info() {
               {"outputs", 1.0, "number of outputs k; the k-output NTK is Theta (x) I_k"},
               {"input_shape", std::vector<double>{},
                "kind = \"conv\": {C, H, W} of inputs given as plain d x n matrices"},
+              {"input_dim", 0.0,
+               "kind = \"mlp\": input dimension d of finite networks (their parameters are then "
+               "drawn at once); 0 = the row count of their first input"},
               {"filter", 3.0, "kind = \"conv\": filter size q (odd), q x q"},
               {"padding", std::string("same"), "kind = \"conv\": \"same\" or \"circular\""},
               {"readout", std::string("flatten"),
@@ -83,6 +86,10 @@ ResnetConfig read_config(const sdk::Options& options) {
     throw_error("resnet options: standard_width = ", c.standard_width,
                 " only applies with parametrization = \"standard\"");
   if (standard) c.parametrization = sdk::Parametrization::standard;
+  c.input_dim = arma::uword(read.integer("input_dim", 0, 1LL << 40));
+  if (c.kind == Kind::conv && c.input_dim != 0)
+    throw_error("resnet options: 'input_dim' applies to kind = \"mlp\" only; convolutional "
+                "networks take input_shape = {C, H, W}");
   if (c.kind == Kind::mlp) {
     for (const char* key : {"input_shape", "filter", "padding", "readout", "precision"})
       if (read.given(key))
@@ -164,6 +171,7 @@ ResnetArchitecture::ResnetArchitecture(const ResnetConfig& config) : config_(con
   if (config.input_shape.size() != 0)
     o.input_shape = {double(config.input_shape.channels), double(config.input_shape.height),
                      double(config.input_shape.width)};
+  o.input_dim = config.input_dim;
   composition_ = sdk::stax::composition(layers(config), o);
 }
 

@@ -31,6 +31,7 @@ struct ResnetConfig {
   // kind = "mlp" only
   sdk::Parametrization parametrization = sdk::Parametrization::ntk;
   arma::uword standard_width = 0;
+  arma::uword input_dim = 0;  // d of finite networks; 0 = from their first input
   // kind = "conv" only
   arma::uword filter = 3;  // q (odd)
   sdk::Padding padding = sdk::Padding::same;

@@ -2,8 +2,9 @@
 // network (sdk/src/stax) in the parametrisation of the analytic kernel, behind resnet's input
 // checks. Its formula and flat parameter layout are in plugins/resnet/README.md.
 //
-// The input size is input_shape (conv), or that of the first input the network is given
-// (parameters are drawn then; until then num_params()/params() refuse with a hint). kind =
+// The input size is input_shape (conv) or input_dim (mlp), and the parameters are drawn with
+// the network; without them, the size of the first input the network is given (parameters are
+// drawn then; until then num_params()/params() refuse with a hint). kind =
 // "mlp" reads images as their C·H·W vectors.
 #pragma once
 
@@ -17,7 +18,11 @@ namespace ntk::resnet {
 class ResnetNetwork : public sdk::Network {
  public:
   ResnetNetwork(const ResnetConfig& config, std::unique_ptr<sdk::Network> composition)
-      : config_(config), net_(std::move(composition)), shape_(config.input_shape) {}
+      : config_(config),
+        net_(std::move(composition)),
+        shape_(config.kind == Kind::mlp && config.input_dim != 0
+                   ? sdk::ImageShape{config.input_dim, 1, 1}
+                   : config.input_shape) {}
 
   arma::uword num_params() const override { return net_->num_params(); }
   arma::uword outputs() const override { return net_->outputs(); }
