@@ -10,9 +10,12 @@
 #include <iostream>
 
 #include "cli/plot_command.hpp"
+#include "cli/script_parameters.hpp"
 #include "core/batch/batch.hpp"
 #include "core/version.hpp"
+#include "lua/runtime.hpp"
 #include "ntk/sdk/error.hpp"
+#include "plugin/registry_source.hpp"
 
 namespace ntk::cli {
 namespace {
@@ -29,6 +32,27 @@ Json command_line() {
   return list;
 }
 
+// The batch's --set and --grid against the script's declaration (names, then every value).
+void check_batch_parameters(const lua::ParamDeclaration& declaration,
+                            const core::batch::BatchOptions& options) {
+  for (const auto& [name, value] : options.constants) {
+    try {
+      lua::check_parameter(declaration, name, value);
+    } catch (const Error& e) {
+      throw_error("--set ", name, "=", value, ": ", e.what());
+    }
+  }
+  for (const auto& axis : options.grid) {
+    for (const auto& value : axis.values) {
+      try {
+        lua::check_parameter(declaration, axis.name, value);
+      } catch (const Error& e) {
+        throw_error("--grid ", axis.name, ": ", e.what());
+      }
+    }
+  }
+}
+
 std::string this_executable() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
@@ -36,9 +60,7 @@ std::string this_executable() {
   return exe.string();
 }
 
-Json plugin_list(const GlobalOptions& global) {
-  host::PluginRegistry registry;
-  discover_plugins(registry, global, std::cerr);
+Json plugin_list(const host::PluginRegistry& registry) {
   Json list = Json::array();
   for (const auto* plugin : registry.list()) {
     Json entry = Json::object();
@@ -62,6 +84,10 @@ int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
               << (fs::exists(script, ec) ? ": not a regular file" : ": file not found") << "\n";
     return 1;
   }
+  host::PluginRegistry registry;
+  discover_plugins(registry, global, std::cerr);
+  host::RegistrySource source(registry);
+  if (args.help) return describe_script(script.string(), source);
   const auto out = args.value("--out");
   if (!out) throw UsageError("ntklab batch: --out DIR is required (where results go)");
 
@@ -83,6 +109,23 @@ int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
   } catch (const Error& e) {
     throw UsageError(e.what());
   }
+  // Every key and every value before the first job: a misspelt --grid key would otherwise run
+  // identical jobs labelled with values the script never read.
+  lua::ScriptParameters declared;
+  try {
+    declared = lua::read_script_parameters(script.string(), source);
+  } catch (const Error& e) {
+    std::cerr << "ntklab batch: the script fails before declaring its parameters:\n" << e.what()
+              << "\n";
+    return 1;
+  }
+  if (!declared.declared) warn_if_undeclared("ntklab batch", script.string());
+  try {
+    if (declared.declared) check_batch_parameters(declared.parameters, options);
+  } catch (const Error& e) {
+    std::cerr << "ntklab batch: " << e.what() << "\n";
+    return 2;
+  }
 
   options.worker_prefix = {this_executable()};
   for (const auto& dir : global.plugin_paths) {
@@ -94,7 +137,7 @@ int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
 
   Json extra = Json::object();
   extra.set("ntklab_version", core::ntklab_version());
-  extra.set("plugins", plugin_list(global));
+  extra.set("plugins", plugin_list(registry));
   extra.set("command_line", command_line());
   extra.set("working_directory", fs::current_path(ec).string());
   options.manifest_extra = std::move(extra);
@@ -146,7 +189,8 @@ const Command& batch_command() {
        {"--resume", "", "skip the jobs DIR/results.jsonl already has", false},
        {"--plot", "", "draw the figure when done (see `ntklab plot --help`)", false},
        {"--set", "KEY=VALUE", "a constant parameter for every job, params.KEY", true}},
-      &batch_main};
+      &batch_main,
+      /*script_help=*/true};
   return command;
 }
 

@@ -6,30 +6,34 @@
 //                            style = "linespoints" | "lines" | "points"}, …}}      -> file
 //   ntk.plot.heatmap{file =, matrix = M, title =, xlabel =, ylabel =, width =, height =} -> file
 //   ntk.plot.summarize(rows, {x = "sigma2", y = "test_loss", by = "method"?,
-//                             where = {status = "ok", …}?})                       -> series
+//                             where = {["batch.status"] = "ok", …}?})
+//                      -> series (a list), with fields skipped, skipped_why, filtered
 //
 // x, y, yerr are Lua lists or ntk.matrix vectors; matrix is an ntk.matrix or a table of rows.
 // Each figure FILE comes with FILE.gp (gnuplot script with the data inlined) so it can be
 // restyled and redrawn with `gnuplot FILE.gp` in its folder. Unknown keys are errors that list
 // the accepted ones.
 //
-// summarize groups result rows (e.g. from ntk.io.read_jsonl(params.results)) by the value of
-// `by` (one series per value, labelled "by=value"; one series when `by` is absent), and within
-// a series by x: y is the mean over the rows with that x, yerr the standard error of the mean
-// (sample standard deviation / √n; 0 for a single row). Rows missing x or y, or failing the
-// `where` filter (default: status absent or "ok"), are skipped. The result plugs straight into
-// ntk.plot.line{series = …}.
+// summarize (core/batch/summarize.hpp) groups result rows (e.g. from
+// ntk.io.read_jsonl(params.results)) into series of mean ± standard error by x (and `by`);
+// `where` keys may name nested fields ("batch.status"). Without `where`, rows of failed batch
+// jobs are skipped. Skipped rows are never silent: their count and reasons go to stderr as one
+// line and into the result's fields `skipped` (a count) and `skipped_why` (the reasons);
+// `filtered` counts the rows an explicit `where` deselected.
 #include <lua.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "core/batch/summarize.hpp"
 #include "core/plot/gnuplot.hpp"
 #include "lua/module.hpp"
+#include "lua/table_reader.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
@@ -187,21 +191,57 @@ int l_heatmap(lua_State* L) {
   });
 }
 
-// The text of a scalar row field for grouping ("relu", "0.1"), or false when absent.
-bool scalar_text(lua_State* L, int row, const std::string& key, std::string& text) {
-  const int type = raw_field(L, row, key.c_str());
-  bool ok = true;
-  if (type == LUA_TSTRING || type == LUA_TNUMBER) {
-    lua_pushvalue(L, -1);
-    text = lua_tostring(L, -1);  // converts the copy, not the field
-    lua_pop(L, 1);
-  } else if (type == LUA_TBOOLEAN) {
-    text = lua_toboolean(L, -1) ? "true" : "false";
-  } else {
-    ok = false;
+// A scalar as summarize sees it; false for other types.
+bool row_value(lua_State* L, int index, core::batch::RowValue& value) {
+  switch (lua_type(L, index)) {
+    case LUA_TNUMBER: {
+      lua_pushvalue(L, index);
+      std::string text = lua_tostring(L, -1);  // converts the copy, not the field
+      lua_pop(L, 1);
+      value = core::batch::RowValue::of_number(lua_tonumber(L, index), std::move(text));
+      return true;
+    }
+    case LUA_TSTRING: value = core::batch::RowValue::of_text(lua_tostring(L, index)); return true;
+    case LUA_TBOOLEAN:
+      value = core::batch::RowValue::of_text(lua_toboolean(L, index) ? "true" : "false");
+      return true;
+    default: return false;
   }
-  lua_pop(L, 1);
-  return ok;
+}
+
+// A Lua row as summarize's flat row: scalar fields, and the scalar fields of nested tables as
+// "key.field" (batch.status, batch.rep). A value that is not a table gives an empty row.
+core::batch::SummaryRow flat_row(lua_State* L, int row) {
+  core::batch::SummaryRow flat;
+  if (!lua_istable(L, row)) return flat;
+  core::batch::RowValue value;
+  lua_pushnil(L);
+  while (lua_next(L, row) != 0) {
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const std::string key = lua_tostring(L, -2);
+      if (row_value(L, -1, value)) {
+        flat[key] = value;
+      } else if (lua_istable(L, -1)) {
+        const int nested = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, nested) != 0) {
+          if (lua_type(L, -2) == LUA_TSTRING && row_value(L, -1, value))
+            flat[key + "." + lua_tostring(L, -2)] = value;
+          lua_pop(L, 1);
+        }
+      }
+    }
+    lua_pop(L, 1);
+  }
+  return flat;
+}
+
+void push_numbers(lua_State* L, const std::vector<double>& values) {
+  lua_createtable(L, static_cast<int>(values.size()), 0);
+  for (std::size_t j = 0; j < values.size(); ++j) {
+    lua_pushnumber(L, values[j]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(j + 1));
+  }
 }
 
 int l_summarize(lua_State* L) {
@@ -213,97 +253,75 @@ int l_summarize(lua_State* L) {
     if (!lua_istable(L, 2))
       throw_error("bad argument #2 to '", function, "' (table {x = KEY, y = KEY} expected, got ",
                   luaL_typename(L, 2), ")");
-    check_keys(L, 2, function, {"x", "y", "by", "where"});
-    const std::string x_key = string_field(L, 2, "x", function, "");
-    const std::string y_key = string_field(L, 2, "y", function, "");
-    const std::string by_key = string_field(L, 2, "by", function, "");
-    if (x_key.empty() || y_key.empty())
+    const TableReader options(L, 2, function, {"x", "y", "by", "where"});
+    core::batch::SummarizeOptions o;
+    o.x = options.string("x", "");
+    o.y = options.string("y", "");
+    o.by = options.string("by", "");
+    if (o.x.empty() || o.y.empty())
       throw_error(function, ": give the row keys to plot, {x = \"sigma2\", y = \"test_loss\"}");
-    // The filter: key -> accepted text; default status = "ok" (or absent).
-    std::vector<std::pair<std::string, std::string>> where;
-    const int where_type = raw_field(L, 2, "where");
+    const int where_type = options.push("where");
     if (where_type == LUA_TTABLE) {
       const int w = lua_gettop(L);
       lua_pushnil(L);
       while (lua_next(L, w) != 0) {
-        if (lua_type(L, -2) != LUA_TSTRING)
-          throw_error(function, ": 'where' keys must be strings");
-        lua_pushvalue(L, -1);
-        const char* value = lua_tostring(L, -1);
-        if (value == nullptr) throw_error(function, ": 'where' values must be strings or numbers");
-        where.emplace_back(lua_tostring(L, -3), value);
-        lua_pop(L, 2);
+        if (lua_type(L, -2) != LUA_TSTRING) throw_error(function, ": 'where' keys must be strings");
+        core::batch::RowValue value;
+        if (!row_value(L, -1, value))
+          throw_error(function, ": 'where' values must be strings, numbers or booleans");
+        o.where.emplace_back(lua_tostring(L, -2), value.text);
+        lua_pop(L, 1);
       }
     } else if (where_type != LUA_TNIL) {
-      throw_error(function, ": 'where' must be a table, got ", lua_typename(L, where_type));
+      options.fail("where", std::string("must be a table, got a ") + lua_typename(L, where_type));
     }
     lua_pop(L, 1);
-    const bool default_filter = where_type == LUA_TNIL;
+    o.default_filter = where_type == LUA_TNIL;
 
-    // series label -> x -> y values; series in order of first appearance.
-    std::vector<std::string> order;
-    std::map<std::string, std::map<double, std::vector<double>>> groups;
+    std::vector<core::batch::SummaryRow> rows;
     const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, 1));
     for (lua_Integer i = 1; i <= n; ++i) {
-      if (lua_rawgeti(L, 1, i) != LUA_TTABLE) {
-        lua_pop(L, 1);
-        continue;
-      }
-      const int row = lua_gettop(L);
-      std::string text;
-      bool keep = true;
-      if (default_filter) keep = !scalar_text(L, row, "status", text) || text == "ok";
-      for (const auto& [key, value] : where)
-        keep = keep && scalar_text(L, row, key, text) && text == value;
-      const int xt = raw_field(L, row, x_key.c_str());
-      const double x = lua_tonumber(L, -1);
-      const int yt = raw_field(L, row, y_key.c_str());
-      const double y = lua_tonumber(L, -1);
-      lua_pop(L, 2);
-      std::string label;
-      if (!by_key.empty()) keep = keep && scalar_text(L, row, by_key, label);
+      lua_rawgeti(L, 1, i);
+      rows.push_back(flat_row(L, lua_gettop(L)));
       lua_pop(L, 1);
-      if (!keep || xt != LUA_TNUMBER || yt != LUA_TNUMBER) continue;
-      if (!std::isfinite(x) || !std::isfinite(y))
-        throw_error(function, ": row ", i, " has ", x_key, " = ", x, ", ", y_key, " = ", y,
-                    " (values must be finite)");
-      if (!by_key.empty()) label = by_key + "=" + label;
-      if (!groups.count(label)) order.push_back(label);
-      groups[label][x].push_back(y);
     }
-    lua_createtable(L, static_cast<int>(order.size()), 0);
+    core::batch::Summary summary;
+    try {
+      summary = core::batch::summarize(rows, o);
+    } catch (const Error& e) {
+      std::string what = e.what();
+      if (what.rfind("summarize: ", 0) == 0) what = what.substr(11);
+      throw_error(function, ": ", what);
+    }
+    if (summary.skipped_count() > 0)
+      std::cerr << function << ": skipped " << summary.skipped_count() << " of " << summary.rows
+                << " rows (x = " << o.x << ", y = " << o.y << "): " << summary.skipped_text()
+                << "\n";
+
+    lua_createtable(L, static_cast<int>(summary.series.size()), 3);
     int index = 0;
-    for (const auto& label : order) {
-      const auto& by_x = groups[label];
-      std::vector<double> xs, means, errors;
-      for (const auto& [x, ys] : by_x) {
-        double mean = 0;
-        for (double y : ys) mean += y;
-        mean /= static_cast<double>(ys.size());
-        double var = 0;
-        for (double y : ys) var += (y - mean) * (y - mean);
-        const double m = static_cast<double>(ys.size());
-        xs.push_back(x);
-        means.push_back(mean);
-        errors.push_back(ys.size() > 1 ? std::sqrt(var / (m - 1) / m) : 0.0);
-      }
+    for (const auto& series : summary.series) {
       lua_createtable(L, 0, 4);
-      for (const auto& [key, values] :
-           {std::pair<const char*, const std::vector<double>*>{"x", &xs}, {"y", &means},
-            {"yerr", &errors}}) {
-        lua_createtable(L, static_cast<int>(values->size()), 0);
-        for (std::size_t j = 0; j < values->size(); ++j) {
-          lua_pushnumber(L, (*values)[j]);
-          lua_rawseti(L, -2, static_cast<lua_Integer>(j + 1));
-        }
-        lua_setfield(L, -2, key);
-      }
-      if (!label.empty()) {
-        lua_pushstring(L, label.c_str());
+      push_numbers(L, series.x);
+      lua_setfield(L, -2, "x");
+      push_numbers(L, series.y);
+      lua_setfield(L, -2, "y");
+      push_numbers(L, series.yerr);
+      lua_setfield(L, -2, "yerr");
+      if (!series.label.empty()) {
+        lua_pushstring(L, series.label.c_str());
         lua_setfield(L, -2, "label");
       }
       lua_rawseti(L, -2, ++index);
     }
+    // Beside the list: what was left out and why (ntk.plot.line reads only the list part).
+    lua_pushinteger(L, static_cast<lua_Integer>(summary.skipped_count()));
+    lua_setfield(L, -2, "skipped");
+    const std::string why = summary.skipped_text();
+    lua_pushlstring(L, why.data(), why.size());
+    lua_setfield(L, -2, "skipped_why");
+    lua_pushinteger(L, static_cast<lua_Integer>(summary.filtered));
+    lua_setfield(L, -2, "filtered");
     return 1;
   });
 }

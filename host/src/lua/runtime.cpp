@@ -2,11 +2,15 @@
 #include "lua/runtime.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <new>
 #include <ostream>
+#include <sstream>
 #include <string>
 
 #include "lua/module.hpp"
+#include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
 namespace {
@@ -38,8 +42,10 @@ void push_param_value(lua_State* L, const std::string& text) {
   lua_pushlstring(L, text.data(), text.size());
 }
 
-// Message handler: the error (made a string) followed by the stack traceback.
+// Message handler: the error (made a string) followed by the stack traceback. The stop of a
+// declare-only run passes through unchanged.
 int traceback_handler(lua_State* L) {
+  if (is_declaration_stop(L, 1)) return 1;
   const char* message = lua_tostring(L, 1);
   if (message == nullptr) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
@@ -58,6 +64,9 @@ int new_state_body(lua_State* L) {  // runs protected: argument 1 is the ScriptP
 
   lua_newtable(L);  // ntk
   open_all_modules(L, context(L));
+  // ntk.params lives with the runtime: it reads the given parameters and the declare-only
+  // mode that new_state and read_script_parameters set up.
+  open_params(L, context(L));
   lua_pushvalue(L, -1);
   lua_setglobal(L, "ntk");
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
@@ -71,25 +80,59 @@ int new_state_body(lua_State* L) {  // runs protected: argument 1 is the ScriptP
     lua_setfield(L, -2, key.c_str());
   }
   lua_setglobal(L, "params");
+  set_given_parameters(L, params);
   return 0;
 }
 
-// Lets scripts `require` modules next to them and in scripts/lib: prepends
-// "<dir>/?.lua;<dir>/lib/?.lua" to package.path.
+}  // namespace
+
+// Prepends "<dir>/?.lua;<dir>/lib/?.lua;<scripts>/lib/?.lua;<scripts>/?.lua" to package.path
+// (the last one for require("lib.experiment")).
 void add_script_directory(lua_State* L, const std::string& path) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
+  std::string prefix = dir + "/?.lua;" + dir + "/lib/?.lua;";
+#ifdef NTKLAB_SCRIPTS_DIR
+  prefix += std::string(NTKLAB_SCRIPTS_DIR) + "/lib/?.lua;" + NTKLAB_SCRIPTS_DIR + "/?.lua;";
+#endif
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "path");
   const std::string old_path = lua_tostring(L, -1) ? lua_tostring(L, -1) : "";
   lua_pop(L, 1);
-  const std::string new_path = dir + "/?.lua;" + dir + "/lib/?.lua;" + old_path;
+  const std::string new_path = prefix + old_path;
   lua_pushlstring(L, new_path.data(), new_path.size());
   lua_setfield(L, -2, "path");
   lua_pop(L, 1);
 }
 
-}  // namespace
+bool mentions_declared_parameters(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.find("ntk.params") != std::string::npos;
+}
+
+ScriptParameters read_script_parameters(const std::string& path,
+                                        ArchitectureSource& architectures) {
+  ScriptParameters result;
+  if (!std::filesystem::is_regular_file(path))
+    throw_error("cannot open script ", path);
+  if (!mentions_declared_parameters(path)) return result;
+  lua_State* L = new_state(architectures, {});
+  set_declaration_sink(L, &result.parameters);
+  add_script_directory(L, path);
+  lua_pushcfunction(L, traceback_handler);
+  int status = luaL_loadfile(L, path.c_str());
+  if (status == LUA_OK) status = lua_pcall(L, 0, 0, -2);
+  if (status != LUA_OK && !is_declaration_stop(L, -1)) {
+    const std::string message =
+        lua_tostring(L, -1) ? lua_tostring(L, -1) : "(error object is not a string)";
+    lua_close(L);
+    throw_error(message);
+  }
+  result.declared = parameters_declared(L);
+  lua_close(L);
+  return result;
+}
 
 lua_State* new_state(ArchitectureSource& architectures, const ScriptParams& params) {
   lua_State* L = luaL_newstate();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lua/architecture_source.hpp"
+#include "lua/params.hpp"
 
 struct lua_State;
 
@@ -21,6 +22,27 @@ using ScriptParams = std::vector<std::pair<std::string, std::string>>;
 // Runs a script; returns 0 on success, 1 on any error (message and traceback written to err).
 int run_script(const std::string& path, const ScriptParams& params,
                ArchitectureSource& architectures, std::ostream& err);
+
+// What a script declares with ntk.params (params.hpp).
+struct ScriptParameters {
+  bool declared = false;  // false: the script never calls ntk.params (values arrive unchecked)
+  ParamDeclaration parameters;
+};
+
+// Learns a script's parameters without running its experiment: a script whose text does not
+// mention `ntk.params` is undeclared; otherwise it runs in declare-only mode, where ntk.params
+// records the declaration and stops it (code before that call runs: keep it to `require`s and
+// definitions). Throws ntk::Error with the script's message (FILE:LINE, traceback) when it
+// fails before declaring.
+ScriptParameters read_script_parameters(const std::string& path, ArchitectureSource& architectures);
+
+// True when the file's text mentions ntk.params (the cheap test read_script_parameters uses).
+bool mentions_declared_parameters(const std::string& path);
+
+// The directories `require` searches, prepended to package.path: the script's own directory,
+// its lib/ folder, and the toolkit's scripts/lib (NTKLAB_SCRIPTS_DIR, fixed at build time), so
+// `require("experiment")` works from any working directory.
+void add_script_directory(lua_State* L, const std::string& script_path);
 
 // A fresh state with the standard libraries, the `ntk` module and the global `params`.
 // `architectures` must outlive the state. Caller closes it with lua_close.

@@ -23,8 +23,8 @@ namespace ntk::core::batch {
 namespace fs = std::filesystem;
 
 bool is_reserved_parameter(const std::string& name) {
-  static const std::set<std::string> reserved = {"rep",     "seed",    "job",   "mode",
-                                                 "out",     "results", "out_dir"};
+  static const std::set<std::string> reserved = {"rep", "seed",    "job",     "mode",
+                                                 "out", "results", "out_dir", "batch"};
   return reserved.count(name) > 0;
 }
 

@@ -10,7 +10,8 @@
 // A worker is `worker_prefix… --set NAME=VALUE…` with, in this order: the constants (--set of
 // the batch), the grid parameters, then rep=R, seed=S, job=ID, mode=job and out=DIR/jobs/ID.jsonl.
 // (For ntklab the prefix is `/proc/self/exe run SCRIPT`, so all of them arrive in the script's
-// global `params`.) These names are reserved: rep, seed, job, mode, out, results, out_dir.
+// global `params`.) These names are reserved: rep, seed, job, mode, out, results, out_dir, and batch
+// (the key of the batch's own fields in each result row, results.hpp).
 //
 // Workers share the cores: unless OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set in the
 // environment, each worker gets max(1, cores / J) threads for both.

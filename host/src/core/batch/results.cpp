@@ -107,8 +107,10 @@ std::set<std::string> completed_jobs(const std::string& path,
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       const Json row = parse_json(line, path + ":" + std::to_string(number));
-      const Json* status = row.find("status");
-      const Json* job = row.find("job");
+      const Json* batch = row.find(kBatchKey);
+      const Json& fields = batch && batch->is_object() ? *batch : row;
+      const Json* status = fields.find("status");
+      const Json* job = fields.find("job");
       if (status && job && status->is_string() && job->is_string() && status->as_string() == "ok")
         done.insert(job->as_string());
     } catch (const Error& e) {
@@ -118,23 +120,29 @@ std::set<std::string> completed_jobs(const std::string& path,
   return done;
 }
 
-Json job_fields(const Job& job, const Params& constants) {
+Json parameter_fields(const Job& job, const Params& constants) {
   Json row = Json::object();
-  row.set("job", job.id);
-  row.set("rep", job.rep);
-  row.set("seed", static_cast<unsigned long long>(job.seed));
   for (const auto& [name, value] : constants) row.set(name, number_or_string(value));
   for (const auto& [name, value] : job.params) row.set(name, number_or_string(value));
   return row;
 }
 
+Json batch_fields(const Job& job) {
+  Json fields = Json::object();
+  fields.set("job", job.id);
+  fields.set("rep", job.rep);
+  fields.set("seed", static_cast<unsigned long long>(job.seed));
+  return fields;
+}
+
 std::string make_ok_rows(const Job& job, const Params& constants, const std::string& job_output,
                          double elapsed_s, std::size_t& row_count) {
-  const Json fields = job_fields(job, constants);
+  const Json parameters = parameter_fields(job, constants);
+  Json batch = batch_fields(job);
+  batch.set("elapsed_s", elapsed_s);
+  batch.set("status", "ok");
   const auto finish = [&](Json row) {
-    for (const auto& [name, value] : fields.as_object()) row.set(name, value);
-    row.set("elapsed_s", elapsed_s);
-    row.set("status", "ok");
+    row.set(kBatchKey, batch);
     return row.dump() + "\n";
   };
   std::string text;
@@ -148,25 +156,30 @@ std::string make_ok_rows(const Job& job, const Params& constants, const std::str
       if (!parsed.is_object())
         throw_error(job_output, ":", number, ": a result row must be a JSON object, got ",
                     parsed.type_name());
-      // Job fields first, then the script's, then elapsed/status: rebuild in that order.
-      Json row = fields;
+      if (parsed.find(kBatchKey))
+        throw_error(job_output, ":", number, ": a result row may not have a field '", kBatchKey,
+                    "' (the batch keeps its own fields there; rename the script's field)");
+      // Parameters first, then the script's fields (which win), then the batch's.
+      Json row = parameters;
       for (auto& [name, value] : parsed.as_object()) row.set(name, std::move(value));
       text += finish(std::move(row));
       ++row_count;
     }
   }
-  if (row_count == 0) text = finish(fields);
+  if (row_count == 0) text = finish(parameters);
   return text;
 }
 
 std::string make_failed_row(const Job& job, const Params& constants, double elapsed_s,
                             int exit_code, const std::string& error) {
-  Json row = job_fields(job, constants);
-  row.set("elapsed_s", elapsed_s);
-  row.set("status", "failed");
-  if (exit_code >= 0) row.set("exit_code", exit_code);
-  else row.set("signal", -exit_code);
-  row.set("error", error);
+  Json row = parameter_fields(job, constants);
+  Json batch = batch_fields(job);
+  batch.set("elapsed_s", elapsed_s);
+  batch.set("status", "failed");
+  if (exit_code >= 0) batch.set("exit_code", exit_code);
+  else batch.set("signal", -exit_code);
+  batch.set("error", error);
+  row.set(kBatchKey, std::move(batch));
   return row.dump() + "\n";
 }
 

@@ -5,14 +5,17 @@
 // at any moment, even by SIGKILL, leaves either all of a job's lines or none of them. A torn
 // last line (a full disk, a crash of the machine) is cut off by repair_tail before appending.
 //
-// Rows written for a job (see make_rows): the job's fields first, then the script's own:
-//   {"job": ID, "rep": R, "seed": S, <--set constants>, <grid parameters>, <script fields>,
-//    "elapsed_s": T, "status": "ok"}
-// The runner's fields win over a script field of the same name. A job that wrote no row gets
-// one row with the job's fields only, so --resume knows it is done. A failed job gets
-//   {..job fields.., "elapsed_s": T, "status": "failed", "exit_code": C | "signal": N,
-//    "error": "<last lines of its stderr>"}
-// and is run again by --resume (its failed row stays as history: filter on status).
+// Rows written for a job (see make_ok_rows): the job's parameters, the script's own fields, and
+// the batch's own fields under the one reserved key "batch":
+//   {<--set constants>, <grid parameters>, <script fields>,
+//    "batch": {"job": ID, "rep": R, "seed": S, "elapsed_s": T, "status": "ok"}}
+// The batch never overwrites a script field: a script's `status` stays its own, and a script
+// field named like a parameter keeps the script's value. A script row with a field "batch" is
+// refused (the job is recorded as failed). A job that wrote no row gets one row with its
+// parameters and "batch" only, so --resume knows it is done. A failed job gets
+//   {<parameters>, "batch": {..., "status": "failed", "exit_code": C | "signal": N,
+//                            "error": "<last lines of its stderr>"}}
+// and is run again by --resume (its failed row stays as history: filter on batch.status).
 #pragma once
 
 #include <set>
@@ -36,13 +39,19 @@ std::size_t repair_tail(const std::string& path);
 // ntk::Error "PATH:LINE: parse_json(): …". A missing file throws.
 std::vector<Json> read_jsonl(const std::string& path);
 
-// Ids of the jobs with a "status": "ok" row. Lines that do not parse are reported in
+// Ids of the jobs with a "batch": {"status": "ok"} row (rows of older batches, with job and
+// status at the top level, count too). Lines that do not parse are reported in
 // `warnings` (PATH:LINE: …) and skipped. A missing file gives an empty set.
 std::set<std::string> completed_jobs(const std::string& path, std::vector<std::string>& warnings);
 
-// The job's own fields as an object: job, rep, seed, the constants, the grid parameters
-// (numbers as numbers).
-Json job_fields(const Job& job, const Params& constants);
+// The key under which a row holds the batch's own fields.
+constexpr const char* kBatchKey = "batch";
+
+// The job's parameters as an object: the constants, then the grid parameters (numbers as
+// numbers).
+Json parameter_fields(const Job& job, const Params& constants);
+// The batch's own fields of a job: job, rep, seed.
+Json batch_fields(const Job& job);
 
 // The rows to append for a job that exited 0, from the lines it wrote to `job_output`
 // (a missing file = no rows). A line that is not a JSON object throws (the caller records the

@@ -24,28 +24,30 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The job: y = x² + rep, reported through ntk.io.write_jsonl(params.out, row); x = 3 fails;
-// with slow = 1 the jobs x > 1 sleep; in plot mode it draws the rows.
+// The job: y = x² + rep, reported through ntk.io.write_jsonl(p.out, row) with the script's own
+// `status` field; x = 3 fails; with slow = 1 the jobs x > 1 sleep; in plot mode it draws the rows.
 const char* kScript = R"LUA(
-if params.mode == "plot" then
-  local rows = ntk.io.read_jsonl(params.results)
+local p = ntk.params{x = {1, "the x value"}, label = {"a", "a label"},
+                     ran = {"", "append the job id to this file"}, slow = {0, "jobs x > 1 sleep"}}
+if p.mode == "plot" then
+  local rows = ntk.io.read_jsonl(p.results)
   local series = ntk.plot.summarize(rows, {x = "x", y = "y"})
-  ntk.plot.line{file = params.out_dir .. "/fig.png", title = "y vs x", xlabel = "x",
+  ntk.plot.line{file = p.out_dir .. "/fig.png", title = "y vs x", xlabel = "x",
                 ylabel = "y", logx = true, logy = true, series = series}
-  ntk.plot.line{file = params.out_dir .. "/fig.svg", series = series}
+  ntk.plot.line{file = p.out_dir .. "/fig.svg", series = series}
   return
 end
-if params.ran then
-  local f = assert(io.open(params.ran, "a"))
-  f:write(params.job, "\n")
+if p.ran ~= "" then
+  local f = assert(io.open(p.ran, "a"))
+  f:write(p.job, "\n")
   f:close()
 end
-print("job " .. params.job .. " says hello")
-if params.slow == 1 and params.x > 1 then os.execute("sleep 30") end
-if params.x == 3 then error("deliberate failure for x = 3") end
-assert(params.mode == "job" and math.type(params.seed) ~= nil)
-ntk.io.write_jsonl(params.out, {y = params.x * params.x + params.rep, seed_seen = params.seed,
-                                label = params.label})
+print("job " .. p.job .. " says hello")
+if p.slow == 1 and p.x > 1 then os.execute("sleep 30") end
+if p.x == 3 then error("deliberate failure for x = 3") end
+assert(p.mode == "job" and math.type(p.seed) ~= nil)
+ntk.io.write_jsonl(p.out, {y = p.x * p.x + p.rep, seed_seen = p.seed, label = p.label,
+                           status = "script's own"})
 )LUA";
 
 fs::path fresh_dir(const std::string& name) {
@@ -113,23 +115,24 @@ TEST_CASE("ntklab batch runs a Lua script over a grid, with a failing job, and r
   std::map<std::string, int> ok, failed;
   for (const auto& row : rows) {
     const double x = row.find("x")->as_number();
-    const double rep = row.find("rep")->as_number();
+    const double rep = row.find("batch")->find("rep")->as_number();
     const std::string label = row.find("label")->as_string();
     const Params params = {{"x", std::to_string(static_cast<int>(x))}, {"label", label}};
-    const std::string id = row.find("job")->as_string();
+    const std::string id = row.find("batch")->find("job")->as_string();
     CHECK(id == job_id(params, static_cast<int>(rep)));
-    CHECK(row.find("seed")->as_number() == static_cast<double>(job_seed(params, static_cast<int>(rep))));
-    if (row.find("status")->as_string() == "ok") {
+    CHECK(row.find("batch")->find("seed")->as_number() == static_cast<double>(job_seed(params, static_cast<int>(rep))));
+    if (row.find("batch")->find("status")->as_string() == "ok") {
       ++ok[id];
       CHECK(x != 3);
       CHECK(row.find("y")->as_number() == x * x + rep);
-      CHECK(row.find("seed_seen")->as_number() == row.find("seed")->as_number());
-      CHECK(row.find("elapsed_s")->as_number() > 0);
+      CHECK(row.find("seed_seen")->as_number() == row.find("batch")->find("seed")->as_number());
+      CHECK(row.find("status")->as_string() == "script's own");  // not the batch's
+      CHECK(row.find("batch")->find("elapsed_s")->as_number() > 0);
     } else {
       ++failed[id];
       CHECK(x == 3);
-      CHECK(row.find("exit_code")->as_number() == 1);
-      CHECK(row.find("error")->as_string().find("job.lua:17: deliberate failure for x = 3") !=
+      CHECK(row.find("batch")->find("exit_code")->as_number() == 1);
+      CHECK(row.find("batch")->find("error")->as_string().find("job.lua:19: deliberate failure for x = 3") !=
             std::string::npos);
     }
   }
@@ -162,8 +165,8 @@ TEST_CASE("ntklab batch runs a Lua script over a grid, with a failing job, and r
     std::ofstream rewrite(out / "results.jsonl", std::ios::trunc);
     for (const auto& line : lines) {
       const Json row = parse_json(line);
-      if (removed.empty() && row.find("status")->as_string() == "ok") {
-        removed = row.find("job")->as_string();
+      if (removed.empty() && row.find("batch")->find("status")->as_string() == "ok") {
+        removed = row.find("batch")->find("job")->as_string();
         continue;
       }
       rewrite << line << "\n";
@@ -179,7 +182,7 @@ TEST_CASE("ntklab batch runs a Lua script over a grid, with a failing job, and r
   for (const auto& [id, n] : failed) CHECK(reran.count(id) == 1);
   std::map<std::string, int> ok_after;
   for (const auto& row : read_jsonl((out / "results.jsonl").string()))
-    if (row.find("status")->as_string() == "ok") ++ok_after[row.find("job")->as_string()];
+    if (row.find("batch")->find("status")->as_string() == "ok") ++ok_after[row.find("batch")->find("job")->as_string()];
   CHECK(ok_after.size() == 8);
   for (const auto& [id, n] : ok_after) CHECK(n == 1);
 
@@ -195,12 +198,83 @@ TEST_CASE("ntklab batch runs a Lua script over a grid, with a failing job, and r
   // ntklab plot DIR redraws the figure from results.jsonl without rerunning a job.
   CHECK(shell(ntklab() + " plot " + quoted(out.string()), output) == 0);
   INFO(output);
+  // The failed jobs' rows are left out of the figure, and it says so.
+  CHECK(output.find("ntk.plot.summarize: skipped 8 of 16 rows (x = x, y = y): 8 from failed jobs") !=
+        std::string::npos);
   CHECK(lines_of(ran).size() == 17);
   const std::string png = slurp(out / "fig.png");
   REQUIRE(png.size() > 1000);
   CHECK(png.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
   CHECK(slurp(out / "fig.svg").find("<svg") != std::string::npos);
   CHECK(fs::exists(out / "fig.png.gp"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("ntklab batch and run refuse undeclared keys and wrong types before any job",
+          "[batch][cli][params]") {
+  const fs::path dir = fresh_dir("declared");
+  const fs::path out = dir / "out";
+  const std::string batch = ntklab() + " batch " + quoted((dir / "job.lua").string()) +
+                            " --out " + quoted(out.string());
+  std::string output;
+  // The sigma_sweep bug: a misspelt --grid key ran identical jobs labelled with unread values.
+  CHECK(shell(batch + " --grid w_std=0.5,1,2", output) == 2);
+  CHECK_THAT(output, Catch::Contains(
+      "ntklab batch: --grid w_std: unknown parameter 'w_std' (declared: label, ran, slow, x)"));
+  CHECK(shell(batch + " --grid x=1,abc", output) == 2);
+  CHECK_THAT(output, Catch::Contains("--grid x: parameter 'x' must be an integer, got 'abc'"));
+  CHECK(shell(batch + " --grid x=1 --set slow=1.5", output) == 2);
+  CHECK_THAT(output, Catch::Contains("--set slow=1.5: parameter 'slow' must be an integer, got '1.5'"));
+  CHECK(shell(batch + " --set colour=red", output) == 2);
+  CHECK_THAT(output, Catch::Contains("unknown parameter 'colour' (declared: label, ran, slow, x)"));
+  CHECK_FALSE(fs::exists(out));  // no folder, no results, no job
+
+  // run: the same checks, made by ntk.params before the script computes anything.
+  const std::string run = ntklab() + " run " + quoted((dir / "job.lua").string());
+  CHECK(shell(run + " --set w_std=1", output) == 1);
+  CHECK_THAT(output, Catch::Contains(
+      "job.lua:2: ntk.params: --set w_std=1: unknown parameter 'w_std' (declared: label, ran, slow, x)"));
+  CHECK(shell(run + " --set x=1.5", output) == 1);
+  CHECK_THAT(output, Catch::Contains("parameter 'x' must be an integer, got '1.5'"));
+  CHECK(output.find("says hello") == std::string::npos);
+
+  // run SCRIPT --help lists the parameters: name, type, default, doc.
+  CHECK(shell(run + " --help", output) == 0);
+  CHECK_THAT(output, Catch::Contains("  label  string   \"a\"      a label"));
+  CHECK_THAT(output, Catch::Contains("  x      integer  1        the x value"));
+  CHECK_THAT(output, Catch::Contains("set by ntklab itself"));
+  CHECK(output.find("says hello") == std::string::npos);  // declared, not run
+  CHECK(shell(batch + " --help", output) == 0);
+  CHECK_THAT(output, Catch::Contains("  slow   integer  0        jobs x > 1 sleep"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a script without ntk.params still runs, with one warning", "[batch][cli][params]") {
+  const fs::path dir = fresh_dir("undeclared");
+  std::ofstream(dir / "old.lua") << R"LUA(
+if params.mode == "job" then ntk.io.write_jsonl(params.out, {y = params.x * 2, status = "mine"}) end
+print("x is " .. tostring(params.x))
+)LUA";
+  const std::string script = quoted((dir / "old.lua").string());
+  std::string output;
+  CHECK(shell(ntklab() + " run " + script + " --set x=4", output) == 0);
+  CHECK_THAT(output, Catch::Contains("x is 4"));
+  CHECK_THAT(output, Catch::Contains("ntklab run: warning: "));
+  CHECK_THAT(output, Catch::Contains("declares no parameters"));
+  CHECK(shell(ntklab() + " batch " + script + " --grid x=1,2 --out " + quoted((dir / "out").string()),
+              output) == 0);
+  CHECK_THAT(output, Catch::Contains("ntklab batch: warning: "));
+  const auto rows = read_jsonl((dir / "out" / "results.jsonl").string());
+  REQUIRE(rows.size() == 2);
+  for (const auto& row : rows) {
+    CHECK(row.find("y")->as_number() == 2 * row.find("x")->as_number());
+    CHECK(row.find("status")->as_string() == "mine");
+    CHECK(row.find("batch")->find("status")->as_string() == "ok");
+  }
+  // A job's log does not repeat the warning (the batch gave it once).
+  for (const auto& entry : fs::directory_iterator(dir / "out" / "logs"))
+    if (entry.path().extension() == ".err")
+      CHECK(slurp(entry.path()).find("declares no parameters") == std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -234,7 +308,7 @@ TEST_CASE("SIGTERM to ntklab batch stops the jobs and leaves only whole result l
   const auto rows = read_jsonl(results.string());  // throws on a partial line
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].find("x")->as_number() == 1);
-  CHECK(rows[0].find("status")->as_string() == "ok");
+  CHECK(rows[0].find("batch")->find("status")->as_string() == "ok");
   const Json manifest = read_json_file((out / "manifest.json").string());
   CHECK(manifest.find("status")->as_string() == "interrupted (SIGTERM)");
   CHECK(fs::is_empty(out / "jobs"));

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -64,7 +65,7 @@ std::vector<std::string> lines_of(const fs::path& path) {
 std::map<std::string, int> ok_rows_per_job(const fs::path& results) {
   std::map<std::string, int> count;
   for (const auto& row : read_jsonl(results.string()))
-    if (row.find("status")->as_string() == "ok") ++count[row.find("job")->as_string()];
+    if (row.find("batch")->find("status")->as_string() == "ok") ++count[row.find("batch")->find("job")->as_string()];
   return count;
 }
 
@@ -128,24 +129,24 @@ TEST_CASE("a batch runs every job, J at a time, and records failures", "[batch]"
   int failed = 0;
   for (const auto& row : rows) {
     const std::string x = row.find("x")->is_number() ? "num" : row.find("x")->as_string();
-    const int rep = static_cast<int>(row.find("rep")->as_number());
+    const int rep = static_cast<int>(row.find("batch")->find("rep")->as_number());
     const Params params = {{"x", row.find("x")->is_number()
                                      ? std::to_string(static_cast<int>(row.find("x")->as_number()))
                                      : row.find("x")->as_string()}};
-    CHECK(row.find("job")->as_string() == job_id(params, rep));
-    CHECK(row.find("seed")->as_number() == static_cast<double>(job_seed(params, rep)));
+    CHECK(row.find("batch")->find("job")->as_string() == job_id(params, rep));
+    CHECK(row.find("batch")->find("seed")->as_number() == static_cast<double>(job_seed(params, rep)));
     CHECK(row.find("pause")->as_number() == 0.3);
-    CHECK(row.find("elapsed_s")->as_number() >= 0.3);  // it slept that long
-    ++per_job[row.find("job")->as_string()];
-    if (row.find("status")->as_string() == "failed") {
+    CHECK(row.find("batch")->find("elapsed_s")->as_number() >= 0.3);  // it slept that long
+    ++per_job[row.find("batch")->find("job")->as_string()];
+    if (row.find("batch")->find("status")->as_string() == "failed") {
       ++failed;
       CHECK(x == "fail");
-      CHECK(row.find("exit_code")->as_number() == 3);
-      CHECK(row.find("error")->as_string() == "line one\ndeliberate failure x=fail");
+      CHECK(row.find("batch")->find("exit_code")->as_number() == 3);
+      CHECK(row.find("batch")->find("error")->as_string() == "line one\ndeliberate failure x=fail");
     } else {
       const double value = row.find("x")->as_number();
       CHECK(row.find("double")->as_number() == 2 * value);
-      if (!row.find("second")) CHECK(row.find("seed_seen")->as_number() == row.find("seed")->as_number());
+      if (!row.find("second")) CHECK(row.find("seed_seen")->as_number() == row.find("batch")->find("seed")->as_number());
       if (const char* threads = std::getenv("OMP_NUM_THREADS"))
         if (row.find("threads")) CHECK(row.find("threads")->as_string() == threads);
     }
@@ -205,9 +206,52 @@ TEST_CASE("a job writing a malformed row is recorded as failed", "[batch]") {
   const auto rows = read_jsonl((dir / "out" / "results.jsonl").string());
   REQUIRE(rows.size() == 2);
   const Json& bad = rows[0].find("x")->is_string() ? rows[0] : rows[1];
-  CHECK(bad.find("status")->as_string() == "failed");
-  CHECK(bad.find("error")->as_string().find("malformed result") != std::string::npos);
+  CHECK(bad.find("batch")->find("status")->as_string() == "failed");
+  CHECK(bad.find("batch")->find("error")->as_string().find("malformed result") != std::string::npos);
   fs::remove_all(dir);
+}
+
+TEST_CASE("the batch's fields live under 'batch': a script's own status survives", "[batch]") {
+  const fs::path dir = fresh_dir("own_status");
+  std::ostringstream progress;
+  const BatchSummary summary = run_batch(options_for(dir, "x=status,batchfield", 1, 1, progress));
+  CHECK(summary.ok == 1);
+  CHECK(summary.failed == 1);
+  const auto rows = read_jsonl((dir / "out" / "results.jsonl").string());
+  REQUIRE(rows.size() == 2);
+  const bool first = rows[0].find("x")->as_string() == "status";
+  const Json& own = first ? rows[0] : rows[1];
+  const Json& clash = first ? rows[1] : rows[0];
+  CHECK(own.find("status")->as_string() == "diverged");  // the script's, untouched
+  CHECK(own.find("loss")->as_number() == 1e300);
+  CHECK(own.find("batch")->find("status")->as_string() == "ok");
+  CHECK(own.find("batch")->find("job")->as_string() == job_id({{"x", "status"}}, 1));
+  CHECK(own.find("batch")->find("rep")->as_number() == 1);
+  CHECK(own.find("job") == nullptr);  // nothing of the batch's at the top level
+  CHECK(own.find("elapsed_s") == nullptr);
+  // A script field named "batch" would be overwritten: the job is failed instead, saying why.
+  CHECK(clash.find("batch")->find("status")->as_string() == "failed");
+  CHECK_THAT(clash.find("batch")->find("error")->as_string(),
+             Catch::Contains("may not have a field 'batch'"));
+  // --resume reads the nested status: only the failed job runs again.
+  BatchOptions again = options_for(dir, "x=status,batchfield", 1, 1, progress);
+  again.resume = true;
+  const BatchSummary resumed = run_batch(again);
+  CHECK(resumed.skipped == 1);
+  CHECK(resumed.failed == 1);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("--resume counts the ok rows of older batches (status at the top level)", "[batch]") {
+  const fs::path results = fresh_dir("old_rows") / "results.jsonl";
+  std::ofstream(results) << R"({"job":"a","status":"ok"})" << "\n"
+                         << R"({"job":"b","status":"failed"})" << "\n"
+                         << R"({"x":1,"status":"mine","batch":{"job":"c","status":"ok"}})" << "\n"
+                         << R"({"status":"ok","batch":{"job":"d","status":"failed"}})" << "\n";
+  std::vector<std::string> warnings;
+  CHECK(completed_jobs(results.string(), warnings) == std::set<std::string>{"a", "c"});
+  CHECK(warnings.empty());
+  fs::remove_all(results.parent_path());
 }
 
 TEST_CASE("--resume runs only the jobs without an ok row", "[batch]") {
@@ -223,7 +267,7 @@ TEST_CASE("--resume runs only the jobs without an ok row", "[batch]") {
   const fs::path results = dir / "out" / "results.jsonl";
   auto lines = lines_of(results);
   REQUIRE(lines.size() == 6);
-  const std::string removed = parse_json(lines[3]).find("job")->as_string();
+  const std::string removed = parse_json(lines[3]).find("batch")->find("job")->as_string();
   {
     std::ofstream out(results, std::ios::trunc);
     for (std::size_t i = 0; i < lines.size(); ++i)
@@ -328,5 +372,51 @@ TEST_CASE("bad batch options are refused with a clear message", "[batch]") {
   CHECK_THROWS_WITH(run_batch(o), Catch::Contains("both by --grid and by --set"));
   o.constants = {{"out", "3"}};
   CHECK_THROWS_WITH(run_batch(o), Catch::Contains("--set out"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("result rows: parameters, the script's fields (which win), the batch's under 'batch'",
+          "[batch]") {
+  const fs::path dir = fresh_dir("rows");
+  Job job;
+  job.params = {{"sigma2", "0.1"}, {"act", "relu"}};
+  job.rep = 2;
+  job.id = job_id(job.params, job.rep);
+  job.seed = job_seed(job.params, job.rep);
+  const Params constants = {{"n", "100"}};
+  const std::string output = (dir / "job.jsonl").string();
+  {
+    std::ofstream out(output);
+    out << R"({"loss":0.5,"seed":-1,"act":"tanh","status":"diverged","curve":[1,2]})" "\n\n"
+        << R"({"loss":0.25})" "\n";
+  }
+  std::size_t count = 0;
+  const std::string rows = make_ok_rows(job, constants, output, 1.5, count);
+  CHECK(count == 2);
+  std::istringstream lines(rows);
+  std::string line;
+  std::getline(lines, line);
+  const std::string batch = R"("batch":{"job":")" + job.id + R"(","rep":2,"seed":)" +
+                            std::to_string(job.seed) + R"(,"elapsed_s":1.5,"status":"ok"})";
+  CHECK(line == R"({"n":100,"sigma2":0.1,"act":"tanh","loss":0.5,"seed":-1,"status":"diverged",)"
+                R"("curve":[1,2],)" + batch + "}");
+  std::getline(lines, line);
+  CHECK(line == R"({"n":100,"sigma2":0.1,"act":"relu","loss":0.25,)" + batch + "}");
+  // No output file: one bare row so --resume knows the job is done.
+  CHECK(make_ok_rows(job, constants, (dir / "missing").string(), 1, count).find("\"status\":\"ok\"") !=
+        std::string::npos);
+  CHECK(count == 0);
+  {
+    std::ofstream out(output);
+    out << "[1,2]\n";
+  }
+  CHECK_THROWS_WITH(make_ok_rows(job, constants, output, 1, count),
+                    Catch::Contains("must be a JSON object, got array"));
+  const Json failed = parse_json(make_failed_row(job, constants, 0.25, -9, "out of memory"));
+  CHECK(failed.find("sigma2")->as_number() == 0.1);
+  CHECK(failed.find("status") == nullptr);
+  CHECK(failed.find("batch")->find("status")->as_string() == "failed");
+  CHECK(failed.find("batch")->find("signal")->as_number() == 9);
+  CHECK(failed.find("batch")->find("error")->as_string() == "out of memory");
   fs::remove_all(dir);
 }

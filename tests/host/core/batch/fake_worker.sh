@@ -5,6 +5,8 @@
 #   x=fail            prints two lines to stderr and exits 3
 #   x=2               writes two rows (a job may report several)
 #   x=malformed       writes a line that is not JSON
+#   x=status          writes a row with its own "status" field
+#   x=batchfield      writes a row with a field "batch" (reserved for the batch's fields)
 #   ran=FILE          appends the job id to FILE (which jobs ran)
 #   trace=FILE        appends "start NS" and "end NS" (nanosecond clock) to FILE
 #   pause=S           sleeps S seconds
@@ -29,6 +31,14 @@ if [ "$p_x" = fail ]; then
 fi
 if [ "$p_x" = malformed ]; then
   echo "not json" >> "$p_out"
+  exit 0
+fi
+if [ "$p_x" = status ]; then
+  echo '{"status":"diverged","loss":1e300}' >> "$p_out"
+  exit 0
+fi
+if [ "$p_x" = batchfield ]; then
+  echo '{"batch":"mine"}' >> "$p_out"
   exit 0
 fi
 printf '{"double":%s,"seed_seen":%s,"threads":"%s"}\n' "$((p_x * 2))" "$p_seed" "$OMP_NUM_THREADS" >> "$p_out"
