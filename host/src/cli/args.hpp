@@ -1,7 +1,9 @@
-// Command-line parsing shared by the ntklab commands.
+// Command-line parsing shared by the ntklab commands, through CLI11 (args.cpp).
 //
-// Flags are long options, `--name VALUE` or `--name=VALUE`; `--` ends the flags. A flag a command
-// does not declare is a UsageError (exit status 2, with the command's usage).
+// Flags are long options, `--name VALUE` or `--name=VALUE` (and -h for --help); `--` ends the
+// flags. A flag a command does not declare is a UsageError (exit status 2, with the command's
+// usage), as are a missing value, a value given to a flag that takes none, and a second value
+// for a flag that is not repeatable.
 #pragma once
 
 #include <optional>
@@ -39,9 +41,15 @@ class ParsedArgs {
   std::optional<std::string> value(const std::string& flag) const;
 };
 
-// `command` names the command in messages ("run"; empty for the global flags).
+// Flags anywhere among the positional arguments. `command` names the command in messages
+// ("run"; empty for the global flags).
 ParsedArgs parse_args(const std::vector<std::string>& args, const std::vector<FlagSpec>& specs,
                       const std::string& command);
+
+// The flags before the first argument that is not one (the command name): `positional` holds
+// that argument and everything after it, untouched, for the command's own parse_args.
+ParsedArgs parse_leading_args(const std::vector<std::string>& args,
+                              const std::vector<FlagSpec>& specs);
 
 // "KEY=VALUE" → {KEY, VALUE}; throws UsageError naming `flag` when there is no '=' or no key.
 std::pair<std::string, std::string> split_key_value(const std::string& text,

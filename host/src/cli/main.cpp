@@ -30,6 +30,16 @@ const Command* find_command(const std::string& name) {
   return nullptr;
 }
 
+// The global flags before the command, and --version, which only stands there.
+const std::vector<FlagSpec>& leading_flags() {
+  static const std::vector<FlagSpec> flags = [] {
+    std::vector<FlagSpec> out = global_flags();
+    out.push_back({"--version", "", "show the versions of ntklab, its SDK and BLAS", false});
+    return out;
+  }();
+  return flags;
+}
+
 std::string usage() {
   std::string out =
       "usage: ntklab [--plugin-path DIR]... COMMAND [ARGS]\n"
@@ -39,8 +49,7 @@ std::string usage() {
     name.resize(14, ' ');
     out += "  " + name + " " + c->summary + "\n";
   }
-  out += "\nglobal options:\n" + describe_flags(global_flags()) +
-         "  --version                show the versions of ntklab, its SDK and BLAS\n"
+  out += "\nglobal options:\n" + describe_flags(leading_flags()) +
          "\nPlugins are loaded from build/plugins (next to bin/), NTKLAB_PLUGIN_PATH (colon\n"
          "separated) and --plugin-path. `ntklab COMMAND --help` describes a command.\n";
   return out;
@@ -66,31 +75,19 @@ std::string version_text() {
 
 int dispatch(const std::vector<std::string>& args) {
   GlobalOptions global;
-  std::size_t i = 0;
-  // Global flags before the command.
-  for (; i < args.size() && args[i].size() > 1 && args[i][0] == '-'; ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << usage();
-      return 0;
-    }
-    if (arg == "--version") {
-      std::cout << version_text();
-      return 0;
-    }
-    if (arg == "--plugin-path" && i + 1 < args.size()) {
-      global.plugin_paths.push_back(args[++i]);
-    } else if (arg.rfind("--plugin-path=", 0) == 0) {
-      global.plugin_paths.push_back(arg.substr(14));
-    } else if (arg == "--plugin-path") {
-      throw UsageError("option '--plugin-path' needs a value DIR");
-    } else {
-      throw UsageError("unknown option '" + arg + "'");
-    }
+  const ParsedArgs leading = parse_leading_args(args, leading_flags());
+  if (leading.has("--help")) {
+    std::cout << usage();
+    return 0;
   }
-  if (i == args.size()) throw UsageError("no command given");
-  const std::string name = args[i++];
-  const std::vector<std::string> rest(args.begin() + std::ptrdiff_t(i), args.end());
+  if (leading.has("--version")) {
+    std::cout << version_text();
+    return 0;
+  }
+  global.plugin_paths = leading.values("--plugin-path");
+  if (leading.positional.empty()) throw UsageError("no command given");
+  const std::string name = leading.positional.front();
+  const std::vector<std::string> rest(leading.positional.begin() + 1, leading.positional.end());
 
   if (name == "help") {
     if (rest.empty()) {

@@ -123,6 +123,42 @@ TEST_CASE("misuse exits with 2, a message and the usage", "[cli]") {
   CHECK(ntklab("check-plugin").status == 2);
   CHECK(ntklab("check-plugin fc --seed minus").status == 2);
   CHECK(ntklab("plugins extra").status == 2);
+
+  // The parser's own messages (CLI11 underneath, our words on top).
+  const auto missing_value = ntklab("run x.lua --set");
+  CHECK(missing_value.status == 2);
+  CHECK_THAT(missing_value.output,
+             Catch::StartsWith("ntklab run: option '--set' needs a value KEY=VALUE\n"));
+  const auto twice = ntklab("batch x.lua --reps 1 --reps=2");
+  CHECK(twice.status == 2);
+  CHECK_THAT(twice.output, Catch::StartsWith("ntklab batch: option '--reps' given more than once\n"));
+  const auto flag_value = ntklab("batch x.lua --resume=1");
+  CHECK(flag_value.status == 2);
+  CHECK_THAT(flag_value.output, Catch::StartsWith("ntklab batch: option '--resume' takes no value\n"));
+  const auto global_value = ntklab("--plugin-path");
+  CHECK(global_value.status == 2);
+  CHECK_THAT(global_value.output,
+             Catch::StartsWith("ntklab: option '--plugin-path' needs a value DIR\n"));
+  const auto unknown_value = ntklab("run x.lua --frobnicate=3");
+  CHECK_THAT(unknown_value.output, Catch::StartsWith("ntklab run: unknown option '--frobnicate'\n"));
+  CHECK_THAT(ntklab("no-such-command --help").output,
+             Catch::StartsWith("ntklab: unknown command 'no-such-command'\n"));
+}
+
+TEST_CASE("flags take --name=VALUE and repeat in order; -- ends them", "[cli]") {
+  const std::string script =
+      scratch.write("order.lua", "print('a=' .. tostring(params.a) .. ' b=' .. tostring(params.b))\n");
+  // --set=KEY=VALUE and --set KEY=VALUE, before and after the script, global flags after it.
+  const auto ok = ntklab("run --set=a=1 " + script + " --plugin-path=/nonexistent --set b=x");
+  INFO(ok.output);
+  CHECK(ok.status == 0);
+  CHECK_THAT(ok.output, Catch::Contains("a=1 b=x"));
+  // After --, "--set" is a (missing) script's name, not a flag.
+  const auto ended = ntklab("run -- --set");
+  CHECK(ended.status == 1);
+  CHECK_THAT(ended.output, Catch::Contains("cannot open script --set: file not found"));
+  // -- before the command ends the global flags.
+  CHECK(ntklab("--plugin-path /nonexistent -- run " + script).status == 0);
 }
 
 TEST_CASE("plugins lists fc with its options, defaults and docs", "[cli]") {
