@@ -36,7 +36,14 @@ TEST_CASE("resnet options: defaults and describe()", "[resnet_options]") {
   CHECK_THAT(conv->describe(), Catch::Contains("GlobalAvgPool"));
   const auto info = ntk::resnet::plugin_info();
   CHECK(info.name == "resnet");
-  CHECK(info.options.size() == 18);  // 14, then fixed_layers, parametrization, standard_width, precision (SDK 3)
+  // 14, then fixed_layers, parametrization, standard_width, precision (SDK 3), input_dim
+  CHECK(info.options.size() == 19);
+  // input_dim: the parameters are drawn with the network, d = 3 fixing the stem's fan-in
+  const auto sized = ntk::resnet::make_architecture({{"blocks", 0.0}, {"input_dim", 3.0}});
+  // stem 3 → 5 (15 + 5), readout 5 → 1 (5 + 1)
+  CHECK(sized->network({.width = 5, .seed = 1})->num_params() == 26);
+  CHECK_THAT(error_of({{"kind", std::string("conv")}, {"input_dim", 3.0}}),
+             Catch::Contains("'input_dim' applies to kind = \"mlp\" only"));
 }
 
 TEST_CASE("resnet options: invalid combinations are clear errors", "[resnet_options]") {
