@@ -14,18 +14,32 @@
 --   build/bin/ntklab run scripts/deformation_stability.lua
 --       [--set n=16 --set alpha_max=4 --set steps=5 --set depth=2 --set readout=gap]
 
-local n = params.n or 16                  -- images per set
-local alpha_max = params.alpha_max or 4   -- largest deformation amplitude (pixels)
-local steps = params.steps or 5           -- amplitudes alpha_max * s / steps, s = 1 .. steps
-local shift = params.shift or 3           -- translations in [-shift, shift] pixels, (b) only
-local smoothness = params.smoothness or 4 -- displacement-field Gaussian sigma (pixels)
-local seed = params.seed or 1
-local reference_label = params.label or 5
-local out = params.out or "results/deformation_stability.jsonl"
-local figure = params.figure or "results/deformation_stability.png"
-local options = {depth = params.depth or 2, filter = params.filter or 3,
-                 readout = params.readout or "gap", precision = params.precision or "float32",
-                 activation = "relu"}
+local p = ntk.params{
+  n = {16, "images per set"},
+  alpha_max = {4.0, "largest deformation amplitude (pixels)"},
+  steps = {5, "amplitudes alpha_max * s / steps, s = 1 .. steps"},
+  shift = {3, "translations in [-shift, shift] pixels, set (b) only"},
+  smoothness = {4.0, "displacement-field Gaussian sigma (pixels)"},
+  seed = {1, "random seed"},
+  label = {5, "the reference digit"},
+  depth = {2, "convolutional layers"},
+  filter = {3, "filter size"},
+  readout = {"gap", "readout", choices = {"gap", "pool", "flatten"}},
+  precision = {"float32", "cnn plugin precision"},
+  out = {"results/deformation_stability.jsonl", "result rows file"},
+  figure = {"results/deformation_stability.png", "figure file (\"none\" to skip)"},
+}
+local n = p.n
+local alpha_max = p.alpha_max
+local steps = p.steps
+local shift = p.shift
+local smoothness = p.smoothness
+local seed = p.seed
+local reference_label = p.label
+local out = p.out
+local figure = p.figure
+local options = {depth = p.depth, filter = p.filter, readout = p.readout,
+                 precision = p.precision, activation = "relu"}
 local shape = {1, 28, 28}
 local arch = ntk.arch("cnn", options)
 print(arch:describe())

@@ -10,11 +10,19 @@
 --
 --   build/bin/ntklab run scripts/demo.lua [--set n_train=200 --set width=1024 --set seed=1]
 
-local n_train = params.n_train or 200
-local n_test = params.n_test or 500
-local width = params.width or 512
-local seed = params.seed or 1
-local out = params.out or "results/demo.jsonl"
+local p = ntk.params{
+  n_train = {200, "training examples"},
+  n_test = {500, "test examples"},
+  width = {512, "hidden width of the finite network"},
+  max_steps = {500, "most GD steps"},
+  seed = {1, "random seed"},
+  out = {"results/demo.jsonl", "result rows file"},
+}
+local n_train = p.n_train
+local n_test = p.n_test
+local width = p.width
+local seed = p.seed
+local out = p.out
 
 local d = ntk.data.mnist{classes = {0, 1}, n_train = n_train, n_test = n_test, seed = seed,
                          normalize = "unit"}
@@ -53,7 +61,7 @@ local Ke = net:ntk(probe, probe)
 local Ka = arch:kernel(probe, probe, "ntk")
 local rel = (Ke - Ka):norm() / Ka:norm()
 local run = ntk.train.gd{net = net, data = d.train, lr = "auto", until_loss = 1e-2,
-                         max_steps = params.max_steps or 500, record_every = 25, record = {test = d.test}}
+                         max_steps = p.max_steps, record_every = 25, record = {test = d.test}}
 print(string.format("finite net (width %d): empirical vs analytic NTK rel. error %.3f; "
                     .. "GD %s after %d steps, train loss %.2e, test accuracy %.2f%%",
                     width, rel, run.status, run.steps, run.train_loss,

@@ -45,6 +45,22 @@
 local ex = require("experiment")
 
 local NAME = "label_noise"
+local p = ntk.params{
+  dataset = {"mnist", "data set", choices = {"mnist", "fashion_mnist"}},
+  classes = {{0, 1}, "digits to classify"},
+  noise = {{0, 0.2, 0.4, 0.6}, "label noise levels p"},
+  n_train = {100, "training examples"},
+  n_val = {100, "validation examples"},
+  n_test = {500, "clean test examples"},
+  depth = {1, "hidden layers"},
+  width = {256, "hidden width of the networks"},
+  steps = {300, "GD steps"},
+  check_every = {10, "steps between early-stopping checks"},
+  networks = {1, "1: train the finite networks; 0: kernel methods only"},
+  seed = {1, "random seed"},
+  out = {"", "result rows file (default results/label_noise.jsonl)"},
+  figure = {"", "figure file (default results/label_noise.png)"},
+}
 local METHODS = {
   {"interpolation", "NTK interpolation"},
   {"ridge", "NTK ridge (lambda on noisy validation)"},
@@ -100,18 +116,18 @@ if ex.finish(NAME, function(rows, file)
   return draw(rows, file)
 end) then return end
 
-local dataset = ex.string("dataset", "mnist", {"mnist", "fashion_mnist"})
-local classes = ex.list("classes", {0, 1})
-local noises = ex.list("noise", {0, 0.2, 0.4, 0.6})
-local n_train = ex.number("n_train", 100)
-local n_val = ex.number("n_val", 100)
-local n_test = ex.number("n_test", 500)
-local depth = ex.number("depth", 1)
-local width = ex.number("width", 256)
-local steps = ex.number("steps", 300)
-local check_every = ex.number("check_every", 10)
-local networks = ex.number("networks", 1) ~= 0
-local seed = ex.number("seed", 1)
+local dataset = p.dataset
+local classes = p.classes
+local noises = p.noise
+local n_train = p.n_train
+local n_val = p.n_val
+local n_test = p.n_test
+local depth = p.depth
+local width = p.width
+local steps = p.steps
+local check_every = p.check_every
+local networks = p.networks ~= 0
+local seed = p.seed
 local rows = ex.recorder(NAME)
 
 -- Data: train + validation drawn from the training split, the clean test set from the test split.

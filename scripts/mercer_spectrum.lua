@@ -14,14 +14,24 @@
 --
 --   build/bin/ntklab run scripts/mercer_spectrum.lua [--set d=3 --set k_max=40 --set n=1500]
 
-local d = params.d or 3
-local k_max = params.k_max or 40
-local k_fit = params.k_fit or 8
-local n_quad = params.n_quad or 400
-local n_points = params.n or 1500
-local seed = params.seed or 1
-local out = params.out or "results/mercer_spectrum.jsonl"
-local figure = params.figure or "results/mercer_spectrum.png"
+local p = ntk.params{
+  d = {3, "sphere dimension + 1 (inputs on S^(d-1))"},
+  k_max = {40, "largest eigenvalue degree k"},
+  k_fit = {8, "smallest k of the decay fit"},
+  n_quad = {400, "Gauss-Legendre nodes"},
+  n = {1500, "sphere points of the Gram check"},
+  seed = {1, "random seed"},
+  out = {"results/mercer_spectrum.jsonl", "result rows file"},
+  figure = {"results/mercer_spectrum.png", "figure file (\"none\" to skip)"},
+}
+local d = p.d
+local k_max = p.k_max
+local k_fit = p.k_fit
+local n_quad = p.n_quad
+local n_points = p.n
+local seed = p.seed
+local out = p.out
+local figure = p.figure
 
 local fc = ntk.arch("fc", {depth = 1, activation = "relu", w_std = 1.0, b_std = 0.0})
 

@@ -32,6 +32,23 @@
 local ex = require("experiment")
 
 local NAME = "ntk_structure"
+local p = ntk.params{
+  classes = {{0, 1, 2}, "digits to classify (two or more)"},
+  n_train = {150, "training examples"},
+  n_test = {500, "test examples"},
+  width = {32, "hidden width"},
+  depth = {3, "hidden layers"},
+  sigma_w2 = {2.0, "weight variance"},
+  b_std = {0.1, "bias standard deviation"},
+  steps = {600, "GD steps"},
+  snapshot_every = {50, "steps between NTK snapshots"},
+  lr_fraction = {1.5, "GD step as a fraction of 2 / lambda_max"},
+  probe_set = {"train", "examples the NTK is measured on", choices = {"train", "test"}},
+  probe = {60, "probe examples"},
+  seed = {1, "random seed"},
+  out = {"", "result rows file (default results/ntk_structure.jsonl)"},
+  figure = {"", "figure file (default results/ntk_structure.png)"},
+}
 
 local function report(rows)
   local by_step, steps = ex.group(rows, "step")
@@ -70,18 +87,18 @@ if ex.finish(NAME, function(rows, file)
   return draw(rows, file)
 end) then return end
 
-local classes = ex.list("classes", {0, 1, 2})
-local n_train = ex.number("n_train", 150)
-local n_test = ex.number("n_test", 500)
-local width = ex.number("width", 32)
-local depth = ex.number("depth", 3)
-local sigma_w2 = ex.number("sigma_w2", 2)
-local b_std = ex.number("b_std", 0.1)
-local steps = ex.number("steps", 600)
-local snapshot_every = ex.number("snapshot_every", 50)
-local lr_fraction = ex.number("lr_fraction", 1.5)
-local probe_set = ex.string("probe_set", "train", {"train", "test"})
-local seed = ex.number("seed", 1)
+local classes = p.classes
+local n_train = p.n_train
+local n_test = p.n_test
+local width = p.width
+local depth = p.depth
+local sigma_w2 = p.sigma_w2
+local b_std = p.b_std
+local steps = p.steps
+local snapshot_every = p.snapshot_every
+local lr_fraction = p.lr_fraction
+local probe_set = p.probe_set
+local seed = p.seed
 local rows = ex.recorder(NAME)
 if #classes < 2 then error("params.classes: give two or more digits", 0) end
 
@@ -91,7 +108,7 @@ local train, test = digits.train, digits.test
 local scale = math.sqrt(train.x:rows())
 train.x, test.x = train.x * scale, test.x * scale
 local source = probe_set == "train" and train or test
-local n_probe = math.min(ex.number("probe", 60), source.x:cols())
+local n_probe = math.min(p.probe, source.x:cols())
 local probe = source.x:cols_range(1, n_probe)
 local probe_y = source.y:cols_range(1, n_probe)
 

@@ -40,6 +40,18 @@
 local ex = require("experiment")
 
 local NAME = "ordered_chaotic"
+local p = ntk.params{
+  sigma_w2 = {{1.5, 2, 2.5}, "weight variances (ordered, critical, chaotic)"},
+  widths = {{10, 20, 40}, "hidden widths"},
+  ratios = {{0.1, 0.25, 0.5, 1}, "depth / width ratios"},
+  networks = {20, "networks per setting"},
+  samples = {4, "input samples"},
+  lr = {1e-3, "step of the one GD step"},
+  parametrization = {"ntk", "parametrisation", choices = {"ntk", "standard"}},
+  seed = {1, "random seed"},
+  out = {"", "result rows file (default results/ordered_chaotic.jsonl)"},
+  figure = {"", "figure file (default results/ordered_chaotic.png)"},
+}
 
 local function dispersion_path(file)
   return (file:gsub("%.png$", "") .. "_dispersion.png")
@@ -104,14 +116,14 @@ end
 
 if ex.finish(NAME, draw) then return end
 
-local sigma_w2 = ex.list("sigma_w2", {1.5, 2, 2.5})
-local widths = ex.list("widths", {10, 20, 40})
-local ratios = ex.list("ratios", {0.1, 0.25, 0.5, 1})
-local networks = ex.number("networks", 20)
-local samples = ex.number("samples", 4)
-local lr = ex.number("lr", 1e-3)
-local parametrization = ex.string("parametrization", "ntk", {"ntk", "standard"})
-local seed = ex.number("seed", 1)
+local sigma_w2 = p.sigma_w2
+local widths = p.widths
+local ratios = p.ratios
+local networks = p.networks
+local samples = p.samples
+local lr = p.lr
+local parametrization = p.parametrization
+local seed = p.seed
 local rows = ex.recorder(NAME)
 
 local digits = ntk.data.mnist{classes = {0, 1}, n_train = samples, n_test = 1,

@@ -34,6 +34,18 @@
 local ex = require("experiment")
 
 local NAME = "resnet_depth"
+local p = ntk.params{
+  blocks = {{1, 2, 4, 8, 16, 32}, "residual block counts"},
+  n_train = {300, "training examples"},
+  n_test = {300, "test examples"},
+  corr_points = {100, "points for the correlation statistics"},
+  w_std = {math.sqrt(2), "weight standard deviation"},
+  b_std = {0.0, "bias standard deviation"},
+  branch_depth = {2, "layers per residual branch"},
+  seed = {1, "random seed"},
+  out = {"", "result rows file (default results/resnet_depth.jsonl)"},
+  figure = {"", "figure file (default results/resnet_depth.png)"},
+}
 local MODELS = {
   {key = "fc", label = "FC, 2B+1 hidden layers"},
   {key = "resnet_alpha_1", label = "ResNet, alpha = 1"},
@@ -76,14 +88,14 @@ end
 
 if ex.finish(NAME, draw) then return end
 
-local blocks_list = ex.list("blocks", {1, 2, 4, 8, 16, 32})
-local n_train = ex.number("n_train", 300)
-local n_test = ex.number("n_test", 300)
-local corr_points = math.min(ex.number("corr_points", 100), n_train)
-local w_std = ex.number("w_std", math.sqrt(2))
-local b_std = ex.number("b_std", 0)
-local branch_depth = ex.number("branch_depth", 2)
-local seed = ex.number("seed", 1)
+local blocks_list = p.blocks
+local n_train = p.n_train
+local n_test = p.n_test
+local corr_points = math.min(p.corr_points, n_train)
+local w_std = p.w_std
+local b_std = p.b_std
+local branch_depth = p.branch_depth
+local seed = p.seed
 local rows = ex.recorder(NAME)
 
 local data = ntk.data.fashion_mnist{n_train = n_train, n_test = n_test, seed = seed,

@@ -20,7 +20,7 @@
 -- N(0, 1) variables are reused for every σ², as in the paper's "scaling all initialisation
 -- weights by a common factor".
 --
--- Settings (params):
+-- Settings (ntk.params below; `ntklab run scripts/sigma_sweep.lua --help` lists them):
 --   dataset = "bump" (default; 2-D Gaussian bump y = exp(−‖x‖²), x uniform in [−1, 1]²)
 --           | "mnist" (digits 0 and 1, ±1 targets, inputs of norm √784)
 --   depth (hidden layers, 1), width (bump 1000 / mnist 500), n_train (bump 10 / mnist 100),
@@ -43,6 +43,21 @@
 local ex = require("experiment")
 
 local NAME = "sigma_sweep"
+local p = ntk.params{
+  dataset = {"bump", "data set", choices = {"bump", "mnist"}},
+  depth = {1, "hidden layers"},
+  width = {0, "hidden width (0: 1000 for bump, 500 for mnist)"},
+  n_train = {0, "training examples (0: 10 for bump, 100 for mnist)"},
+  n_test = {0, "test examples (0: 300 for bump, 100 for mnist)"},
+  sigma2 = {{0.1, 0.3, 1, 3, 10, 30, 100}, "initialisation variances to sweep"},
+  until_loss = {0.0, "training loss to stop GD at (0: 1e-5 for bump, 1e-4 for mnist)"},
+  max_steps = {200000, "most GD steps"},
+  lr_fraction = {1.0, "GD step as a fraction of n / lambda_max of the NTK"},
+  fit_points = {3, "how many of the largest sigma2 the slope is fitted on"},
+  seed = {1, "random seed (under ntklab batch the repetition number is used)"},
+  out = {"", "result rows file (default results/sigma_sweep.jsonl)"},
+  figure = {"", "figure file (default results/sigma_sweep.png)"},
+}
 
 -- The figure: mean test loss (± standard error over repetitions) vs σ², log-log.
 local function draw(rows, file)
@@ -80,7 +95,7 @@ end
 
 local function report_slopes(rows)
   if #rows == 0 then return end
-  local count = ex.number("fit_points", 3)
+  local count = p.fit_points
   local layers = rows[1].layers
   for _, key in ipairs({"test_loss_network", "test_loss_linearized", "lower_bound"}) do
     local slope = large_sigma_slope(rows, key, count)
@@ -95,20 +110,24 @@ if ex.finish(NAME, function(rows, file)
   return draw(rows, file)
 end) then return end
 
-local dataset = ex.string("dataset", "bump", {"bump", "mnist"})
+local dataset = p.dataset
 local bump = dataset == "bump"
-local depth = ex.number("depth", 1)
+local depth = p.depth
 local layers = depth + 1
-local width = ex.number("width", bump and 1000 or 500)
-local n_train = ex.number("n_train", bump and 10 or 100)
-local n_test = ex.number("n_test", bump and 300 or 100)
-local sigma2_list = ex.list("sigma2", {0.1, 0.3, 1, 3, 10, 30, 100})
-local until_loss = ex.number("until_loss", bump and 1e-5 or 1e-4)
-local max_steps = ex.number("max_steps", 200000)
-local lr_fraction = ex.number("lr_fraction", 1)
+local function or_default(value, bump_value, mnist_value)
+  if value ~= 0 then return value end
+  return bump and bump_value or mnist_value
+end
+local width = or_default(p.width, 1000, 500)
+local n_train = or_default(p.n_train, 10, 100)
+local n_test = or_default(p.n_test, 300, 100)
+local sigma2_list = p.sigma2
+local until_loss = or_default(p.until_loss, 1e-5, 1e-4)
+local max_steps = p.max_steps
+local lr_fraction = p.lr_fraction
 -- Under ntklab batch every job has its own derived seed; the repetition number is used instead,
 -- so that all σ² of one repetition share the data and the N(0, 1) draws of the network.
-local seed = ex.mode() == "job" and ex.number("rep", 1) or ex.number("seed", 1)
+local seed = ex.mode() == "job" and p.rep or p.seed
 local rows = ex.recorder(NAME)
 
 -- Data. The bump's inputs get a constant third coordinate (the first layer's bias).

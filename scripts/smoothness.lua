@@ -11,14 +11,24 @@
 --
 --   build/bin/ntklab run scripts/smoothness.lua [--set d=10 --set depth=2]
 
-local d = params.d or 10
-local depth = params.depth or 2
-local delta_max = params.delta_max or 1e-1
-local delta_min = params.delta_min or 1e-4
-local steps = params.steps or 13
-local seed = params.seed or 1
-local out = params.out or "results/smoothness.jsonl"
-local figure = params.figure or "results/smoothness.png"
+local p = ntk.params{
+  d = {10, "input dimension"},
+  depth = {2, "hidden layers"},
+  delta_max = {1e-1, "largest |x - y|"},
+  delta_min = {1e-4, "smallest |x - y|"},
+  steps = {13, "deltas between them (log-spaced)"},
+  seed = {1, "random seed"},
+  out = {"results/smoothness.jsonl", "result rows file"},
+  figure = {"results/smoothness.png", "figure file (\"none\" to skip)"},
+}
+local d = p.d
+local depth = p.depth
+local delta_max = p.delta_max
+local delta_min = p.delta_min
+local steps = p.steps
+local seed = p.seed
+local out = p.out
+local figure = p.figure
 
 -- x and an orthonormal direction v, from two sphere points (Gram-Schmidt).
 local P = ntk.data.sphere{n = 2, d = d, seed = seed}.x

@@ -47,20 +47,37 @@
 local ex = require("experiment")
 
 local NAME = "tangent_space"
+local p = ntk.params{
+  arch = {"fc", "architecture (a plugin name)"},
+  arch_options = {"", "options for ntk.arch, key=value,key=value (e.g. kind=mlp,blocks=2)"},
+  depth = {3, "hidden layers (when given: passed to any arch; fc default 3)"},
+  w_std = {math.sqrt(2), "weight standard deviation (when given: passed to any arch)"},
+  b_std = {0.1, "bias standard deviation (when given: passed to any arch)"},
+  activation = {"relu", "activation (when given: passed to any arch)"},
+  width = {32, "hidden width"},
+  classes = {{3, 5}, "digits to classify (two or more)"},
+  n_train = {200, "training examples"},
+  n_test = {500, "test examples"},
+  steps = {800, "GD steps in all"},
+  t_tilde = {{0, 12, 25, 50, 100, 200, 400}, "steps after which only the linearisation trains (default adds `steps`)"},
+  lr_fraction = {1.5, "GD step as a fraction of n / lambda_max"},
+  snapshot_every = {25, "steps between NTK snapshots"},
+  probe = {50, "probe examples for the kernel distance"},
+  linear = {"auto", "how the linear phase trains (auto: closed form when n k <= 3000)",
+            choices = {"auto", "closed_form", "gd"}},
+  seed = {1, "random seed"},
+  out = {"", "result rows file (default results/tangent_space.jsonl)"},
+  figure = {"", "accuracy figure file (default results/tangent_space.png)"},
+}
 
 local function kernel_path(file)
   return (file:gsub("%.png$", "") .. "_kernel.png")
 end
 
--- "kind=mlp,blocks=2" -> {kind = "mlp", blocks = 2} (numbers and true/false converted); a
--- table (params set by a calling Lua script) is copied.
+-- "kind=mlp,blocks=2" -> {kind = "mlp", blocks = 2} (numbers and true/false converted).
 local function parse_options(text)
   local options = {}
   if text == nil or text == "" then return options end
-  if type(text) == "table" then
-    for key, value in pairs(text) do options[key] = value end
-    return options
-  end
   for item in tostring(text):gmatch("[^,;]+") do
     local key, value = item:match("^%s*([%w_]+)%s*=%s*(.-)%s*$")
     if key == nil then
@@ -151,38 +168,33 @@ if ex.finish(NAME, function(rows, file)
   return draw(rows, file)
 end) then return end
 
-local arch_name = ex.string("arch", "fc")
-local options = parse_options(params.arch_options)
+local arch_name = p.arch
+local options = parse_options(p.arch_options)
 -- arch_options as text for the rows ("key=value,…", sorted keys).
-local options_text = params.arch_options
-if type(options_text) == "table" then
-  local items = {}
-  for key, value in pairs(options_text) do items[#items + 1] = key .. "=" .. tostring(value) end
-  table.sort(items)
-  options_text = table.concat(items, ",")
-end
+local options_text = p.arch_options ~= "" and p.arch_options or nil
 if arch_name == "fc" then
   local defaults = {depth = 3, activation = "relu", w_std = math.sqrt(2), b_std = 0.1}
   for key, value in pairs(defaults) do
     if options[key] == nil then options[key] = value end
   end
 end
-for _, key in ipairs({"depth", "w_std", "b_std"}) do
-  if params[key] ~= nil then options[key] = ex.number(key) end
+-- Given on the command line (the global `params` holds only what was given): passed to any arch.
+for _, key in ipairs({"depth", "w_std", "b_std", "activation"}) do
+  if params[key] ~= nil then options[key] = p[key] end
 end
-if params.activation ~= nil then options.activation = ex.string("activation") end
 
-local width = ex.number("width", 32)
-local classes = ex.list("classes", {3, 5})
-local n_train = ex.number("n_train", 200)
-local n_test = ex.number("n_test", 500)
-local steps = ex.number("steps", 800)
-local t_tilde = ex.list("t_tilde", {0, 12, 25, 50, 100, 200, 400, steps})
-local lr_fraction = ex.number("lr_fraction", 1.5)
-local snapshot_every = ex.number("snapshot_every", 25)
-local n_probe = math.min(ex.number("probe", 50), n_train)
-local seed = ex.number("seed", 1)
-local linear = ex.string("linear", "auto", {"auto", "closed_form", "gd"})
+local width = p.width
+local classes = p.classes
+local n_train = p.n_train
+local n_test = p.n_test
+local steps = p.steps
+local t_tilde = p.t_tilde
+if params.t_tilde == nil then t_tilde[#t_tilde + 1] = steps end
+local lr_fraction = p.lr_fraction
+local snapshot_every = p.snapshot_every
+local n_probe = math.min(p.probe, n_train)
+local seed = p.seed
+local linear = p.linear
 local rows = ex.recorder(NAME)
 
 for _, t in ipairs(t_tilde) do

@@ -30,6 +30,18 @@
 local ex = require("experiment")
 
 local NAME = "true_vs_random_labels"
+local p = ntk.params{
+  n_train = {100, "training examples"},
+  n_test = {500, "test examples"},
+  depth = {1, "hidden layers"},
+  width = {256, "hidden width"},
+  steps = {500, "GD steps"},
+  record_every = {10, "steps between recorded losses"},
+  lr_fraction = {0.5, "GD step as a fraction of 2 / lambda_max"},
+  seed = {1, "random seed"},
+  out = {"", "result rows file (default results/true_vs_random_labels.jsonl)"},
+  figure = {"", "figure file (default results/true_vs_random_labels.png)"},
+}
 
 local function projections_path(file)
   return (file:gsub("%.png$", "") .. "_projections.png")
@@ -101,14 +113,14 @@ if ex.finish(NAME, function(rows, file)
   return draw(rows, file)
 end) then return end
 
-local n_train = ex.number("n_train", 100)
-local n_test = ex.number("n_test", 500)
-local depth = ex.number("depth", 1)
-local width = ex.number("width", 256)
-local steps = ex.number("steps", 500)
-local record_every = ex.number("record_every", 10)
-local lr_fraction = ex.number("lr_fraction", 0.5)
-local seed = ex.number("seed", 1)
+local n_train = p.n_train
+local n_test = p.n_test
+local depth = p.depth
+local width = p.width
+local steps = p.steps
+local record_every = p.record_every
+local lr_fraction = p.lr_fraction
+local seed = p.seed
 local rows = ex.recorder(NAME)
 
 local d = ntk.data.mnist{classes = {0, 1}, n_train = n_train, n_test = n_test, seed = seed,

@@ -40,6 +40,17 @@ local ex = require("experiment")
 local summary = require("uci_summary")
 
 local NAME = "uci_benchmark"
+local p = ntk.params{
+  dataset = {"iris", "a data set name, a comma list, or \"all\" (plain runs only)"},
+  depths = {{0, 1, 2, 3, 4}, "NTK depths"},
+  c_exponents = {{-2, -1, 0, 1, 2, 3, 4}, "SVM C = 10^e for these e"},
+  gaussian_g = {{1 / 64, 1 / 16, 1 / 4, 1, 4, 16}, "Gaussian kernel widths g"},
+  poly_degrees = {{2, 3}, "polynomial kernel degrees"},
+  poly_coef0 = {{1}, "polynomial kernel coef0 values"},
+  classifiers = {"ntk,gaussian,polynomial", "classifiers to run (comma list)"},
+  out = {"", "result rows file (default results/uci_benchmark.jsonl)"},
+  figure = {"", "figure file (default results/uci_benchmark.png)"},
+}
 local CLASSIFIERS = {"ntk", "gaussian", "polynomial"}
 -- Table 1 of Arora et al. 2020: Friedman rank (among 179 classifiers), average accuracy ± s.d.,
 -- P90, P95, PMA ± s.d., all in percent except the rank.
@@ -123,13 +134,13 @@ if ex.finish(NAME, draw) then return end
 -- ---------------------------------------------------------------------------------------------
 -- One data set
 -- ---------------------------------------------------------------------------------------------
-local depths = ex.list("depths", {0, 1, 2, 3, 4})
-local C_exponents = ex.list("c_exponents", {-2, -1, 0, 1, 2, 3, 4})
-local gaussian_g = ex.list("gaussian_g", {1 / 64, 1 / 16, 1 / 4, 1, 4, 16})
-local poly_degrees = ex.list("poly_degrees", {2, 3})
-local poly_coef0 = ex.list("poly_coef0", {1})
+local depths = p.depths
+local C_exponents = p.c_exponents
+local gaussian_g = p.gaussian_g
+local poly_degrees = p.poly_degrees
+local poly_coef0 = p.poly_coef0
 local wanted = {}
-for name in tostring(params.classifiers or "ntk,gaussian,polynomial"):gmatch("[^,%s]+") do
+for name in p.classifiers:gmatch("[^,%s]+") do
   wanted[name] = true
 end
 local C_grid = {}
@@ -266,7 +277,7 @@ local function run_dataset(name)
 end
 
 local names = {}
-local requested = tostring(params.dataset or "iris")
+local requested = p.dataset
 if requested == "all" then
   if ex.mode() == "job" then
     error("params.dataset = \"all\" runs every data set in one process; for one job per data "

@@ -34,6 +34,21 @@
 local ex = require("experiment")
 
 local NAME = "width_convergence"
+local p = ntk.params{
+  dataset = {"sphere", "data set", choices = {"sphere", "mnist"}},
+  n = {20, "examples"},
+  d = {10, "input dimension (sphere)"},
+  depth = {1, "hidden layers"},
+  widths = {{64, 128, 256, 512, 1024, 2048, 4096}, "hidden widths"},
+  reps = {3, "networks per width"},
+  steps = {200, "GD steps"},
+  lr_fraction = {0.5, "GD step as a fraction of 2 / lambda_max"},
+  snapshots = {10, "NTK snapshots during training"},
+  activation = {"relu", "activation", choices = {"relu", "erf"}},
+  seed = {1, "random seed"},
+  out = {"", "result rows file (default results/width_convergence.jsonl)"},
+  figure = {"", "figure file (default results/width_convergence.png)"},
+}
 
 local QUANTITIES = {
   {"init_deviation", "||H(0) - H*||_2 (Lemma 2)"},
@@ -82,17 +97,17 @@ if ex.finish(NAME, function(rows, file)
   return draw(rows, file)
 end) then return end
 
-local dataset = ex.string("dataset", "sphere", {"sphere", "mnist"})
-local n = ex.number("n", 20)
-local dim = ex.number("d", 10)
-local depth = ex.number("depth", 1)
-local widths = ex.list("widths", {64, 128, 256, 512, 1024, 2048, 4096})
-local reps = ex.number("reps", 3)
-local steps = ex.number("steps", 200)
-local lr_fraction = ex.number("lr_fraction", 0.5)
-local snapshots = ex.number("snapshots", 10)
-local activation = ex.string("activation", "relu", {"relu", "erf"})
-local seed = ex.number("seed", 1)
+local dataset = p.dataset
+local n = p.n
+local dim = p.d
+local depth = p.depth
+local widths = p.widths
+local reps = p.reps
+local steps = p.steps
+local lr_fraction = p.lr_fraction
+local snapshots = p.snapshots
+local activation = p.activation
+local seed = p.seed
 local rows = ex.recorder(NAME)
 
 local data

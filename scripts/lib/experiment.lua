@@ -15,16 +15,16 @@
 --                                in "run" and "job" mode: nothing (a plain run calls draw
 --                                itself with R.rows; a job draws nothing); returns true when
 --                                the script should stop (plot mode)
--- Parameters (--set values arrive as numbers or strings):
---   ex.number(key, default)   -> params[key] as a number (error naming the key otherwise)
---   ex.list(key, default)     -> params[key] as a list of numbers: a number gives {number},
---                                a string "0,0.2,0.4" gives {0, 0.2, 0.4}; default is a list
---   ex.string(key, default, allowed) -> params[key] as a string, checked against `allowed`
--- Numbers:
---   ex.mse(F, Y)              -> ‖F − Y‖²_F / n (n = columns; the paper's test loss
---                                L = ‖f(X_test) − Y_test‖² / N_test)
---   ex.accuracy(F, Y)         -> fraction of columns classified right: sign agreement for one
---                                row (±1 targets), argmax agreement for several (one-hot)
+-- Parameters: each script declares its own with ntk.params{name = {default, "doc"}, ...} (typed,
+-- checked against --set and --grid; `ntklab run SCRIPT --help` lists them). The helpers above
+-- read only the names ntklab sets itself (mode, out, results, out_dir) and `figure`, from the
+-- global `params` (the values as given).
+-- Numbers (one meaning each: the core's, as ntk.metrics and the trainers report them):
+--   ex.mse(F, Y)              -> ntk.metrics.mse: ‖F − Y‖²_F / n (n = columns; the paper's test
+--                                loss L = ‖f(X_test) − Y_test‖² / N_test)
+--   ex.accuracy(F, Y)         -> ntk.metrics.accuracy: fraction of columns classified right:
+--                                sign agreement with ±1 targets for one row (f = 0 is wrong),
+--                                argmax agreement for several (one-hot)
 --   ex.fit_loglog(xs, ys)     -> slope, intercept of the least-squares line log y = a log x + b
 --                                (natural logs; every x, y must be positive)
 --   ex.mean(list), ex.std(list) (sample standard deviation; 0 for one value)
@@ -72,68 +72,8 @@ function ex.finish(name, draw)
   return true
 end
 
-function ex.number(key, default)
-  local value = params[key]
-  if value == nil then return default end
-  local number = tonumber(value)
-  if number == nil then
-    error(string.format("params.%s must be a number, got %q", key, tostring(value)), 2)
-  end
-  return number
-end
-
-function ex.list(key, default)
-  local value = params[key]
-  if value == nil then return default end
-  if type(value) == "number" then return {value} end
-  local list = {}
-  for item in tostring(value):gmatch("[^,%s]+") do
-    local number = tonumber(item)
-    if number == nil then
-      error(string.format("params.%s must be a number or a comma-separated list of numbers, "
-                          .. "got %q", key, tostring(value)), 2)
-    end
-    list[#list + 1] = number
-  end
-  if #list == 0 then error(string.format("params.%s is an empty list", key), 2) end
-  return list
-end
-
-function ex.string(key, default, allowed)
-  local value = params[key]
-  if value == nil then value = default end
-  value = tostring(value)
-  if allowed then
-    for _, a in ipairs(allowed) do
-      if a == value then return value end
-    end
-    error(string.format("params.%s must be one of %s, got %q", key, table.concat(allowed, ", "),
-                        value), 2)
-  end
-  return value
-end
-
-function ex.mse(F, Y)
-  return (F - Y):norm() ^ 2 / Y:cols()
-end
-
-function ex.accuracy(F, Y)
-  local right = 0
-  local k, n = Y:rows(), Y:cols()
-  for j = 1, n do
-    if k == 1 then
-      if (F:get(1, j) >= 0) == (Y:get(1, j) >= 0) then right = right + 1 end
-    else
-      local best_f, best_y = 1, 1
-      for i = 2, k do
-        if F:get(i, j) > F:get(best_f, j) then best_f = i end
-        if Y:get(i, j) > Y:get(best_y, j) then best_y = i end
-      end
-      if best_f == best_y then right = right + 1 end
-    end
-  end
-  return right / n
-end
+ex.mse = ntk.metrics.mse
+ex.accuracy = ntk.metrics.accuracy
 
 function ex.fit_loglog(xs, ys)
   assert(#xs == #ys and #xs >= 2, "fit_loglog: need two or more (x, y) pairs of equal count")

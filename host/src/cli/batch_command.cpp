@@ -174,10 +174,13 @@ const Command& batch_command() {
       "each as `ntklab run FILE.lua` in its own process, at most J at once. A job's grid values,\n"
       "the --set constants, rep (1..N), seed (derived from the job's values and rep: the same\n"
       "job always gets the same seed), job (its id), mode = \"job\" and out (a file for its rows)\n"
-      "arrive in `params`; the script reports with ntk.io.write_jsonl(params.out, row).\n"
-      "DIR/results.jsonl gets one line per row (the job's parameters, rep, seed, elapsed_s,\n"
-      "status added), appended atomically; a failing job is recorded with status \"failed\" and\n"
-      "the tail of its stderr, and the others go on. DIR/manifest.json records the version,\n"
+      "arrive as parameters (p = ntk.params{...}); the script reports with\n"
+      "ntk.io.write_jsonl(p.out, row). Every --grid and --set key must be a parameter the script\n"
+      "declares, with values of its type: checked before the first job (`ntklab batch FILE.lua\n"
+      "--help` lists them). DIR/results.jsonl gets one line per row: the job's parameters, the\n"
+      "script's fields, and the batch's own under \"batch\" {job, rep, seed, elapsed_s, status},\n"
+      "appended atomically; a failing job is recorded with batch.status \"failed\" and the tail\n"
+      "of its stderr, and the others go on. DIR/manifest.json records the version,\n"
       "plugins, grid, seeds and times; DIR/logs holds each job's stdout (.log) and stderr (.err).\n"
       "Ctrl-C or SIGTERM stops the running jobs and loses only them; --resume skips the jobs\n"
       "already recorded as ok. --plot runs `ntklab plot DIR` at the end.\n"
@@ -188,7 +191,7 @@ const Command& batch_command() {
        {"--out", "DIR", "the batch folder (results.jsonl, manifest.json, logs/)", false},
        {"--resume", "", "skip the jobs DIR/results.jsonl already has", false},
        {"--plot", "", "draw the figure when done (see `ntklab plot --help`)", false},
-       {"--set", "KEY=VALUE", "a constant parameter for every job, params.KEY", true}},
+       {"--set", "KEY=VALUE", "a constant parameter for every job", true}},
       &batch_main,
       /*script_help=*/true};
   return command;

@@ -10,13 +10,14 @@
 // params.mode = "job" (and params.out, rep, seed, job); under a plain `ntklab run`, params.mode
 // is nil. A script therefore reads:
 //
-//   if params.mode == "plot" then
-//     local rows = ntk.io.read_jsonl(params.results)
-//     ntk.plot.line{file = params.out_dir .. "/figure.png",
+//   local p = ntk.params{sigma2 = {1.0, "initialisation variance"}}
+//   if p.mode == "plot" then
+//     local rows = ntk.io.read_jsonl(p.results)   -- the batch's fields are under row.batch
+//     ntk.plot.line{file = p.out_dir .. "/figure.png",
 //                   series = ntk.plot.summarize(rows, {x = "sigma2", y = "loss"})}
 //     return
 //   end
-//   ... compute one job, ntk.io.write_jsonl(params.out or "results/x.jsonl", row) ...
+//   ... compute one job, ntk.io.write_jsonl(p.out or "results/x.jsonl", row) ...
 #pragma once
 
 #include <string>

@@ -87,5 +87,25 @@ TEST_CASE("sigma_sweep: plot mode redraws the figure and the slopes from the row
 TEST_CASE("sigma_sweep: a bad dataset name is refused", "[experiments]") {
   const auto run = ntk::test::run_script("sigma_sweep", {"dataset=cifar"});
   CHECK(run.status != 0);
-  CHECK_THAT(run.output, Catch::Contains("params.dataset must be one of bump, mnist"));
+  CHECK_THAT(run.output, Catch::Contains("parameter 'dataset' must be one of bump, mnist, got 'cifar'"));
+}
+
+TEST_CASE("sigma_sweep: a --grid key it does not declare fails before any job", "[experiments]") {
+  // The issue-12 bug: `--grid w_std=…` ran three identical jobs (the script reads sigma2).
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ntk_sigma_grid_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  const std::string script = std::string(std::getenv("NTKLAB_SOURCE_DIR")) + "/scripts/sigma_sweep.lua";
+  const auto [status, output] = ntk::test::run_ntklab(
+      "batch '" + script + "' --grid w_std=0.5,1,2 --out '" + dir.string() + "'");
+  CHECK(status == 2);
+  CHECK_THAT(output, Catch::Contains("--grid w_std: unknown parameter 'w_std' (declared: "));
+  CHECK_THAT(output, Catch::Contains("sigma2"));
+  CHECK_THAT(output, Catch::Contains("width"));
+  CHECK_FALSE(fs::exists(dir));  // no folder, no job
+  // --help lists the declared parameters with their types and defaults.
+  const auto [help_status, help] = ntk::test::run_ntklab("run '" + script + "' --help");
+  CHECK(help_status == 0);
+  CHECK_THAT(help, Catch::Contains("sigma2       list of numbers  0.1,0.3,1,3,10,30,100"));
+  CHECK_THAT(help, Catch::Contains("dataset      string           \"bump\""));
 }

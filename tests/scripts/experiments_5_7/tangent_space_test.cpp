@@ -107,11 +107,11 @@ TEST_CASE("tangent_space: runs under ntklab batch and redraws with ntklab plot",
       "--set n_train=100 --reps 1 --jobs 2 --out '" + dir.string() + "'");
   INFO(output);
   REQUIRE(status == 0);
-  // The batch's own fields win over a script's in a row: the script's row fields must not
-  // reuse a list parameter's name (t_tilde arrives as the string "0,50,100").
+  // The batch's own fields are under "batch"; the grid's width stays visible in each row.
   std::map<double, int> tangent_rows;  // width -> rows
   for (const auto& row : ntk::core::batch::read_jsonl((dir / "results.jsonl").string())) {
-    CHECK(text(row, "status") == "ok");
+    REQUIRE(row.find("batch") != nullptr);
+    CHECK(text(*row.find("batch"), "status") == "ok");
     if (text(row, "part") != "tangent") continue;
     const double t = number(row, "tilde_t");
     CHECK((t == 0 || t == 50 || t == 100));

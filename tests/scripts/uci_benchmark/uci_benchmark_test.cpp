@@ -178,7 +178,10 @@ TEST_CASE("uci_benchmark as a batch: value file, resume, summary tables", "[uci]
   const auto rows = read_rows(dir / "out" / "results.jsonl");
   INFO(read_text(dir / "out" / "results.jsonl"));
   REQUIRE(rows.size() == 6);  // 3 classifiers × 2 jobs
-  for (const auto& row : rows) CHECK(text(row, "status") == "ok");
+  for (const auto& row : rows) {
+    REQUIRE(row.find("batch") != nullptr);
+    CHECK(text(*row.find("batch"), "status") == "ok");
+  }
   {
     const auto [status, output] = ntk::test::run_ntklab(batch + " --resume");
     INFO(output);
