@@ -18,6 +18,7 @@
 #include "kernel_state.hpp"
 #include "layers.hpp"
 #include "layers_elementwise.hpp"
+#include "progress_counter.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -137,6 +138,10 @@ std::vector<sdk::FamilyMember> FcArchitecture::kernel_family(const sdk::Inputs& 
 
   const double* sigma0 = s.nngp.memptr();
   const bool relu = config_.activation == Activation::relu;
+  // The request's sink hears of every finished column (weighted by its entries).
+  sdk::ProgressCounter progress(sdk::ProgressSpan{request.progress},
+                                symmetric ? 0.5 * double(n2) * double(n2 + 1)
+                                          : double(n1) * double(n2));
 #pragma omp parallel
   {
     std::array<double, kChunk> c{}, dot{}, v2{};
@@ -184,8 +189,10 @@ std::vector<sdk::FamilyMember> FcArchitecture::kernel_family(const sdk::Inputs& 
           }
         }
       }
+      progress.add(double(rows));
     }
   }
+  progress.finish();
   s.nngp.reset();
 
   std::size_t m = 0;

@@ -4,6 +4,8 @@
 // ReLU, no bias, S ← arc-cosine map, H ← H·(π − θ)/2π + S with the first F layers left out).
 #include <catch2/catch.hpp>
 
+#include <omp.h>
+
 #include <cmath>
 
 #include "fc_architecture.hpp"
@@ -160,4 +162,32 @@ TEST_CASE("kernel_family: architectures without families refuse", "[fc][family]"
   const Inputs x = Inputs::dense(arma::mat(2, 3, arma::fill::ones));
   CHECK_THROWS_WITH(Plain().kernel_family(x, x, {}), Catch::Contains("not supported") &&
                                                          Catch::Contains("plain"));
+}
+
+TEST_CASE("fc kernel_family reports its progress to the request's sink", "[fc_family]") {
+  struct Recorder : ntk::sdk::ProgressSink {
+    std::vector<double> fractions;
+    void progress(double fraction) override { fractions.push_back(fraction); }
+  };
+  arma::arma_rng::set_seed(12);
+  const Inputs x = Inputs::dense(arma::randn(4, 120));
+  const auto arch = ntk::fc::make_architecture({{"depth", 3.0}});
+  Recorder sink;
+  FamilyRequest request;
+  request.nngp = true;
+  request.progress = &sink;
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);  // thread 0 reports; alone, it reports on the way
+  const auto reported = arch->kernel_family(x, x, request);
+  omp_set_num_threads(threads);
+  request.progress = nullptr;
+  const auto plain = arch->kernel_family(x, x, request);
+  REQUIRE(sink.fractions.size() > 2);
+  for (std::size_t i = 1; i < sink.fractions.size(); ++i)
+    CHECK(sink.fractions[i] >= sink.fractions[i - 1]);
+  CHECK(sink.fractions.front() > 0);
+  CHECK(sink.fractions.back() == 1.0);
+  REQUIRE(reported.size() == plain.size());
+  for (std::size_t m = 0; m < plain.size(); ++m)
+    CHECK(arma::approx_equal(reported[m].ntk, plain[m].ntk, "absdiff", 0.0));
 }
