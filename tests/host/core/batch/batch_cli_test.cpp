@@ -329,11 +329,23 @@ local s = ntk.plot.summarize({{x = 1, y = 2, m = "a"}, {x = 1, y = 4, m = "a"},
                              {x = "x", y = "y", by = "m"})
 assert(#s == 2 and s[1].label == "m=a" and s[1].y[1] == 3 and s[1].yerr[1] == 1, "summarize")
 assert(s[2].x[1] == 2 and s[2].y[1] == 5 and s[2].yerr[1] == 0, "summarize b")
+assert(s.skipped == 1 and s.skipped_why == "1 without a value 'm'" and s.filtered == 0, "skipped")
+-- A batch's rows: the failed job's row is skipped by default; `where` reaches nested fields.
+local rows = {{x = 1, y = 2, status = "diverged", batch = {status = "ok", rep = 1}},
+              {x = 1, y = 4, batch = {status = "ok", rep = 2}},
+              {x = 1, batch = {status = "failed", rep = 3}}}
+s = ntk.plot.summarize(rows, {x = "x", y = "y"})
+assert(#s == 1 and s[1].y[1] == 3 and s.skipped == 1, "a script's own status does not filter")
+assert(s.skipped_why == "1 from failed jobs (batch.status not \"ok\")", s.skipped_why)
+s = ntk.plot.summarize(rows, {x = "x", y = "y", where = {["batch.rep"] = 2}})
+assert(#s == 1 and s[1].y[1] == 4 and s.filtered == 2 and s.skipped == 0, "where batch.rep")
 print(ntk.plot.heatmap{file = ")LUA" << (dir / "h.png").string() << R"LUA(", matrix = {{1, 2}, {3, 4}}})
 )LUA";
   std::string output;
   CHECK(shell(ntklab() + " run " + quoted((dir / "bad.lua").string()), output) == 0);
   INFO(output);
+  CHECK_THAT(output, Catch::Contains("ntk.plot.summarize: skipped 1 of 4 rows (x = x, y = y): "
+                                     "1 without a value 'm'"));
   CHECK(slurp(dir / "h.png").compare(0, 4, "\x89PNG") == 0);
   fs::remove_all(dir);
 }
