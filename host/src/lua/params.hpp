@@ -26,6 +26,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 struct lua_State;
@@ -44,6 +45,21 @@ struct ParamSpec {
 
 // Sorted by name.
 using ParamDeclaration = std::vector<ParamSpec>;
+
+// A value converted from its command-line text.
+struct ParamValue {
+  ParamType type = ParamType::number;
+  bool is_integer = false;  // number: the text was an integer numeral (stays a Lua integer)
+  long long integer = 0;    // integer, and number when is_integer
+  double number = 0;
+  bool boolean = false;
+  std::string text;                           // string
+  std::vector<std::pair<bool, double>> list;  // list: (integer numeral?, value)
+};
+
+// Converts `text` to the spec's type (see the header comment for the accepted texts); throws
+// ntk::Error "parameter 'width' must be an integer, got 'abc'".
+ParamValue convert_parameter(const ParamSpec& spec, const std::string& text);
 
 // "integer", "number", "string", "boolean", "list of numbers".
 std::string type_name(ParamType type);
