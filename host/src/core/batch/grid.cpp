@@ -36,6 +36,7 @@ bool is_parameter_name(const std::string& name) {
 
 std::string normalize_value(const std::string& value) {
   const Json json = number_or_string(value);
+  if (json.is_integer()) return json.dump();  // exact: 9007199254740993 is no double
   return json.is_number() ? format_number(json.as_number()) : value;
 }
 

@@ -46,6 +46,7 @@ TEST_CASE("parse_grid_axis normalises numbers and rejects malformed specs", "[ba
   CHECK_THROWS_WITH(parse_grid_axis("x="), Catch::Contains("empty value"));
   CHECK_THROWS_WITH(parse_grid_axis("x=1,1.0"), Catch::Contains("appears twice"));
   CHECK(parse_assignment("n=100.0", "--set").second == "100");
+  CHECK(parse_assignment("seed=9007199254740993", "--set").second == "9007199254740993");
   CHECK(parse_assignment("name=a=b", "--set").second == "a=b");
 }
 
