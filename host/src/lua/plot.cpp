@@ -32,6 +32,7 @@
 
 #include "core/batch/summarize.hpp"
 #include "core/plot/gnuplot.hpp"
+#include "lua/args.hpp"
 #include "lua/module.hpp"
 #include "lua/table_reader.hpp"
 #include "ntk/sdk/error.hpp"
@@ -39,122 +40,58 @@
 namespace ntk::lua {
 namespace {
 
-// Field access for option tables that throws ntk::Error (inside protect), without metamethods.
-int raw_field(lua_State* L, int table, const char* key) {
-  lua_pushstring(L, key);
-  return lua_rawget(L, table);
-}
-
-void check_keys(lua_State* L, int table, const std::string& function,
-                const std::set<std::string>& known) {
-  lua_pushnil(L);
-  while (lua_next(L, table) != 0) {
-    lua_pop(L, 1);
-    const bool is_string = lua_type(L, -1) == LUA_TSTRING;
-    const std::string key = is_string ? lua_tostring(L, -1) : std::string("(non-string key)");
-    if (!is_string || known.count(key) == 0) {
-      lua_pop(L, 1);
-      std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      throw_error(function, ": unknown option '", key, "' (accepted: ", list, ")");
-    }
-  }
-}
-
-std::string string_field(lua_State* L, int table, const char* key, const std::string& function,
-                         const std::string& fallback) {
-  const int type = raw_field(L, table, key);
-  std::string value = fallback;
-  if (type == LUA_TSTRING) value = lua_tostring(L, -1);
-  lua_pop(L, 1);
-  if (type != LUA_TSTRING && type != LUA_TNIL)
-    throw_error(function, ": option '", key, "' must be a string, got ", lua_typename(L, type));
-  return value;
-}
-
-bool bool_field(lua_State* L, int table, const char* key, const std::string& function) {
-  const int type = raw_field(L, table, key);
-  const bool value = lua_toboolean(L, -1) != 0;
-  lua_pop(L, 1);
-  if (type != LUA_TBOOLEAN && type != LUA_TNIL)
-    throw_error(function, ": option '", key, "' must be a boolean, got ", lua_typename(L, type));
-  return value;
-}
-
-int int_field(lua_State* L, int table, const char* key, const std::string& function,
-              int fallback) {
-  const int type = raw_field(L, table, key);
-  const double value = type == LUA_TNUMBER ? lua_tonumber(L, -1) : fallback;
-  lua_pop(L, 1);
-  if (type != LUA_TNUMBER && type != LUA_TNIL)
-    throw_error(function, ": option '", key, "' must be a number, got ", lua_typename(L, type));
-  if (value != std::floor(value) || std::fabs(value) > 1e6)
-    throw_error(function, ": option '", key, "' must be a whole number, got ", value);
-  return static_cast<int>(value);
-}
-
 // A list or vector field as std::vector<double>; `required` fields must be present.
-std::vector<double> vector_field(lua_State* L, int table, const char* key,
-                                 const std::string& where, bool required) {
-  const int type = raw_field(L, table, key);
-  if (type == LUA_TNIL) {
-    lua_pop(L, 1);
-    if (required) throw_error(where, ": '", key, "' is missing (a list of numbers)");
+std::vector<double> vector_field(const TableReader& r, const char* key, bool required) {
+  arma::mat storage;
+  const arma::mat* m = r.matrix(key, storage);
+  if (!m) {
+    if (required) r.fail(key, "is required (a list of numbers)");
     return {};
   }
-  arma::mat m;
-  try {
-    m = to_matrix(L, -1);
-  } catch (const std::exception& e) {
-    lua_pop(L, 1);
-    throw_error(where, ": '", key, "': ", e.what());
-  }
-  lua_pop(L, 1);
-  if (!m.is_empty() && !m.is_vec())
-    throw_error(where, ": '", key, "' must be a vector, got a ", m.n_rows, " x ", m.n_cols,
-                " matrix");
-  return std::vector<double>(m.begin(), m.end());
+  if (!m->is_empty() && !m->is_vec())
+    r.fail(key, "must be a vector, got a " + std::to_string(m->n_rows) + " x " +
+                    std::to_string(m->n_cols) + " matrix");
+  return std::vector<double>(m->begin(), m->end());
 }
 
-int absolute_table(lua_State* L, int index, const std::string& function) {
-  if (!lua_istable(L, index))
-    throw_error("bad argument #1 to '", function, "' (table expected, got ",
-                luaL_typename(L, index), ")");
-  return lua_absindex(L, index);
+// Figure sizes in pixels.
+int pixels(const TableReader& r, const char* key, int fallback) {
+  return static_cast<int>(r.integer(key, fallback, Range::between(1, 1e5)));
 }
 
 int l_line(lua_State* L) {
   return protect(L, [&] {
     const std::string function = "ntk.plot.line";
-    const int t = absolute_table(L, 1, function);
-    check_keys(L, t, function,
-               {"file", "title", "xlabel", "ylabel", "logx", "logy", "series", "width", "height"});
+    if (!lua_istable(L, 1)) argument_error(L, 1, function.c_str(), "table");
+    const TableReader r(L, 1, function,
+                        {"file", "title", "xlabel", "ylabel", "logx", "logy", "series", "width",
+                         "height"});
     core::plot::LineFigure figure;
-    figure.file = string_field(L, t, "file", function, "");
-    figure.title = string_field(L, t, "title", function, "");
-    figure.xlabel = string_field(L, t, "xlabel", function, "");
-    figure.ylabel = string_field(L, t, "ylabel", function, "");
-    figure.logx = bool_field(L, t, "logx", function);
-    figure.logy = bool_field(L, t, "logy", function);
-    figure.width = int_field(L, t, "width", function, figure.width);
-    figure.height = int_field(L, t, "height", function, figure.height);
-    if (raw_field(L, t, "series") != LUA_TTABLE)
-      throw_error(function, ": 'series' must be a list of {x = …, y = …} tables, got ",
-                  luaL_typename(L, -1));
+    figure.file = r.string("file", "");
+    figure.title = r.string("title", "");
+    figure.xlabel = r.string("xlabel", "");
+    figure.ylabel = r.string("ylabel", "");
+    figure.logx = r.boolean("logx", false);
+    figure.logy = r.boolean("logy", false);
+    figure.width = pixels(r, "width", figure.width);
+    figure.height = pixels(r, "height", figure.height);
+    if (r.push("series") != LUA_TTABLE) {
+      lua_pop(L, 1);
+      r.fail("series", "must be a list of {x = …, y = …} tables");
+    }
     const int list = lua_gettop(L);
     const lua_Integer n = static_cast<lua_Integer>(lua_rawlen(L, list));
     for (lua_Integer k = 1; k <= n; ++k) {
       const std::string where = function + ": series " + std::to_string(k);
       if (lua_rawgeti(L, list, k) != LUA_TTABLE)
         throw_error(where, " must be a table {x = …, y = …}, got ", luaL_typename(L, -1));
-      const int s = lua_gettop(L);
-      check_keys(L, s, where, {"x", "y", "yerr", "label", "style"});
+      const TableReader s(L, -1, where, {"x", "y", "yerr", "label", "style"});
       core::plot::Series series;
-      series.x = vector_field(L, s, "x", where, true);
-      series.y = vector_field(L, s, "y", where, true);
-      series.yerr = vector_field(L, s, "yerr", where, false);
-      series.label = string_field(L, s, "label", where, "");
-      series.style = string_field(L, s, "style", where, series.style);
+      series.x = vector_field(s, "x", true);
+      series.y = vector_field(s, "y", true);
+      series.yerr = vector_field(s, "yerr", false);
+      series.label = s.string("label", "");
+      series.style = s.choice("style", series.style, {"linespoints", "lines", "points"});
       figure.series.push_back(std::move(series));
       lua_pop(L, 1);
     }
@@ -168,23 +105,18 @@ int l_line(lua_State* L) {
 int l_heatmap(lua_State* L) {
   return protect(L, [&] {
     const std::string function = "ntk.plot.heatmap";
-    const int t = absolute_table(L, 1, function);
-    check_keys(L, t, function, {"file", "matrix", "title", "xlabel", "ylabel", "width", "height"});
+    if (!lua_istable(L, 1)) argument_error(L, 1, function.c_str(), "table");
+    const TableReader r(L, 1, function,
+                        {"file", "matrix", "title", "xlabel", "ylabel", "width", "height"});
     core::plot::HeatmapFigure figure;
-    figure.file = string_field(L, t, "file", function, "");
-    figure.title = string_field(L, t, "title", function, "");
-    figure.xlabel = string_field(L, t, "xlabel", function, "");
-    figure.ylabel = string_field(L, t, "ylabel", function, "");
-    figure.width = int_field(L, t, "width", function, figure.width);
-    figure.height = int_field(L, t, "height", function, figure.height);
-    if (raw_field(L, t, "matrix") == LUA_TNIL)
-      throw_error(function, ": 'matrix' is missing (an ntk.matrix or a table of rows)");
-    try {
-      figure.matrix = to_matrix(L, -1);
-    } catch (const std::exception& e) {
-      throw_error(function, ": 'matrix': ", e.what());
-    }
-    lua_pop(L, 1);
+    figure.file = r.string("file", "");
+    figure.title = r.string("title", "");
+    figure.xlabel = r.string("xlabel", "");
+    figure.ylabel = r.string("ylabel", "");
+    figure.width = pixels(r, "width", figure.width);
+    figure.height = pixels(r, "height", figure.height);
+    arma::mat storage;
+    figure.matrix = r.required_matrix("matrix", storage);
     core::plot::draw(figure);
     lua_pushstring(L, figure.file.c_str());
     return 1;

@@ -321,7 +321,7 @@ TEST_CASE("ntk.plot raises script errors naming the figure", "[batch][cli][plot]
 local ok, err = pcall(ntk.plot.line, {file = "x.png", series = {{x = {1, 2}, y = {1}}}})
 assert(not ok and err:find("x has 2 values and y has 1", 1, true), err)
 ok, err = pcall(ntk.plot.line, {file = "x.png", colour = "red", series = {}})
-assert(not ok and err:find("unknown option 'colour'", 1, true), err)
+assert(not ok and err:find("unknown field 'colour'", 1, true), err)
 ok, err = pcall(ntk.plot.heatmap, {file = "x.gif", matrix = {{1, 2}, {3, 4}}})
 assert(not ok and err:find("use .png or .svg", 1, true), err)
 local s = ntk.plot.summarize({{x = 1, y = 2, m = "a"}, {x = 1, y = 4, m = "a"},
