@@ -183,7 +183,9 @@ const Command& batch_command() {
       "of its stderr, and the others go on. DIR/manifest.json records the version,\n"
       "plugins, grid, seeds and times; DIR/logs holds each job's stdout (.log) and stderr (.err).\n"
       "Ctrl-C or SIGTERM stops the running jobs and loses only them; --resume skips the jobs\n"
-      "already recorded as ok. --plot runs `ntklab plot DIR` at the end.\n"
+      "already recorded as ok. DIR is locked while the batch runs (DIR/batch.lock holds its\n"
+      "pid): a second batch or --resume on DIR is refused. --plot runs `ntklab plot DIR` at the\n"
+      "end.\n"
       "Exit status: 0 all jobs ok, 1 a job failed or an error, 128+N stopped by signal N.",
       {{"--grid", "KEY=V1,V2,...", "a parameter axis (repeat for a grid); KEY=@FILE reads the values, one a line", true},
        {"--reps", "N", "repetitions of every grid point (default 1)", false},

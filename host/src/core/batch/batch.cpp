@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "core/batch/folder_lock.hpp"
 #include "core/batch/manifest.hpp"
 #include "core/batch/progress.hpp"
 #include "core/batch/results.hpp"
@@ -129,6 +130,7 @@ BatchSummary run_batch(const BatchOptions& o) {
     fs::create_directories(dir + sub, ec);
     if (ec) throw_error("batch: cannot create ", dir + sub, ": ", ec.message());
   }
+  const FolderLock lock(dir);  // before reading anything: the folder is ours until we return
   Json history = check_folder(o, results, manifest_path);
 
   BatchSummary summary;

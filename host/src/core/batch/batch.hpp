@@ -6,6 +6,8 @@
 //   DIR/jobs/ID.jsonl    rows a running job writes; merged into results.jsonl and removed when
 //                        the job exits 0, removed when it fails or is stopped
 //   DIR/logs/ID.log      the job's stdout;  DIR/logs/ID.err  its stderr
+//   DIR/batch.lock       flock'ed by the running batch, with its pid (folder_lock.hpp): a second
+//                        batch or --resume on DIR is refused while it runs
 //
 // A worker is `worker_prefix… --set NAME=VALUE…` with, in this order: the constants (--set of
 // the batch), the grid parameters, then rep=R, seed=S, job=ID, mode=job and out=DIR/jobs/ID.jsonl.
@@ -56,7 +58,8 @@ struct BatchSummary {
 };
 
 // Throws ntk::Error for bad options (reserved or clashing names, workers < 1, results in DIR
-// without --resume, --resume with another script or other constants than the manifest's).
+// without --resume, --resume with another script or other constants than the manifest's,
+// DIR locked by another running batch).
 BatchSummary run_batch(const BatchOptions& options);
 
 // The names the runner passes itself; a grid axis or constant may not use them.

@@ -19,55 +19,14 @@
 #include "core/batch/manifest.hpp"
 #include "core/batch/results.hpp"
 #include "ntk/sdk/error.hpp"
+#include "batch_support.hpp"
 
 using namespace ntk::core::batch;
 namespace fs = std::filesystem;
 
+using namespace batch_test;
+
 namespace {
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("ntk_batch_run_" + name + "_" +
-                                                    std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string worker_script() {
-  const char* source = std::getenv("NTKLAB_SOURCE_DIR");
-  return std::string(source ? source : ".") + "/tests/host/core/batch/fake_worker.sh";
-}
-
-BatchOptions options_for(const fs::path& dir, const std::string& grid, int reps, int workers,
-                         std::ostream& progress) {
-  BatchOptions o;
-  o.script = worker_script();
-  if (!grid.empty()) o.grid = {parse_grid_axis(grid)};
-  o.reps = reps;
-  o.workers = workers;
-  o.out_dir = (dir / "out").string();
-  o.worker_prefix = {"/bin/sh", worker_script()};
-  o.progress = &progress;
-  Json extra = Json::object();
-  extra.set("ntklab_version", "test");
-  o.manifest_extra = extra;
-  return o;
-}
-
-std::vector<std::string> lines_of(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-// Ids of the jobs with an ok row, each with the number of ok rows it has.
-std::map<std::string, int> ok_rows_per_job(const fs::path& results) {
-  std::map<std::string, int> count;
-  for (const auto& row : read_jsonl(results.string()))
-    if (row.find("batch")->find("status")->as_string() == "ok") ++count[row.find("batch")->find("job")->as_string()];
-  return count;
-}
 
 bool process_gone(pid_t pid) {
   if (::kill(pid, 0) != 0) return true;
@@ -76,33 +35,6 @@ bool process_gone(pid_t pid) {
   std::getline(stat, text);
   const auto close = text.rfind(')');
   return close != std::string::npos && text.size() > close + 2 && text[close + 2] == 'Z';
-}
-
-// Runs a batch in a child process (it installs signal handlers and may be killed).
-pid_t start_batch_process(const BatchOptions& o, bool slow) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    if (slow) ::setenv("FAKE_WORKER_SLOW", "1", 1);
-    std::ostringstream quiet;
-    BatchOptions copy = o;
-    copy.progress = &quiet;
-    int code = 2;
-    try {
-      code = run_batch(copy).interrupted_by == SIGTERM ? 0 : 1;
-    } catch (...) {
-    }
-    ::_exit(code);
-  }
-  return pid;
-}
-
-void wait_for_first_result(const fs::path& results) {
-  for (int i = 0; i < 2000; ++i) {
-    std::error_code ec;
-    if (fs::exists(results, ec) && fs::file_size(results, ec) > 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  FAIL("no result appeared in " << results);
 }
 
 }  // namespace
