@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 
 #include "ntk/sdk/error.hpp"
 
@@ -58,6 +59,15 @@ std::uint32_t ByteReader::read_u32_be(const char* what) {
 bool ByteReader::at_end() {
   unsigned char b;
   return read_some(&b, 1) == 0;
+}
+
+std::optional<std::uint64_t> ByteReader::bytes_left() {
+  if (gzdirect(file_) != 1) return std::nullopt;
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path_, error)) return std::nullopt;
+  const std::uint64_t size = std::filesystem::file_size(path_, error);
+  if (error) return std::nullopt;
+  return size > offset_ ? size - offset_ : 0;
 }
 
 }  // namespace ntk::core::data

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace ntk::core::data {
@@ -34,6 +35,12 @@ class ByteReader {
 
   // True if no byte is left (consumes at most one byte to find out).
   bool at_end();
+
+  // The bytes left to read when that is known without reading them: a plain (not gzip)
+  // regular file, whose size the file system gives. For a gzip stream nullopt: only
+  // decompressing says how long it is, so callers must read it incrementally instead of
+  // trusting a count from a header (a 30-byte .gz can announce 4 GB).
+  std::optional<std::uint64_t> bytes_left();
 
   std::uint64_t offset() const { return offset_; }
   const std::string& path() const { return path_; }

@@ -2,12 +2,14 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "core/data/byte_reader.hpp"
@@ -37,6 +39,15 @@ std::uint64_t load_be(const unsigned char* p, std::size_t n) {
   std::uint64_t v = 0;
   for (std::size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
   return v;
+}
+
+// A byte count computed as a double, printed as the integer it is (up to 2^64).
+std::string count_text(double v) {
+  if (v < 18446744073709551615.0) return std::to_string(static_cast<std::uint64_t>(v));
+  std::ostringstream out;
+  out.precision(3);
+  out << v;
+  return out.str();
 }
 
 void store_be(unsigned char* p, std::uint64_t v, std::size_t n) {
@@ -93,26 +104,54 @@ IdxArray read_idx(const std::string& path) {
   array.path = path;
   array.type = magic[2];
   const std::size_t ndims = magic[3];
-  double elements = 1;
+  // Sizes as doubles: 255 dimensions of up to 2^32 - 1 overflow any integer type, and the
+  // doubles only decide whether to refuse (exact whenever the file could hold the data).
+  double item_elements = 1;
   for (std::size_t i = 0; i < ndims; ++i) {
     array.dims.push_back(in.read_u32_be("a dimension size"));
-    elements *= static_cast<double>(array.dims.back());
+    if (i > 0) item_elements *= static_cast<double>(array.dims.back());
   }
   const std::size_t element_bytes = idx_element_bytes(array.type);
-  sdk::check_allocation(std::string(kWho) + ": " + path, elements, 1,
+  const double items = static_cast<double>(array.dims[0]);
+  const double announced = items * item_elements * static_cast<double>(element_bytes);
+  const std::uint64_t data_offset = in.offset();
+  std::ostringstream shape;
+  for (std::size_t i = 0; i < ndims; ++i) shape << (i ? " x " : "") << array.dims[i];
+  const auto announces = [&] {
+    std::ostringstream out;
+    out << "the header announces " << shape.str() << " " << type_name(array.type)
+        << " values: " << array.dims[0] << " items of "
+        << count_text(item_elements * static_cast<double>(element_bytes)) << " bytes = "
+        << count_text(announced) << " bytes from byte offset " << data_offset;
+    return out.str();
+  };
+  // With zero items no data backs the item shape; it must still fit a 64-bit count
+  // (item_size()), and no real item comes near 2^32 bytes.
+  if (item_elements * static_cast<double>(element_bytes) > 4294967296.0)
+    throw_error(kWho, ": ", path, ": ", announces(), "; one item may hold at most 2^32 bytes");
+  // A plain file's size is known: refuse before reserving anything.
+  if (const std::optional<std::uint64_t> left = in.bytes_left(); left && announced > *left)
+    throw_error(kWho, ": ", path, ": truncated at byte offset ", data_offset + *left, ": ",
+                announces(), ", the file holds only ", *left);
+  sdk::check_allocation(std::string(kWho) + ": " + path, items * item_elements, 1,
                         static_cast<double>(element_bytes));
 
-  const std::uint64_t data_offset = in.offset();
-  const std::size_t n_bytes = static_cast<std::size_t>(elements) * element_bytes;
-  array.bytes.resize(n_bytes);
-  const std::size_t got = in.read_some(array.bytes.data(), n_bytes);
-  if (got < n_bytes) {
-    std::ostringstream shape;
-    for (std::size_t i = 0; i < ndims; ++i) shape << (i ? " x " : "") << array.dims[i];
-    throw_error(kWho, ": ", path, ": truncated at byte offset ", data_offset + got, ": the header ",
-                "announces ", shape.str(), " ", type_name(array.type), " values = ", n_bytes,
-                " bytes from offset ", data_offset, ", only ", got, " are present");
+  // A gzip stream says how long it is only when decompressed: grow the buffer geometrically
+  // as data arrives (never more than twice what the stream really held) instead of reserving
+  // what the header announces.
+  const std::size_t n_bytes = static_cast<std::size_t>(announced);
+  std::size_t got = 0;
+  while (got < n_bytes) {
+    const std::size_t next = std::min(n_bytes, std::max<std::size_t>(2 * got, 1 << 20));
+    array.bytes.resize(next);
+    const std::size_t read = in.read_some(array.bytes.data() + got, next - got);
+    got += read;
+    if (got < next) break;
   }
+  if (got < n_bytes)
+    throw_error(kWho, ": ", path, ": truncated at byte offset ", data_offset + got, ": ",
+                announces(), ", the ", in.bytes_left() ? "file" : "decompressed stream",
+                " holds only ", got);
   if (!in.at_end())
     throw_error(kWho, ": ", path, ": unexpected bytes after the data at byte offset ",
                 data_offset + n_bytes, " (the header's dimensions do not match the file length)");

@@ -32,6 +32,9 @@ std::size_t idx_element_bytes(std::uint8_t type);
 
 // Reads and validates a whole file. Errors name the file and the byte offset: bad magic number
 // (non-zero bytes 0-1, unknown type, zero dimensions), truncated data, bytes after the data.
+// Nothing is reserved on the header's word alone: a plain file's announced size is checked
+// against the file's length first; a gzip stream is read incrementally, its buffer growing
+// with the data actually decompressed, and fails where the stream ends early.
 IdxArray read_idx(const std::string& path);
 
 // The items as columns of a matrix (item_size × items), raw values (no scaling): an image
