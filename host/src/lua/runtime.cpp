@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lua/module.hpp"
+#include "lua/text_loading.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
@@ -61,6 +62,7 @@ int traceback_handler(lua_State* L) {
 int new_state_body(lua_State* L) {  // runs protected: argument 1 is the ScriptParams
   const auto& params = *static_cast<const ScriptParams*>(lua_touserdata(L, 1));
   luaL_openlibs(L);
+  install_text_only_loading(L);
 
   lua_newtable(L);  // ntk
   open_all_modules(L, context(L));
@@ -121,7 +123,7 @@ ScriptParameters read_script_parameters(const std::string& path,
   set_declaration_sink(L, &result.parameters);
   add_script_directory(L, path);
   lua_pushcfunction(L, traceback_handler);
-  int status = luaL_loadfile(L, path.c_str());
+  int status = load_text_file(L, path.c_str());
   if (status == LUA_OK) status = lua_pcall(L, 0, 0, -2);
   if (status != LUA_OK && !is_declaration_stop(L, -1)) {
     const std::string message =
@@ -159,8 +161,8 @@ int run_script(const std::string& path, const ScriptParams& params,
   }
   add_script_directory(L, path);
   lua_pushcfunction(L, traceback_handler);
-  // luaL_loadfile names the chunk "@PATH", so messages read "PATH:LINE: message".
-  int status = luaL_loadfile(L, path.c_str());
+  // The chunk is named "@PATH", so messages read "PATH:LINE: message"; text only.
+  int status = load_text_file(L, path.c_str());
   if (status == LUA_OK) status = lua_pcall(L, 0, 0, -2);
   if (status != LUA_OK) {
     const char* message = lua_tostring(L, -1);

@@ -297,3 +297,15 @@ TEST_CASE("OpenBLAS core type: SkylakeX on AVX-512 unless the user chose one", "
              Catch::Contains("core Haswell"));
   CHECK(ntklab("run " + script + " --set expect=Haswell", unset + " OPENBLAS_CORETYPE=Haswell").status == 0);
 }
+
+TEST_CASE("run: a precompiled (string.dump) script is refused, exit 1, no crash", "[cli]") {
+  const std::string chunk = (scratch.dir / "dumped.lua").string();
+  const std::string maker = scratch.write(
+      "make_dump.lua", "local f = assert(io.open('" + chunk + "', 'wb'))\n"
+                       "f:write(string.dump(function() print('ran') end)); f:close()\n");
+  REQUIRE(ntklab("run " + maker).status == 0);
+  const Result r = ntklab("run " + chunk);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains(chunk + ": a precompiled Lua chunk (bytecode) is refused"));
+  CHECK_THAT(r.output, !Catch::Contains("ran"));
+}
