@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/data/data_dir.hpp"
+#include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::core::data {
@@ -20,10 +21,16 @@ namespace fs = std::filesystem;
 namespace {
 
 // Reads a file line by line, keeping FILE:LINE for messages; blank lines are skipped.
+// A first pass counts the non-blank lines, so that every count a line announces (graphs,
+// nodes) is checked against the lines that could hold them before anything is sized by it.
 class LineReader {
  public:
   explicit LineReader(const std::string& path) : path_(path), in_(path) {
     if (!in_) throw_error("read_tu_graphs(): cannot open ", path_);
+    for (std::string line; std::getline(in_, line);)
+      if (line.find_first_not_of(" \t\r\v\f") != std::string::npos) ++total_;
+    in_.clear();
+    in_.seekg(0);
   }
   // The next non-blank line split into tokens; false at the end of the file.
   bool next(std::vector<std::string>& tokens) {
@@ -33,16 +40,22 @@ class LineReader {
       tokens.clear();
       std::istringstream words(line);
       for (std::string w; words >> w;) tokens.push_back(w);
-      if (!tokens.empty()) return true;
+      if (!tokens.empty()) {
+        ++consumed_;
+        return true;
+      }
     }
     return false;
   }
   std::string where() const { return path_ + ":" + std::to_string(line_); }
+  // Non-blank lines after the current one.
+  long long lines_left() const { return total_ - consumed_; }
 
  private:
   std::string path_;
   std::ifstream in_;
   long line_ = 0;
+  long long total_ = 0, consumed_ = 0;
 };
 
 long long parse_integer(const std::string& token, const std::string& where, const char* what) {
@@ -69,6 +82,9 @@ RawGraph read_graph(LineReader& reader, long long index, long long count) {
                 " fields; \"n_nodes label\" is expected");
   const long long n = parse_integer(t[0], reader.where(), "the number of nodes");
   if (n < 0) throw_error(reader.where(), ": graph ", index + 1, " has ", n, " nodes");
+  if (n > reader.lines_left())
+    throw_error(reader.where(), ": graph ", index + 1, " announces ", n, " nodes, but only ",
+                reader.lines_left(), " non-blank lines follow (one line per node)");
   RawGraph g;
   g.label = parse_integer(t[1], reader.where(), "the graph label");
   g.neighbours.resize(static_cast<std::size_t>(n));
@@ -137,6 +153,32 @@ std::vector<arma::uword> read_index_file(const fs::path& path, arma::uword n_gra
   return out;
 }
 
+// The node features are dense (sdk::Graph::features is an arma::mat): f × (all nodes) values,
+// f distinct tags. Tags are at most one per node, so a small file can ask for a quadratic
+// amount (15,000 one-node graphs with distinct tags: 1.8 GB from 200 kB). The shipped sets
+// need at most 30 times their file size (NCI1); refuse beyond kOneHotFileMultiple times the
+// file, with a floor of kOneHotFloorBytes for small files.
+constexpr double kOneHotFileMultiple = 256;
+constexpr double kOneHotFloorBytes = 256.0 * (1 << 20);
+
+void check_one_hot_size(const std::string& path, std::size_t features,
+                        const std::vector<RawGraph>& raw) {
+  double nodes = 0;
+  for (const RawGraph& g : raw) nodes += static_cast<double>(g.tags.size());
+  const double bytes = static_cast<double>(features) * nodes * sizeof(double);
+  std::error_code error;
+  const double file_bytes = static_cast<double>(fs::file_size(path, error));
+  const double cap = std::max(kOneHotFloorBytes, kOneHotFileMultiple * (error ? 0 : file_bytes));
+  if (bytes > cap)
+    throw_error("read_tu_graphs(): ", path, ": the one-hot node features would be ", features,
+                " distinct tags x ", static_cast<long long>(nodes), " nodes = ", bytes / 1e6,
+                " MB of dense values, more than the ", cap / 1e6, " MB allowed for a ",
+                file_bytes / 1e3, " kB file (", kOneHotFileMultiple, " times its size, at least ",
+                kOneHotFloorBytes / (1 << 20), " MiB); a real data set has few distinct tags");
+  sdk::check_allocation("read_tu_graphs(): " + path + ": the one-hot node features", features,
+                        nodes);
+}
+
 }  // namespace
 
 TuGraphs read_tu_graphs(const std::string& path, bool degree_as_tag) {
@@ -147,6 +189,9 @@ TuGraphs read_tu_graphs(const std::string& path, bool degree_as_tag) {
     throw_error(reader.where(), ": the first line must hold only the number of graphs");
   const long long count = parse_integer(t[0], reader.where(), "the number of graphs");
   if (count < 0) throw_error(reader.where(), ": negative number of graphs ", count);
+  if (count > reader.lines_left())
+    throw_error(reader.where(), ": the file announces ", count, " graphs, but only ",
+                reader.lines_left(), " non-blank lines follow (at least one per graph)");
 
   std::vector<RawGraph> raw;
   raw.reserve(static_cast<std::size_t>(count));
@@ -171,6 +216,7 @@ TuGraphs read_tu_graphs(const std::string& path, bool degree_as_tag) {
     tag_set.insert(raw[i].tags.begin(), raw[i].tags.end());
   }
   out.tags.assign(tag_set.begin(), tag_set.end());
+  check_one_hot_size(path, out.tags.size(), raw);
   std::map<long long, arma::uword> row_of;
   for (arma::uword r = 0; r < out.tags.size(); ++r) row_of[out.tags[r]] = r;
 

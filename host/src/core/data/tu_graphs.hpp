@@ -9,6 +9,12 @@
 // encoding of the node tag over the tags seen in the whole file, or, with degree_as_tag, of the
 // node's degree. Malformed files throw ntk::Error naming FILE:LINE.
 //
+// Bounded by the file: the graph count and each node count are checked against the non-blank
+// lines left (a graph needs a line, a node needs a line) before anything is sized by them, and
+// the dense one-hot features (f tags × all nodes) may take at most 256 times the file's size
+// (at least 256 MiB): the shipped sets need at most 30 times. (Keeping them sparse would need
+// sdk::Graph::features to be sparse, an SDK change.)
+//
 // Folds: DIR/10fold_idx/{train,test}_idx-K.txt, K = 1, 2, …, one 0-based graph index per line.
 #pragma once
 

@@ -141,9 +141,13 @@ TEST_CASE("TU loader: malformed files name FILE:LINE", "[data_tu]") {
   const std::string short_line = write_temp("BAD2.txt", "1\n2 0\n0 3 1\n1 1 0\n");
   CHECK_THAT(error_of([&] { read_tu_graphs(short_line, false); }),
              Catch::Contains(short_line + ":3") && Catch::Contains("declares 3 neighbours"));
-  const std::string truncated = write_temp("BAD3.txt", "3\n1 0\n0 0\n");
+  // Two lines could hold two empty graphs, but the first graph takes both.
+  const std::string truncated = write_temp("BAD3.txt", "2\n1 0\n0 0\n");
   CHECK_THAT(error_of([&] { read_tu_graphs(truncated, false); }),
-             Catch::Contains("ends after 1 of its 3 graphs"));
+             Catch::Contains("ends after 1 of its 2 graphs"));
+  const std::string too_many = write_temp("BAD6.txt", "3\n1 0\n0 0\n");
+  CHECK_THAT(error_of([&] { read_tu_graphs(too_many, false); }),
+             Catch::Contains(too_many + ":1") && Catch::Contains("announces 3 graphs, but only 2"));
   const std::string not_number = write_temp("BAD4.txt", "1\n1 x\n0 0\n");
   CHECK_THAT(error_of([&] { read_tu_graphs(not_number, false); }),
              Catch::Contains(not_number + ":2") && Catch::Contains("'x' is not an integer"));
