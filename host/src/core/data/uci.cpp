@@ -69,6 +69,35 @@ arma::uword metadata_count(const std::vector<std::pair<std::string, std::string>
   return n;
 }
 
+// The 1-based line of "key=" in a metadata file (0 if absent), for messages.
+std::size_t metadata_line(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  for (std::size_t number = 1; std::getline(in, line); ++number) {
+    const std::vector<std::string> t = tokens(line);
+    if (!t.empty() && t[0] == key + "=") return number;
+  }
+  return 0;
+}
+
+// n_clases= k must be the classes the table really has: every id 0..k−1 appears (true of all
+// 90 sets of Arora et al.). Unchecked, a k of 2^31 went on to fill a Lua table for a minute.
+void check_classes_present(const arma::urowvec& labels, arma::uword classes,
+                           const std::string& meta_path, const std::string& table_path) {
+  const std::string where = at(meta_path, metadata_line(meta_path, "n_clases"));
+  if (classes > labels.n_elem)
+    throw_error("read_uci(): ", where, ": n_clases= ", classes, " but ", table_path, " has only ",
+                labels.n_elem, " samples (every class 0..n_clases-1 must appear; its labels "
+                "are 0..", labels.max(), ")");
+  std::vector<char> present(classes, 0);  // classes <= samples: bounded by the file
+  for (arma::uword c : labels) present[c] = 1;
+  for (arma::uword c = 0; c < classes; ++c)
+    if (!present[c])
+      throw_error("read_uci(): ", where, ": n_clases= ", classes, " but class ", c,
+                  " never appears in ", table_path, " (every class 0..", classes - 1,
+                  " must appear)");
+}
+
 }  // namespace
 
 std::string find_uci_dir(const std::string& name_or_path) {
@@ -197,6 +226,7 @@ UciDataset read_uci(const std::string& name_or_path) {
   if (d.x.n_cols != samples)
     throw_error("read_uci(): ", table_path, " has ", d.x.n_cols, " samples; ", meta_path,
                 " says n_patrons1= ", samples);
+  check_classes_present(d.labels, d.classes, meta_path, table_path);
   const arma::uword n = d.x.n_cols;
   d.validation = read_uci_splits((fs::path(d.dir) / "conxuntos.dat").string(), n, 2).front();
   d.folds = read_uci_splits((fs::path(d.dir) / "conxuntos_kfold.dat").string(), n, 8);

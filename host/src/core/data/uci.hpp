@@ -40,7 +40,9 @@ struct UciDataset {
 // data folder (core/data/data_dir.hpp). Throws naming what was tried.
 std::string find_uci_dir(const std::string& name_or_path);
 
-// Reads a whole data set (metadata, table, both split files) and cross-checks the sizes.
+// Reads a whole data set (metadata, table, both split files) and cross-checks the sizes:
+// n_patrons1 against the samples, n_clases against the labels (each class 0..k−1 must appear,
+// so k is at most the number of samples).
 UciDataset read_uci(const std::string& name_or_path);
 
 // The pieces, for tests and other formats.
