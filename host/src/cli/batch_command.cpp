@@ -4,7 +4,9 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -51,6 +53,15 @@ void check_batch_parameters(const lua::ParamDeclaration& declaration,
       }
     }
   }
+}
+
+// A --job-timeout value: a finite number of seconds > 0 ("1", "0.5", "90").
+double parse_seconds(const std::string& text, const std::string& flag) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end == nullptr || *end != '\0' || !std::isfinite(value) || value <= 0)
+    throw UsageError(flag + " must be a number of seconds > 0, got '" + text + "'");
+  return value;
 }
 
 std::string this_executable() {
@@ -101,6 +112,8 @@ int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
   if (jobs < 1 || jobs > 4096) throw UsageError("--jobs must be between 1 and 4096");
   options.reps = static_cast<int>(reps);
   options.workers = static_cast<int>(jobs);
+  if (const auto timeout = args.value("--job-timeout"))
+    options.job_timeout_s = parse_seconds(*timeout, "--job-timeout");
   try {
     for (const auto& spec : args.values("--grid"))
       options.grid.push_back(core::batch::parse_grid_axis(spec));
@@ -168,7 +181,7 @@ const Command& batch_command() {
   static const Command command{
       "batch",
       "FILE.lua --out DIR [--grid KEY=V1,V2,...]... [--reps N] [--jobs J] [--resume] [--plot] "
-      "[--set KEY=VALUE]...",
+      "[--job-timeout S] [--set KEY=VALUE]...",
       "run a script over a parameter grid, J processes at a time",
       "Expands the --grid axes (cartesian product) times --reps repetitions into jobs and runs\n"
       "each as `ntklab run FILE.lua` in its own process, at most J at once. A job's grid values,\n"
@@ -180,8 +193,10 @@ const Command& batch_command() {
       "--help` lists them). DIR/results.jsonl gets one line per row: the job's parameters, the\n"
       "script's fields, and the batch's own under \"batch\" {job, rep, seed, elapsed_s, status},\n"
       "appended atomically; a failing job is recorded with batch.status \"failed\" and the tail\n"
-      "of its stderr, and the others go on. DIR/manifest.json records the version,\n"
-      "plugins, grid, seeds and times; DIR/logs holds each job's stdout (.log) and stderr (.err).\n"
+      "of its stderr, and the others go on; a job running longer than --job-timeout S seconds is\n"
+      "stopped (SIGTERM, then SIGKILL) and recorded as failed with batch.reason \"timeout\".\n"
+      "DIR/manifest.json records the version, plugins, grid, seeds and times; DIR/logs holds\n"
+      "each job's stdout (.log) and stderr (.err).\n"
       "Ctrl-C or SIGTERM stops the running jobs and loses only them; --resume skips the jobs\n"
       "already recorded as ok. DIR is locked while the batch runs (DIR/batch.lock holds its\n"
       "pid): a second batch or --resume on DIR is refused. --plot runs `ntklab plot DIR` at the\n"
@@ -190,6 +205,7 @@ const Command& batch_command() {
       {{"--grid", "KEY=V1,V2,...", "a parameter axis (repeat for a grid); KEY=@FILE reads the values, one a line", true},
        {"--reps", "N", "repetitions of every grid point (default 1)", false},
        {"--jobs", "J", "worker processes at once (default 1)", false},
+       {"--job-timeout", "S", "stop a job after S seconds and record it as failed (timeout)", false},
        {"--out", "DIR", "the batch folder (results.jsonl, manifest.json, logs/)", false},
        {"--resume", "", "skip the jobs DIR/results.jsonl already has", false},
        {"--plot", "", "draw the figure when done (see `ntklab plot --help`)", false},

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "core/batch/folder_lock.hpp"
@@ -33,6 +34,8 @@ namespace {
 
 void check_options(const BatchOptions& o) {
   if (o.workers < 1) throw_error("batch: --jobs must be at least 1, got ", o.workers);
+  if (!(o.job_timeout_s >= 0))  // NaN too
+    throw_error("batch: --job-timeout must be a number of seconds > 0, got ", o.job_timeout_s);
   if (o.out_dir.empty()) throw_error("batch: --out DIR is required");
   if (o.worker_prefix.empty()) throw_error("batch: no worker command");
   std::set<std::string> names;
@@ -119,6 +122,13 @@ std::string error_summary(const std::string& text) {
 
 }  // namespace
 
+std::string timeout_text(double seconds) {
+  std::ostringstream text;
+  text.precision(15);
+  text << "timeout after " << seconds << " s";
+  return text.str();
+}
+
 BatchSummary run_batch(const BatchOptions& o) {
   check_options(o);
   const std::vector<Job> jobs = expand_jobs(o.grid, o.reps);
@@ -157,6 +167,7 @@ BatchSummary run_batch(const BatchOptions& o) {
   manifest.set("constants", params_json(o.constants));
   manifest.set("reps", o.reps);
   manifest.set("workers", o.workers);
+  manifest.set("job_timeout_s", o.job_timeout_s > 0 ? Json(o.job_timeout_s) : Json());
   manifest.set("seed_rule", seed_rule_text());
   Json job_list = Json::array();
   for (const auto& job : jobs) {
@@ -215,8 +226,8 @@ BatchSummary run_batch(const BatchOptions& o) {
   };
 
   const auto record_failure = [&](const Job& job, double elapsed, int code,
-                                  const std::string& error) {
-    append_lines(results, make_failed_row(job, o.constants, elapsed, code, error));
+                                  const std::string& error, const std::string& reason = "") {
+    append_lines(results, make_failed_row(job, o.constants, elapsed, code, error, reason));
     ++summary.failed;
     progress.job_failed(label(job), elapsed, error_summary(error));
   };
@@ -225,7 +236,9 @@ BatchSummary run_batch(const BatchOptions& o) {
     const Job& job = *running.at(exit.pid);
     running.erase(exit.pid);
     const std::string output = job_output(job);
-    if (exit.exit_code == 0) {
+    if (exit.timed_out) {
+      record_failure(job, exit.elapsed_s, exit.exit_code, timeout_text(o.job_timeout_s), "timeout");
+    } else if (exit.exit_code == 0) {
       std::string rows;
       std::size_t count = 0;
       bool parsed = false;
@@ -253,11 +266,15 @@ BatchSummary run_batch(const BatchOptions& o) {
     fs::remove(output, ec);
   };
 
+  const bool limited = o.job_timeout_s > 0;
   while (guard.signal() == 0 && (next < todo.size() || pool.running() > 0)) {
     while (guard.signal() == 0 && pool.running() < static_cast<std::size_t>(o.workers) &&
            next < todo.size())
       launch(*todo[next++]);
-    for (const auto& exit : pool.wait_some(std::chrono::milliseconds(250))) {
+    if (limited)
+      pool.enforce_time_limit(std::chrono::duration<double>(o.job_timeout_s), o.stop_grace);
+    // With a time limit the loop comes round often enough to keep it to a tenth of a second.
+    for (const auto& exit : pool.wait_some(std::chrono::milliseconds(limited ? 100 : 250))) {
       // A worker ended by a signal while the batch is being stopped was stopped with it.
       if (guard.signal() != 0 && exit.exit_code < 0) continue;
       finished(exit);

@@ -45,7 +45,11 @@ struct BatchOptions {
   Json manifest_extra = Json::object();    // first fields of the manifest (version, plugins, …)
   std::ostream* progress = &std::cerr;
   bool terminal = false;                   // draw a bar instead of lines
-  std::chrono::milliseconds stop_grace{2000};
+  std::chrono::milliseconds stop_grace{2000};  // SIGTERM → SIGKILL, on a stop or a timeout
+  // > 0: a job running longer is stopped (SIGTERM to its process group, SIGKILL `stop_grace`
+  // later) and recorded as failed with batch.reason "timeout" and batch.error
+  // "timeout after S s"; the batch goes on. 0: no limit.
+  double job_timeout_s = 0;
 };
 
 struct BatchSummary {
@@ -57,10 +61,14 @@ struct BatchSummary {
   int interrupted_by = 0;   // the signal that stopped the batch, or 0
 };
 
-// Throws ntk::Error for bad options (reserved or clashing names, workers < 1, results in DIR
+// Throws ntk::Error for bad options (reserved or clashing names, workers < 1, a job timeout that
+// is negative or not a number, results in DIR
 // without --resume, --resume with another script or other constants than the manifest's,
 // DIR locked by another running batch).
 BatchSummary run_batch(const BatchOptions& options);
+
+// The error recorded for a job stopped by its time limit: "timeout after 1.5 s".
+std::string timeout_text(double seconds);
 
 // The names the runner passes itself; a grid axis or constant may not use them.
 bool is_reserved_parameter(const std::string& name);

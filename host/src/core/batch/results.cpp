@@ -171,13 +171,14 @@ std::string make_ok_rows(const Job& job, const Params& constants, const std::str
 }
 
 std::string make_failed_row(const Job& job, const Params& constants, double elapsed_s,
-                            int exit_code, const std::string& error) {
+                            int exit_code, const std::string& error, const std::string& reason) {
   Json row = parameter_fields(job, constants);
   Json batch = batch_fields(job);
   batch.set("elapsed_s", elapsed_s);
   batch.set("status", "failed");
   if (exit_code >= 0) batch.set("exit_code", exit_code);
   else batch.set("signal", -exit_code);
+  if (!reason.empty()) batch.set("reason", reason);
   batch.set("error", error);
   row.set(kBatchKey, std::move(batch));
   return row.dump() + "\n";

@@ -59,9 +59,11 @@ Json batch_fields(const Job& job);
 std::string make_ok_rows(const Job& job, const Params& constants, const std::string& job_output,
                          double elapsed_s, std::size_t& row_count);
 
-// The row of a failed job. exit_code ≥ 0 for a normal exit, else -signal.
+// The row of a failed job. exit_code ≥ 0 for a normal exit, else -signal. A non-empty `reason`
+// ("timeout") is recorded as batch.reason, before batch.error.
 std::string make_failed_row(const Job& job, const Params& constants, double elapsed_s,
-                            int exit_code, const std::string& error);
+                            int exit_code, const std::string& error,
+                            const std::string& reason = "");
 
 // The last `max_lines` lines (at most `max_bytes` bytes) of a text file, "" if unreadable.
 std::string file_tail(const std::string& path, std::size_t max_lines, std::size_t max_bytes);

@@ -125,7 +125,11 @@ std::vector<WorkerExit> WorkerPool::wait_some(std::chrono::milliseconds timeout)
       if (r == it->pid || (r < 0 && errno == ECHILD)) {
         const double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - it->start).count();
-        exited.push_back({it->pid, r == it->pid ? decode_status(status) : -1, elapsed});
+        exited.push_back({it->pid, r == it->pid ? decode_status(status) : -1, elapsed,
+                          it->timed_out});
+        // The group outlives its leader while a child that ignored SIGTERM is in it. The id
+        // cannot have been reused: Linux gives no new process the id of a live group.
+        if (it->timed_out) ::kill(-it->pid, SIGKILL);
         it = running_.erase(it);
       } else {
         ++it;
@@ -136,6 +140,22 @@ std::vector<WorkerExit> WorkerPool::wait_some(std::chrono::milliseconds timeout)
     // Polling keeps this free of SIGCHLD races; a signal cuts the sleep short (EINTR).
     timespec pause{0, 10'000'000};
     if (::nanosleep(&pause, nullptr) != 0 && errno == EINTR) return exited;
+  }
+}
+
+void WorkerPool::enforce_time_limit(std::chrono::duration<double> limit,
+                                    std::chrono::milliseconds grace) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& worker : running_) {
+    if (!worker.timed_out && now - worker.start >= limit) {
+      worker.timed_out = true;
+      worker.terminated = now;
+      ::kill(-worker.pid, SIGTERM);
+      ::kill(worker.pid, SIGTERM);
+    } else if (worker.timed_out && now - worker.terminated >= grace) {
+      ::kill(-worker.pid, SIGKILL);
+      ::kill(worker.pid, SIGKILL);
+    }
   }
 }
 

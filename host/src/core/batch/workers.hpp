@@ -27,6 +27,7 @@ struct WorkerExit {
   pid_t pid = 0;
   int exit_code = 0;  // ≥ 0: exit status; < 0: minus the signal that ended it
   double elapsed_s = 0;
+  bool timed_out = false;  // stopped by enforce_time_limit
 };
 
 class WorkerPool {
@@ -45,6 +46,12 @@ class WorkerPool {
   // Returns early (possibly empty) when a signal arrives.
   std::vector<WorkerExit> wait_some(std::chrono::milliseconds timeout);
 
+  // A worker running for `limit` or longer gets SIGTERM (its whole process group), and SIGKILL
+  // `grace` later if it is still there; its exit then says timed_out. When a timed-out worker
+  // is reaped, what is left of its group (children that ignored SIGTERM) gets SIGKILL too.
+  // Call it between wait_some calls; it never blocks.
+  void enforce_time_limit(std::chrono::duration<double> limit, std::chrono::milliseconds grace);
+
   // SIGTERM to every running worker's group, SIGKILL after `grace`, then reaps them all.
   // Returns the pids that were stopped.
   std::vector<pid_t> stop_all(std::chrono::milliseconds grace);
@@ -55,6 +62,8 @@ class WorkerPool {
   struct Running {
     pid_t pid;
     std::chrono::steady_clock::time_point start;
+    bool timed_out = false;
+    std::chrono::steady_clock::time_point terminated{};  // when it got SIGTERM for its time
   };
   std::vector<Running> running_;
 };

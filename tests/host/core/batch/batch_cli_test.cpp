@@ -18,8 +18,10 @@
 #include "core/batch/json.hpp"
 #include "core/batch/manifest.hpp"
 #include "core/batch/results.hpp"
+#include "cli_support.hpp"
 
 using namespace ntk::core::batch;
+using namespace batch_cli_test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -57,40 +59,6 @@ fs::path fresh_dir(const std::string& name) {
   fs::create_directories(dir);
   std::ofstream(dir / "job.lua") << kScript;
   return dir;
-}
-
-std::string ntklab() {
-  const char* build = std::getenv("NTKLAB_BUILD_DIR");
-  REQUIRE(build != nullptr);
-  return std::string(build) + "/bin/ntklab";
-}
-
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
-
-// Runs a shell command line; returns the exit status and the combined output in `output`.
-int shell(const std::string& command, std::string& output) {
-  const fs::path log = fs::temp_directory_path() / ("ntk_batch_cli_" + std::to_string(::getpid()) + ".out");
-  const int status = std::system((command + " > " + quoted(log.string()) + " 2>&1").c_str());
-  std::ifstream in(log);
-  std::ostringstream s;
-  s << in.rdbuf();
-  output = s.str();
-  fs::remove(log);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::vector<std::string> lines_of(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace

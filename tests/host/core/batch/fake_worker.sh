@@ -10,6 +10,8 @@
 #   ran=FILE          appends the job id to FILE (which jobs ran)
 #   trace=FILE        appends "start NS" and "end NS" (nanosecond clock) to FILE
 #   pause=S           sleeps S seconds
+#   x=hang            sleeps 30 seconds (a job for --job-timeout)
+#   x=stubborn        ignores SIGTERM (it and its `sleep`), then sleeps 30 seconds
 #   env FAKE_WORKER_SLOW=1: sleeps 5*(x-1) seconds, so job x=1 ends first
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,6 +23,8 @@ done
 [ -n "$p_ran" ] && echo "$p_job" >> "$p_ran"
 [ -n "$p_pids" ] && echo "$$" >> "$p_pids"
 [ -n "$p_pause" ] && sleep "$p_pause"
+[ "$p_x" = hang ] && sleep 30
+if [ "$p_x" = stubborn ]; then trap '' TERM; sleep 30; fi
 [ -n "$FAKE_WORKER_SLOW" ] && sleep $(( (p_x - 1) * 5 ))
 echo "stdout of $p_job"
 if [ "$p_x" = fail ]; then
