@@ -69,8 +69,9 @@ class Mutator {
     const std::size_t steps = 1 + below(3);
     for (std::size_t s = 0; s < steps; ++s) {
       if (as_bytes) break;  // byte damage last: lines may no longer be lines
-      switch (below(8)) {
-        case 0: replace_number(lines, /*first_only=*/true); break;  // counts open their line
+      switch (below(9)) {
+        case 0:
+        case 8: replace_number(lines, /*first_only=*/true); break;  // counts open their line
         case 1: replace_number(lines, false); break;
         case 2:
           if (!lines.empty()) lines.erase(lines.begin() + below(lines.size()));
@@ -123,7 +124,8 @@ class Mutator {
   // Replaces a number-like token (the first of its line, or any) with a huge or odd number.
   void replace_number(std::vector<std::string>& lines, bool first_only) {
     if (lines.empty()) return;
-    std::string& line = lines[below(lines.size())];
+    // The first line holds the count of many formats: hit it one time in four.
+    std::string& line = lines[below(4) == 0 ? 0 : below(lines.size())];
     std::vector<std::pair<std::size_t, std::size_t>> spans;  // numeric tokens: start, length
     for (std::size_t i = 0; i < line.size();) {
       while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == ',')) ++i;
@@ -131,7 +133,7 @@ class Mutator {
       while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != ',') ++i;
       if (i > start && (std::isdigit(static_cast<unsigned char>(line[start])) || line[start] == '-'))
         spans.emplace_back(start, i - start);
-      if (first_only) break;
+      if (first_only && !spans.empty()) break;
     }
     if (spans.empty()) return;
     const auto [start, length] = spans[below(spans.size())];
