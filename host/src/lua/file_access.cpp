@@ -82,9 +82,14 @@ bool FileAccess::may_write(const std::string& path) const {
   return inside_any(resolve_path(path), write_);
 }
 
-void FileAccess::add_read_directory(const std::string& dir) {
+void FileAccess::add_module_directory(const std::string& dir) {
   std::error_code ec;
-  if (fs::is_directory(dir, ec)) read_.push_back(fs::canonical(dir).string());
+  if (fs::is_directory(dir, ec)) modules_.push_back(fs::canonical(dir).string());
+}
+
+bool FileAccess::may_load_module(const std::string& path) const {
+  const std::string resolved = resolve_path(path);
+  return inside_any(resolved, modules_) || inside_any(resolved, read_);
 }
 
 void install_file_access(lua_State* L, const FileAccess& access) {
@@ -110,16 +115,28 @@ std::string read_refusal(lua_State* L, const std::string& path, const std::strin
          joined(access->read_directories()) + "; add --allow-read DIR)";
 }
 
+std::string write_refusal(lua_State* L, const std::string& path, const std::string& function) {
+  const FileAccess* access = file_access(L);
+  if (access == nullptr || access->may_write(path)) return "";
+  return function + ": writing " + path + " is not allowed in the sandbox (writable: " +
+         joined(access->write_directories()) + "; add --allow-write DIR)";
+}
+
+std::string module_refusal(lua_State* L, const std::string& path, const std::string& function) {
+  const FileAccess* access = file_access(L);
+  if (access == nullptr || access->may_load_module(path)) return "";
+  return function + ": loading " + path + " is not allowed in the sandbox (modules load from "
+         "the script's folder, its lib/ and scripts/lib, or an --allow-read DIR)";
+}
+
 void check_read(lua_State* L, const std::string& path, const std::string& function) {
   const std::string refusal = read_refusal(L, path, function);
   if (!refusal.empty()) throw Error(refusal);
 }
 
 void check_write(lua_State* L, const std::string& path, const std::string& function) {
-  const FileAccess* access = file_access(L);
-  if (access == nullptr || access->may_write(path)) return;
-  throw_error(function, ": writing ", path, " is not allowed in the sandbox (writable: ",
-              joined(access->write_directories()), "; add --allow-write DIR)");
+  const std::string refusal = write_refusal(L, path, function);
+  if (!refusal.empty()) throw Error(refusal);
 }
 
 }  // namespace ntk::lua

@@ -24,8 +24,10 @@ class FileAccess {
 
   bool may_read(const std::string& path) const;
   bool may_write(const std::string& path) const;
-  // Also reads under `dir` (the script's folder and scripts/lib for `require`).
-  void add_read_directory(const std::string& dir);
+  // `require` may also load modules from under `dir` (the script's folder, scripts/lib); other
+  // reads stay limited to the --allow-read and --allow-write directories.
+  void add_module_directory(const std::string& dir);
+  bool may_load_module(const std::string& path) const;
 
   const std::vector<std::string>& read_directories() const { return read_; }
   const std::vector<std::string>& write_directories() const { return write_; }
@@ -33,6 +35,7 @@ class FileAccess {
  private:
   std::vector<std::string> read_;   // resolved, write_ included
   std::vector<std::string> write_;  // resolved
+  std::vector<std::string> modules_;  // resolved
 };
 
 // `path` resolved as described above (an absolute path, links resolved), or "" when it cannot be
@@ -52,7 +55,10 @@ const FileAccess* file_access(lua_State* L);
 // --allow-read DIR)" when the state has rules and they refuse `path`; do nothing otherwise.
 void check_read(lua_State* L, const std::string& path, const std::string& function);
 void check_write(lua_State* L, const std::string& path, const std::string& function);
-// The message check_read would throw, or "" when reading is allowed (for code that must not throw).
+// The message check_read / check_write would throw, or "" when allowed (for code that must not
+// throw); module_refusal is require's (the module directories and the readable ones).
 std::string read_refusal(lua_State* L, const std::string& path, const std::string& function);
+std::string write_refusal(lua_State* L, const std::string& path, const std::string& function);
+std::string module_refusal(lua_State* L, const std::string& path, const std::string& function);
 
 }  // namespace ntk::lua

@@ -12,6 +12,7 @@
 //   ntk.io.read_jsonl(path)         -> list of the decoded lines (blank lines skipped)
 //   ntk.io.to_json(value)           -> the JSON text of one value                 (extra)
 //   ntk.io.from_json(text)          -> the decoded value                          (extra)
+// In the sandbox (sandbox.hpp) the paths must lie in the --allow-read / --allow-write folders.
 //   ntk.clock()                     -> seconds on a steady (monotonic) clock, as a double
 #include <fcntl.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <string>
 
 #include "lua/args.hpp"
+#include "lua/file_access.hpp"
 #include "core/data/csv.hpp"
 #include "lua/json.hpp"
 #include "lua/module.hpp"
@@ -36,7 +38,9 @@ int l_load_csv(lua_State* L) {
   return protect(L, [&] {
     // The data-set reader stores one line per column (examples are columns); a matrix
     // read by load_csv keeps the file's layout, one line per row.
-    push_matrix(L, core::data::read_csv(string_arg(L, 1, "load_csv")).x.t());
+    const std::string path = string_arg(L, 1, "load_csv");
+    check_read(L, path, "ntk.io.load_csv");
+    push_matrix(L, core::data::read_csv(path).x.t());
     return 1;
   });
 }
@@ -62,6 +66,7 @@ int l_write_jsonl(lua_State* L) {
   return protect(L, [&] {
     const std::string path = string_arg(L, 1, "write_jsonl");
     table_arg(L, 2, "write_jsonl");
+    check_write(L, path, "ntk.io.write_jsonl");
     append_line(path, encode_json(L, 2, "write_jsonl()") + "\n");
     return 0;
   });
@@ -70,6 +75,7 @@ int l_write_jsonl(lua_State* L) {
 int l_read_jsonl(lua_State* L) {
   return protect(L, [&] {
     const std::string path = string_arg(L, 1, "read_jsonl");
+    check_read(L, path, "ntk.io.read_jsonl");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw_error("read_jsonl(): cannot open ", path, ": ", std::strerror(errno));
     lua_newtable(L);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "lua/module.hpp"
+#include "lua/sandbox.hpp"
 #include "lua/text_loading.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -114,7 +115,8 @@ bool mentions_declared_parameters(const std::string& path) {
 }
 
 ScriptParameters read_script_parameters(const std::string& path,
-                                        ArchitectureSource& architectures) {
+                                        ArchitectureSource& architectures,
+                                        const RunOptions& options) {
   ScriptParameters result;
   if (!std::filesystem::is_regular_file(path))
     throw_error("cannot open script ", path);
@@ -122,6 +124,14 @@ ScriptParameters read_script_parameters(const std::string& path,
   lua_State* L = new_state(architectures, {});
   set_declaration_sink(L, &result.parameters);
   add_script_directory(L, path);
+  if (options.sandbox) {
+    try {
+      enter_sandbox(L, path, options.allow_read, options.allow_write);
+    } catch (...) {
+      lua_close(L);
+      throw;
+    }
+  }
   lua_pushcfunction(L, traceback_handler);
   int status = load_text_file(L, path.c_str());
   if (status == LUA_OK) status = lua_pcall(L, 0, 0, -2);
@@ -151,7 +161,7 @@ lua_State* new_state(ArchitectureSource& architectures, const ScriptParams& para
 }
 
 int run_script(const std::string& path, const ScriptParams& params,
-               ArchitectureSource& architectures, std::ostream& err) {
+               ArchitectureSource& architectures, std::ostream& err, const RunOptions& options) {
   lua_State* L = nullptr;
   try {
     L = new_state(architectures, params);
@@ -160,6 +170,15 @@ int run_script(const std::string& path, const ScriptParams& params,
     return 1;
   }
   add_script_directory(L, path);
+  if (options.sandbox) {
+    try {
+      enter_sandbox(L, path, options.allow_read, options.allow_write);
+    } catch (const std::exception& e) {
+      err << e.what() << '\n';
+      lua_close(L);
+      return 1;
+    }
+  }
   lua_pushcfunction(L, traceback_handler);
   // The chunk is named "@PATH", so messages read "PATH:LINE: message"; text only.
   int status = load_text_file(L, path.c_str());

@@ -19,9 +19,20 @@ namespace ntk::lua {
 // key=value pairs from --set; values that parse completely as numbers become Lua numbers.
 using ScriptParams = std::vector<std::pair<std::string, std::string>>;
 
+// How a script runs. Default: every Lua library (source text only, text_loading.hpp).
+// sandbox: the allow-list of sandbox.hpp; files only under allow_read (reading) and
+// allow_write (reading and writing). `ntklab plot DIR` runs the script a results folder names
+// with {sandbox = true, allow_read = {DIR}, allow_write = {DIR}}.
+struct RunOptions {
+  bool sandbox = false;
+  std::vector<std::string> allow_read;
+  std::vector<std::string> allow_write;
+};
+
 // Runs a script; returns 0 on success, 1 on any error (message and traceback written to err).
 int run_script(const std::string& path, const ScriptParams& params,
-               ArchitectureSource& architectures, std::ostream& err);
+               ArchitectureSource& architectures, std::ostream& err,
+               const RunOptions& options = {});
 
 // What a script declares with ntk.params (params.hpp).
 struct ScriptParameters {
@@ -34,7 +45,9 @@ struct ScriptParameters {
 // records the declaration and stops it (code before that call runs: keep it to `require`s and
 // definitions). Throws ntk::Error with the script's message (FILE:LINE, traceback) when it
 // fails before declaring.
-ScriptParameters read_script_parameters(const std::string& path, ArchitectureSource& architectures);
+// With options.sandbox the declaring code runs in the sandbox too.
+ScriptParameters read_script_parameters(const std::string& path, ArchitectureSource& architectures,
+                                        const RunOptions& options = {});
 
 // True when the file's text mentions ntk.params (the cheap test read_script_parameters uses).
 bool mentions_declared_parameters(const std::string& path);

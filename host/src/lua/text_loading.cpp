@@ -25,13 +25,15 @@ void name_binary_chunk(lua_State* L, const char* path) {
 }
 
 // A refusal from the sandbox's read rules pushed as a string, or false when reading is allowed.
-bool push_read_refusal(lua_State* L, const char* path, const char* function) {
+bool push_read_refusal(lua_State* L, const char* path, const char* function,
+                       bool module = false) {
   if (path == nullptr) {
     if (file_access(L) == nullptr) return false;
     lua_pushfstring(L, "%s: reading stdin is not allowed in the sandbox", function);
     return true;
   }
-  const std::string refusal = read_refusal(L, path, function);
+  const std::string refusal =
+      module ? module_refusal(L, path, function) : read_refusal(L, path, function);
   if (refusal.empty()) return false;
   lua_pushlstring(L, refusal.data(), refusal.size());
   return true;
@@ -92,7 +94,7 @@ int l_search_lua_module(lua_State* L) {
   if (lua_isnil(L, -2)) return 1;  // "no file '...'" for require's message
   lua_pop(L, 1);
   const char* path = lua_tostring(L, -1);
-  if (push_read_refusal(L, path, "require")) {
+  if (push_read_refusal(L, path, "require", /*module=*/true)) {
     return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, path,
                       lua_tostring(L, -1));
   }
