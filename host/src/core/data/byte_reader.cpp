@@ -62,7 +62,7 @@ bool ByteReader::at_end() {
 }
 
 std::optional<std::uint64_t> ByteReader::bytes_left() {
-  if (gzdirect(file_) != 1) return std::nullopt;
+  if (compressed()) return std::nullopt;
   std::error_code error;
   if (!std::filesystem::is_regular_file(path_, error)) return std::nullopt;
   const std::uint64_t size = std::filesystem::file_size(path_, error);

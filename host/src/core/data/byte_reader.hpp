@@ -42,6 +42,9 @@ class ByteReader {
   // trusting a count from a header (a 30-byte .gz can announce 4 GB).
   std::optional<std::uint64_t> bytes_left();
 
+  // True if the file is gzip-compressed (false for a plain file read directly).
+  bool compressed() { return gzdirect(file_) != 1; }
+
   std::uint64_t offset() const { return offset_; }
   const std::string& path() const { return path_; }
   const std::string& who() const { return who_; }

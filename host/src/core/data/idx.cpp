@@ -129,20 +129,24 @@ IdxArray read_idx(const std::string& path) {
   // (item_size()), and no real item comes near 2^32 bytes.
   if (item_elements * static_cast<double>(element_bytes) > 4294967296.0)
     throw_error(kWho, ": ", path, ": ", announces(), "; one item may hold at most 2^32 bytes");
-  // A plain file's size is known: refuse before reserving anything.
-  if (const std::optional<std::uint64_t> left = in.bytes_left(); left && announced > *left)
+  // A plain file's size is known: refuse before reserving anything, and check the memory
+  // for what the file really holds.
+  const std::optional<std::uint64_t> left = in.bytes_left();
+  if (left && announced > *left)
     throw_error(kWho, ": ", path, ": truncated at byte offset ", data_offset + *left, ": ",
                 announces(), ", the file holds only ", *left);
-  sdk::check_allocation(std::string(kWho) + ": " + path, items * item_elements, 1,
-                        static_cast<double>(element_bytes));
+  const std::string what = std::string(kWho) + ": " + path;
+  if (left) sdk::check_allocation(what, announced, 1, 1);
 
   // A gzip stream says how long it is only when decompressed: grow the buffer geometrically
   // as data arrives (never more than twice what the stream really held) instead of reserving
-  // what the header announces.
-  const std::size_t n_bytes = static_cast<std::size_t>(announced);
+  // what the header announces; the memory check guards each growth, so a lying header ends in
+  // "the stream holds only ..." and a true one too large for memory in the memory error.
+  const std::size_t n_bytes = static_cast<std::size_t>(std::min(announced, 1.8e19));
   std::size_t got = 0;
   while (got < n_bytes) {
     const std::size_t next = std::min(n_bytes, std::max<std::size_t>(2 * got, 1 << 20));
+    if (!left) sdk::check_allocation(what, static_cast<double>(next), 1, 1);
     array.bytes.resize(next);
     const std::size_t read = in.read_some(array.bytes.data() + got, next - got);
     got += read;
@@ -150,7 +154,7 @@ IdxArray read_idx(const std::string& path) {
   }
   if (got < n_bytes)
     throw_error(kWho, ": ", path, ": truncated at byte offset ", data_offset + got, ": ",
-                announces(), ", the ", in.bytes_left() ? "file" : "decompressed stream",
+                announces(), ", the ", in.compressed() ? "decompressed stream" : "file",
                 " holds only ", got);
   if (!in.at_end())
     throw_error(kWho, ": ", path, ": unexpected bytes after the data at byte offset ",
