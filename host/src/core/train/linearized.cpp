@@ -1,7 +1,9 @@
 #include "core/train/linearized.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <sstream>
 
 #include "core/train/descent.hpp"
 #include "core/train/learning_rate.hpp"
@@ -59,6 +61,55 @@ double flow_gain(double lambda, double a, double t) {
   return -std::expm1(-x * t) / lambda;
 }
 
+// Growth of the loss over its reference that counts as divergence (as descent.cpp).
+constexpr double kBlowUp = 1e6;
+
+// Sets result.status/message to "diverged" when the train loss is not finite or blew up,
+// naming the first non-finite quantity in the order they are computed.
+void report_divergence(const char* where, const ClosedFormOptions& options,
+                       const Labelled& train, const arma::mat& u0, const arma::vec& gain,
+                       const arma::vec& decay, ClosedFormResult& result) {
+  const double nn = double(train.size());
+  const double initial = squared_loss(u0, train.y);
+  const double reference =
+      std::max({initial, arma::accu(arma::square(train.y)) / (2.0 * nn), 1e-300});
+  const double loss = result.train_loss;
+  if (std::isfinite(loss) && loss <= kBlowUp * reference && result.test_predictions.is_finite())
+    return;
+  const arma::vec& lambda = result.eigenvalues;
+  std::ostringstream first;
+  auto first_bad = [](const arma::vec& v) {
+    for (arma::uword i = 0; i < v.n_elem; ++i)
+      if (!std::isfinite(v(i))) return i;
+    return v.n_elem;
+  };
+  const char* power = options.steps ? "(1 - lr·λ/n)^steps" : "exp(-lr·time·λ/n)";
+  if (const arma::uword i = first_bad(decay); i < decay.n_elem)
+    first << "the decay " << power << " = " << decay(i) << " of eigenvalue λ = " << lambda(i);
+  else if (const arma::uword g = first_bad(gain); g < gain.n_elem)
+    first << "the gain (1 - decay)/λ = " << gain(g) << " of eigenvalue λ = " << lambda(g);
+  else if (!result.train_predictions.is_finite())
+    first << "the train predictions";
+  else if (!std::isfinite(loss))
+    first << "the train loss (" << loss << ")";
+  else if (!result.test_predictions.is_finite())
+    first << "the test predictions";
+  else
+    first << "none (the train loss " << loss << " is over " << kBlowUp << " times its reference "
+          << reference << ")";
+  std::ostringstream message;
+  message << where << ": diverged after ";
+  if (options.steps) message << *options.steps << " steps";
+  else message << "time " << *options.time;
+  message << " (train loss " << loss << ", initial " << initial << ", lr " << result.lr
+          << "); first non-finite quantity: " << first.str();
+  if (lambda.n_elem > 0 && lambda.max() > 0)
+    message << "; gradient descent is stable for lr < 2n/λ_max = " << 2 * nn / lambda.max()
+            << "; try a smaller lr or lr = \"auto\"";
+  result.status = "diverged";
+  result.message = message.str();
+}
+
 }  // namespace
 
 TrainResult linearized_gd(sdk::Network& net, const Labelled& train, const TrainOptions& options,
@@ -84,12 +135,9 @@ ClosedFormResult linearized_closed_form(const sdk::Network& net, const Labelled&
   if (test && test->size() == 0) throw_error(where, ": test has no examples");
 
   const arma::uword n = train.size(), k = net.outputs();
-  const arma::mat theta = training_kernel(net, train.x);
-  arma::vec eigenvalues;
+  const arma::mat theta = checked_training_kernel(where, net, train.x);
   arma::mat vectors;
-  if (!arma::eig_sym(eigenvalues, vectors, theta))
-    throw_error(where, ": the eigendecomposition of the ", theta.n_rows, " x ", theta.n_cols,
-                " empirical NTK failed (non-finite entries?)");
+  arma::vec eigenvalues = kernel_eigenvalues(where, theta, &vectors);
 
   ClosedFormResult result;
   result.lr = options.lr ? *options.lr
@@ -123,6 +171,7 @@ ClosedFormResult linearized_closed_form(const sdk::Network& net, const Labelled&
     result.test_predictions = net.forward(*test) + arma::reshape(shift, k, test->size());
   }
   result.eigenvalues = std::move(eigenvalues);
+  report_divergence(where, options, train, u0, gain, decay, result);
   return result;
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "core/train/labelled.hpp"
 #include "core/train/train_result.hpp"
@@ -38,6 +39,11 @@ struct ClosedFormOptions {
 };
 
 struct ClosedFormResult {
+  // "ok", or "diverged" as gradient descent reports it: the train loss is not finite or grew
+  // over 1e6 times its reference (max of the initial loss and ‖y‖²/(2n)); `message` then names
+  // the steps or time, the first non-finite quantity and the stable limit of lr.
+  std::string status = "ok";
+  std::string message;
   double lr = 0;
   arma::mat train_predictions;  // k × n
   arma::mat test_predictions;   // k × n_test, empty without test inputs
@@ -45,7 +51,8 @@ struct ClosedFormResult {
   arma::vec eigenvalues;        // of Θ, ascending
 };
 
-// `test` may be null. Throws ntk::Error for bad options.
+// `test` may be null. Throws ntk::Error for bad options and for a non-finite NTK; a run that
+// blows up is a result with status "diverged" (its predictions are kept as computed).
 ClosedFormResult linearized_closed_form(const sdk::Network& net, const Labelled& train,
                                         const ClosedFormOptions& options,
                                         const sdk::Inputs* test = nullptr);
