@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/batch/manifest.hpp"
+#include "core/batch/quarantine.hpp"
 #include "ntk/sdk/error.hpp"
 #include "plugin/registry_source.hpp"
 
@@ -30,6 +31,10 @@ int plot_batch_folder(const std::string& dir, const std::string& script_override
   }
   core::batch::Json manifest;
   try {
+    // The script reads every line: a corrupt one would stop every plot of this folder for good.
+    const std::string moved =
+        core::batch::describe_quarantine(core::batch::quarantine_corrupt_rows(results.string()));
+    if (!moved.empty()) std::cerr << "ntklab plot: " << moved << "\n";
     manifest = core::batch::read_json_file(manifest_path.string());
   } catch (const Error& e) {
     std::cerr << "ntklab plot: " << e.what() << "\n";
@@ -101,7 +106,9 @@ const Command& plot_command() {
       "batch's --set constants and params.mode = \"plot\", params.results = DIR/results.jsonl,\n"
       "params.out_dir = DIR. The script reads the rows (ntk.io.read_jsonl) and draws with\n"
       "ntk.plot instead of computing; no job is rerun. --script uses another script (e.g. when\n"
-      "the batch's has moved); --set adds or overrides parameters.",
+      "the batch's has moved); --set adds or overrides parameters. Lines of results.jsonl that\n"
+      "are not JSON objects are first moved to DIR/results.quarantine.jsonl (with their line\n"
+      "numbers and what is wrong), and stderr says how many.",
       {{"--script", "FILE.lua", "the script to run instead of the manifest's", false},
        {"--set", "KEY=VALUE", "a parameter for the plot run, params.KEY", true}},
       &plot_main};

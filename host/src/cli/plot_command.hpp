@@ -1,5 +1,7 @@
 // `ntklab plot DIR [--script FILE.lua] [--set KEY=VALUE]…`: redraws a batch's figure from
-// DIR/results.jsonl without rerunning any job.
+// DIR/results.jsonl without rerunning any job. Corrupt lines of results.jsonl are moved to
+// DIR/results.quarantine.jsonl first (core/batch/quarantine.hpp), so one bad line does not stop
+// every later plot.
 //
 // The convention (one for every script): the script recorded in DIR/manifest.json runs once
 // more, in this process, with the batch's --set constants and

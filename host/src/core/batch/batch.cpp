@@ -16,6 +16,7 @@
 #include "core/batch/folder_lock.hpp"
 #include "core/batch/manifest.hpp"
 #include "core/batch/progress.hpp"
+#include "core/batch/quarantine.hpp"
 #include "core/batch/results.hpp"
 #include "core/batch/workers.hpp"
 #include "ntk/sdk/error.hpp"
@@ -150,6 +151,9 @@ BatchSummary run_batch(const BatchOptions& o) {
     if (const std::size_t cut = repair_tail(results))
       *o.progress << "batch: removed a torn last line (" << cut << " bytes) from " << results
                   << "\n";
+    // Corrupt lines would hide their jobs' results from plot; their jobs run again below.
+    const std::string moved = describe_quarantine(quarantine_corrupt_rows(results));
+    if (!moved.empty()) *o.progress << "batch: " << moved << "\n";
     std::vector<std::string> warnings;
     done = completed_jobs(results, warnings);
     for (const auto& w : warnings) *o.progress << "batch: warning: skipping " << w << "\n";

@@ -10,39 +10,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/batch/locked_file.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::core::batch {
-
-namespace {
-
-// An open descriptor with an exclusive flock, both released on destruction.
-class LockedFile {
- public:
-  LockedFile(const std::string& path, int flags) : path_(path) {
-    fd_ = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("cannot open");
-    while (::flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR) fail("cannot lock");
-    }
-  }
-  ~LockedFile() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-  }
-  LockedFile(const LockedFile&) = delete;
-  LockedFile& operator=(const LockedFile&) = delete;
-
-  int fd() const { return fd_; }
-  [[noreturn]] void fail(const char* what) const {
-    throw_error("batch results: ", what, " ", path_, ": ", std::strerror(errno));
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
-
-}  // namespace
 
 void append_lines(const std::string& path, const std::string& lines) {
   if (lines.empty()) return;

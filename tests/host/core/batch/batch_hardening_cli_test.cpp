@@ -78,3 +78,44 @@ TEST_CASE("ntklab batch --job-timeout stops a job that loops forever", "[batch][
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("a corrupt line in results.jsonl is quarantined: plot and --resume go on",
+          "[batch][cli][quarantine]") {
+  const fs::path dir = fresh_dir("quarantine");
+  const fs::path out = dir / "out";
+  std::string output;
+  REQUIRE(shell(batch_command(dir) + " --grid x=1,2,3", output) == 0);
+  const fs::path results = out / "results.jsonl";
+  auto lines = lines_of(results);
+  REQUIRE(lines.size() == 3);
+  lines[1] = lines[1].substr(0, lines[1].size() / 2);  // the middle row, cut in half
+  {
+    std::ofstream rewrite(results, std::ios::trunc);
+    for (const auto& line : lines) rewrite << line << "\n";
+  }
+  // plot: the two good rows, and stderr says what moved where.
+  CHECK(shell(ntklab() + " plot " + quoted(out.string()), output) == 0);
+  INFO(output);
+  CHECK_THAT(output, Catch::Contains("ntklab plot: moved 1 corrupt line of " + results.string() +
+                                     " (line 2; first: " + results.string() + ":2: "));
+  CHECK_THAT(output, Catch::Contains("to " + (out / "results.quarantine.jsonl").string() +
+                                     "; 2 rows remain"));
+  CHECK_THAT(output, Catch::Contains("plot sees 2 rows"));
+  const auto side = read_jsonl((out / "results.quarantine.jsonl").string());
+  REQUIRE(side.size() == 1);
+  CHECK(side[0].find("line")->as_number() == 2);
+  CHECK(side[0].find("text")->as_string() == lines[1]);
+  // A second plot finds nothing more to move.
+  CHECK(shell(ntklab() + " plot " + quoted(out.string()), output) == 0);
+  CHECK(output.find("moved") == std::string::npos);
+
+  // --resume runs the job of the cut row again (cut before its id: it has no ok row left).
+  CHECK(shell(batch_command(dir) + " --grid x=1,2,3 --resume", output) == 0);
+  CHECK_THAT(output, Catch::Contains("2 of 3 jobs already done"));
+  std::map<double, int> per_x;
+  for (const auto& row : read_jsonl(results.string())) ++per_x[row.find("x")->as_number()];
+  CHECK(per_x == std::map<double, int>{{1, 1}, {2, 1}, {3, 1}});
+  CHECK(shell(ntklab() + " plot " + quoted(out.string()), output) == 0);
+  CHECK_THAT(output, Catch::Contains("plot sees 3 rows"));
+  fs::remove_all(dir);
+}
