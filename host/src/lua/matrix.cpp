@@ -171,7 +171,9 @@ int l_to_list(lua_State* L) {
 
 int l_t(lua_State* L) {
   return protect(L, [&] {
-    push_matrix(L, matrix_arg(L, 1, "t").t());
+    const arma::mat& m = matrix_arg(L, 1, "t");
+    sdk::check_allocation("t(): the transpose", double(m.n_cols), double(m.n_rows));
+    push_matrix(L, m.t());
     return 1;
   });
 }
@@ -216,10 +218,23 @@ const char* operand_type(lua_State* L, int index) {
   return is_matrix(L, index) ? "ntk.matrix" : luaL_typename(L, index);
 }
 
+// Every operator makes a new matrix: refuse one that would not fit before Armadillo allocates
+// it (x:t() * x on a wide x asks for n x n).
+void check_result(char op, double rows, double cols) {
+  sdk::check_allocation(std::string("ntk.matrix ") + op + ": the " +
+                            std::to_string(static_cast<long long>(rows)) + " x " +
+                            std::to_string(static_cast<long long>(cols)) + " result",
+                        rows, cols);
+}
+
 int arithmetic(lua_State* L, char op) {
   return protect(L, [&] {
     const arma::mat* a = test_matrix(L, 1);
     const arma::mat* b = test_matrix(L, 2);
+    if (a && b && op == '*' && a->n_cols == b->n_rows)
+      check_result(op, double(a->n_rows), double(b->n_cols));
+    else if (a || b)
+      check_result(op, double((a ? a : b)->n_rows), double((a ? a : b)->n_cols));
     const bool a_number = lua_type(L, 1) == LUA_TNUMBER, b_number = lua_type(L, 2) == LUA_TNUMBER;
     if (a && b) {
       if (op == '*') {

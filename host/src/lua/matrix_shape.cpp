@@ -12,6 +12,7 @@
 #include "lua/args.hpp"
 #include "lua/matrix_methods.hpp"
 #include "lua/module.hpp"
+#include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua::matrix_detail {
@@ -75,6 +76,9 @@ int l_diag_matrix(lua_State* L) {
     if (v.n_rows != 1 && v.n_cols != 1 && !v.is_empty())
       throw_error("ntk.matrix.diag(): needs a vector (n x 1 or 1 x n), got ", shape_text(v),
                   " (M:diag() reads the diagonal of a matrix)");
+    sdk::check_allocation("ntk.matrix.diag(): the " + std::to_string(v.n_elem) + " x " +
+                              std::to_string(v.n_elem) + " diagonal matrix",
+                          double(v.n_elem), double(v.n_elem));
     push_matrix(L, arma::diagmat(arma::vectorise(v)));
     return 1;
   });
@@ -106,6 +110,8 @@ int join(lua_State* L, const char* name, bool vertical) {
       total += vertical ? part.n_rows : part.n_cols;
       parts.push_back(std::move(part));
     }
+    sdk::check_allocation(std::string(name) + "(): the joined matrix", double(total),
+                          double(shared));
     arma::mat out = vertical ? arma::mat(total, shared) : arma::mat(shared, total);
     arma::uword at = 0;
     for (const arma::mat& part : parts) {

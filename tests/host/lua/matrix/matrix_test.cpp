@@ -177,3 +177,17 @@ TEST_CASE("tostring shows small matrices and truncates big ones", "[lua][matrix]
   CHECK_THAT(big, Catch::Contains("42 more columns"));
   CHECK(std::count(big.begin(), big.end(), '\n') == 11);
 }
+
+TEST_CASE("matrix operations that would not fit are refused before allocating", "[lua][matrix]") {
+  LuaFixture lua;
+  // x:t() * x of a 1 x 200000 row asks for 200000² doubles = 320 GB: refused at once, by name.
+  lua.ok("x = ntk.matrix(1, 200000, 1)");
+  CHECK_THAT(lua.error("y = x:t() * x"),
+             Catch::Contains("ntk.matrix *: the 200000 x 200000 result") &&
+                 Catch::Contains("320 GB") && Catch::Contains("available"));
+  CHECK_THAT(lua.error("d = ntk.matrix.diag(x)"),
+             Catch::Contains("200000 x 200000 diagonal matrix"));
+  // Products that fit still work.
+  lua.ok("s = (x * x:t()):get(1, 1)");
+  CHECK(lua.number("s") == 200000.0);
+}
