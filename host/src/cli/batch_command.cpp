@@ -14,6 +14,7 @@
 #include "cli/plot_command.hpp"
 #include "cli/script_parameters.hpp"
 #include "core/batch/batch.hpp"
+#include "core/batch/limits.hpp"
 #include "core/version.hpp"
 #include "lua/runtime.hpp"
 #include "ntk/sdk/error.hpp"
@@ -119,6 +120,8 @@ int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
       options.grid.push_back(core::batch::parse_grid_axis(spec));
     for (const auto& spec : args.values("--set"))
       options.constants.push_back(core::batch::parse_assignment(spec, "--set"));
+    // Before the script is read for its parameters: a huge product is refused at once.
+    core::batch::check_job_count(options.grid, static_cast<std::uint64_t>(options.reps));
   } catch (const Error& e) {
     throw UsageError(e.what());
   }

@@ -11,9 +11,9 @@
 #include <map>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "core/batch/folder_lock.hpp"
+#include "core/batch/limits.hpp"
 #include "core/batch/manifest.hpp"
 #include "core/batch/progress.hpp"
 #include "core/batch/quarantine.hpp"
@@ -102,7 +102,7 @@ Json check_folder(const BatchOptions& o, const std::string& results, const std::
 }
 
 std::string hardware_threads_per_worker(int workers) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = usable_cores();
   return std::to_string(std::max(1u, cores / static_cast<unsigned>(workers)));
 }
 
@@ -133,6 +133,8 @@ std::string timeout_text(double seconds) {
 BatchSummary run_batch(const BatchOptions& o) {
   check_options(o);
   const std::vector<Job> jobs = expand_jobs(o.grid, o.reps);
+  if (const std::string warning = jobs_warning(o.workers, usable_cores()); !warning.empty())
+    *o.progress << "batch: warning: " << warning << "\n";
   const std::string dir = o.out_dir;
   const std::string results = dir + "/results.jsonl";
   const std::string manifest_path = dir + "/manifest.json";

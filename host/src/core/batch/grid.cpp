@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/batch/json.hpp"
+#include "core/batch/limits.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::core::batch {
@@ -135,8 +136,9 @@ std::vector<Job> expand_jobs(const std::vector<GridAxis>& grid, int reps) {
     if (!names.insert(axis.name).second)
       throw_error("batch: parameter '", axis.name, "' is given by two --grid options");
     if (axis.values.empty()) throw_error("batch: --grid ", axis.name, " has no values");
-    points *= axis.values.size();
   }
+  check_job_count(grid, static_cast<std::uint64_t>(reps));  // before multiplying or reserving
+  for (const auto& axis : grid) points *= axis.values.size();
   std::vector<Job> jobs;
   jobs.reserve(points * static_cast<std::size_t>(reps));
   for (int rep = 1; rep <= reps; ++rep) {

@@ -64,7 +64,7 @@ std::string job_id(const Params& params, int rep);
 std::uint64_t job_seed(const Params& params, int rep);
 
 // All jobs of grid × reps (an empty grid gives `reps` jobs with no parameters).
-// Throws on reps < 1 or a name used by two axes.
+// Throws on reps < 1, a name used by two axes, or more than kMaxJobs jobs (limits.hpp).
 std::vector<Job> expand_jobs(const std::vector<GridAxis>& grid, int reps);
 
 // "sigma2=0.1 depth=2 rep=3": how a job is named in progress lines.

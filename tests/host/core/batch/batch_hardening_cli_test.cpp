@@ -119,3 +119,22 @@ TEST_CASE("a corrupt line in results.jsonl is quarantined: plot and --resume go 
   CHECK_THAT(output, Catch::Contains("plot sees 3 rows"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("ntklab batch refuses a huge --grid × --reps product before anything runs, and warns "
+          "about --jobs far above the cores", "[batch][cli][limits]") {
+  const fs::path dir = fresh_dir("limits");
+  std::string values = "x=1";
+  for (int i = 2; i <= 1000; ++i) values += "," + std::to_string(i);
+  std::string output;
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(shell(batch_command(dir) + " --grid " + values + " --reps 1000000", output) == 2);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+  CHECK_THAT(output, Catch::Contains("--grid x (1000 values) × --reps 1000000 makes 1000000000 "
+                                     "jobs, more than the 1000000 a batch may have"));
+  CHECK_FALSE(fs::exists(dir / "out"));  // no folder, no job
+
+  // On one core (taskset), 3 workers are too many: a warning, and the batch runs.
+  CHECK(shell("taskset -c 0 " + batch_command(dir) + " --grid x=1 --jobs 3", output) == 0);
+  CHECK_THAT(output, Catch::Contains("batch: warning: --jobs 3 is more than twice the 1 core"));
+  fs::remove_all(dir);
+}
