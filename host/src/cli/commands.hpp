@@ -43,6 +43,12 @@ const std::vector<FlagSpec>& global_flags();
 std::vector<std::string> discover_plugins(host::PluginRegistry& registry,
                                           const GlobalOptions& global, std::ostream& err);
 
+// Lists the plugin files of the same directories without loading them: `ntklab run` loads
+// ntk_NAME.so when the script calls ntk.arch("NAME") (host::RegistrySource). Directories and
+// files others may write to are skipped, with a warning on `err` (as discover_plugins does).
+void index_plugins(host::PluginRegistry& registry, const GlobalOptions& global,
+                   std::ostream& err);
+
 // "1.0 (gcc-12/armadillo-11.4)"
 std::string sdk_version_text(const sdk::SdkVersion& version);
 

@@ -13,12 +13,24 @@ const std::vector<FlagSpec>& global_flags() {
   return flags;
 }
 
-std::vector<std::string> discover_plugins(host::PluginRegistry& registry,
-                                          const GlobalOptions& global, std::ostream& err) {
-  const auto report = registry.discover(host::default_plugin_directories(global.plugin_paths));
+namespace {
+std::vector<std::string> print_report(const host::DiscoveryReport& report, std::ostream& err) {
   for (const auto& w : report.warnings) err << "ntklab: warning: " << w << "\n";
+  for (const auto& s : report.skipped) err << "ntklab: warning: " << s << "\n";
   for (const auto& e : report.errors) err << "ntklab: warning: " << e << "\n";
   return report.errors;
+}
+}  // namespace
+
+std::vector<std::string> discover_plugins(host::PluginRegistry& registry,
+                                          const GlobalOptions& global, std::ostream& err) {
+  return print_report(registry.discover(host::default_plugin_directories(global.plugin_paths)),
+                      err);
+}
+
+void index_plugins(host::PluginRegistry& registry, const GlobalOptions& global,
+                   std::ostream& err) {
+  print_report(registry.index(host::default_plugin_directories(global.plugin_paths)), err);
 }
 
 std::string sdk_version_text(const sdk::SdkVersion& version) {

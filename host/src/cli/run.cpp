@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cli/commands.hpp"
+#include "cli/resource_limits.hpp"
 #include "cli/script_parameters.hpp"
 #include "lua/runtime.hpp"
 #include "ntk/sdk/error.hpp"
@@ -20,10 +21,11 @@ void warn_if_undeclared(const std::string& command, const std::string& script) {
                  "in `params`\n";
 }
 
-int describe_script(const std::string& script, lua::ArchitectureSource& architectures) {
+int describe_script(const std::string& script, lua::ArchitectureSource& architectures,
+                    const lua::RunOptions& options) {
   lua::ScriptParameters declared;
   try {
-    declared = lua::read_script_parameters(script, architectures);
+    declared = lua::read_script_parameters(script, architectures, options);
   } catch (const Error& e) {
     std::cerr << e.what() << "\n";
     return 1;
@@ -44,6 +46,32 @@ int describe_script(const std::string& script, lua::ArchitectureSource& architec
 
 namespace {
 
+// --sandbox, --allow-read, --allow-write, --cpu-seconds, --memory-mb. The limits apply whenever
+// given; the sandbox sets defaults for those not given. --allow-* without --sandbox is a misuse
+// (it would suggest a protection that is not there).
+lua::RunOptions sandbox_options(const ParsedArgs& args, ResourceLimits& limits) {
+  lua::RunOptions options;
+  options.sandbox = args.has("--sandbox");
+  options.allow_read = args.values("--allow-read");
+  options.allow_write = args.values("--allow-write");
+  if (!options.sandbox && (!options.allow_read.empty() || !options.allow_write.empty()))
+    throw UsageError("--allow-read and --allow-write only make sense with --sandbox");
+  if (options.sandbox) {
+    limits.cpu_seconds = kSandboxCpuSeconds;
+    limits.memory_mb = kSandboxMemoryMb;
+  }
+  if (const auto text = args.value("--cpu-seconds")) {
+    limits.cpu_seconds = parse_count(*text, "--cpu-seconds");
+    if (limits.cpu_seconds == 0) throw UsageError("--cpu-seconds must be at least 1");
+  }
+  if (const auto text = args.value("--memory-mb")) {
+    limits.memory_mb = parse_count(*text, "--memory-mb");
+    if (limits.memory_mb < 16 || limits.memory_mb > (1ULL << 30))
+      throw UsageError("--memory-mb must be between 16 and 1073741824, got " + *text);
+  }
+  return options;
+}
+
 int run_main(const ParsedArgs& args, const GlobalOptions& global) {
   if (args.positional.size() != 1)
     throw UsageError("expected one script file, got " +
@@ -58,6 +86,9 @@ int run_main(const ParsedArgs& args, const GlobalOptions& global) {
     params.emplace_back(std::move(key), std::move(value));
   }
 
+  ResourceLimits limits;
+  const lua::RunOptions options = sandbox_options(args, limits);
+
   std::error_code ec;
   if (!std::filesystem::is_regular_file(script, ec)) {
     std::cerr << "ntklab run: cannot open script " << script
@@ -66,15 +97,21 @@ int run_main(const ParsedArgs& args, const GlobalOptions& global) {
     return 1;
   }
   host::PluginRegistry registry;
-  discover_plugins(registry, global, std::cerr);
+  index_plugins(registry, global, std::cerr);  // each plugin loads when the script needs it
   host::RegistrySource source(registry);
-  if (args.help) return describe_script(script, source);
+  try {
+    apply_resource_limits(limits);
+  } catch (const Error& e) {
+    std::cerr << "ntklab run: " << e.what() << "\n";
+    return 1;
+  }
+  if (args.help) return describe_script(script, source, options);
   // A batch job's warning would repeat in every job's log: the batch warns once instead.
   const bool job = std::any_of(params.begin(), params.end(), [](const auto& p) {
     return p.first == "mode" && p.second == "job";
   });
   if (!job) warn_if_undeclared("ntklab run", script);
-  return lua::run_script(script, params, source, std::cerr) == 0 ? 0 : 1;
+  return lua::run_script(script, params, source, std::cerr, options) == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -89,8 +126,20 @@ const Command& run_command() {
       "overrides a default, and a key the script does not declare or a value of the wrong type\n"
       "is an error. `ntklab run FILE.lua --help` lists the parameters. A script without\n"
       "ntk.params gets the --set values unchecked in the global `params` (with a warning).\n"
-      "A script error prints FILE:LINE: message and a traceback; the exit status is then 1.",
-      {{"--set", "KEY=VALUE", "a script parameter (see FILE.lua --help)", true}},
+      "A script error prints FILE:LINE: message and a traceback; the exit status is then 1.\n"
+      "Scripts load as source text only (precompiled chunks are refused).\n\n"
+      "--sandbox runs a script from someone else: an allow-list of globals (no os.execute,\n"
+      "io.popen, package.loadlib, debug, os.getenv...), files read only under --allow-read\n"
+      "and written only under --allow-write folders (links resolved, no `..` escapes),\n"
+      "`require` only from the script's folder and scripts/lib, and limits of 600 s of CPU\n"
+      "and 8192 MB of memory unless --cpu-seconds / --memory-mb say otherwise (the CPU time of\n"
+      "all threads counts).",
+      {{"--set", "KEY=VALUE", "a script parameter (see FILE.lua --help)", true},
+       {"--sandbox", "", "run with the sandbox's allow-list of globals and file rules", false},
+       {"--allow-read", "DIR", "with --sandbox: the script may read files under DIR", true},
+       {"--allow-write", "DIR", "with --sandbox: the script may write (and read) under DIR", true},
+       {"--cpu-seconds", "N", "stop the run after N s of CPU time (sandbox default 600)", false},
+       {"--memory-mb", "N", "limit the address space to N MB (sandbox default 8192)", false}},
       &run_main,
       /*script_help=*/true};
   return command;

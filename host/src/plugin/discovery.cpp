@@ -1,7 +1,9 @@
 // Finding plugin files: which directories, and which files in them (ntk_*.so).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -26,46 +28,101 @@ fs::path executable_directory() {
 
 }  // namespace
 
-DiscoveryReport PluginRegistry::discover(const std::vector<std::string>& directories) {
-  DiscoveryReport report;
-  for (const auto& directory : directories) {
-    searched_.push_back(directory);
-    std::error_code ec;
-    if (!fs::exists(directory, ec)) {
-      report.warnings.push_back("plugin directory " + directory + " does not exist");
-      continue;
-    }
-    if (!fs::is_directory(directory, ec)) {
-      report.warnings.push_back("plugin directory " + directory +
-                                " is not a directory (give the folder that holds ntk_*.so)");
-      continue;
-    }
-    std::vector<std::string> files;
-    for (const auto& item : fs::directory_iterator(directory, ec)) {
-      const std::string name = item.path().filename().string();
-      if (is_plugin_file_name(name) && !item.is_directory()) files.push_back(item.path().string());
-    }
-    if (ec) {
-      report.errors.push_back("cannot list plugin directory " + directory + ": " + ec.message());
-      continue;
-    }
-    if (files.empty()) {
-      report.warnings.push_back("plugin directory " + directory +
-                                " holds no plugin (plugins are files named ntk_*.so)");
-      continue;
-    }
-    // Sorted, so "first one wins" on duplicate names does not depend on the file system.
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-      try {
-        load(file);
-      } catch (const std::exception& e) {
-        report.errors.push_back(e.what());
-        failed_.emplace_back(file, e.what());
-      }
+std::string unsafe_to_load(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return "";  // missing: reported elsewhere
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+  if (info.st_mode & S_IWOTH) return path + " is writable by every user (mode " + mode + ")";
+  if (info.st_mode & S_IWGRP) return path + " is writable by its group (mode " + mode + ")";
+  if (info.st_uid != ::getuid() && info.st_uid != 0)
+    return path + " belongs to another user (uid " + std::to_string(info.st_uid) + ")";
+  return "";
+}
+
+std::vector<std::string> PluginRegistry::plugin_files(const std::string& directory,
+                                                      DiscoveryReport& report) {
+  searched_.push_back(directory);
+  std::error_code ec;
+  if (!fs::exists(directory, ec)) {
+    report.warnings.push_back("plugin directory " + directory + " does not exist");
+    return {};
+  }
+  if (!fs::is_directory(directory, ec)) {
+    report.warnings.push_back("plugin directory " + directory +
+                              " is not a directory (give the folder that holds ntk_*.so)");
+    return {};
+  }
+  if (const std::string why = unsafe_to_load(directory); !why.empty()) {
+    report.skipped.push_back("plugin directory skipped: " + why +
+                             "; others could place code there (chmod go-w it)");
+    return {};
+  }
+  std::vector<std::string> files;
+  for (const auto& item : fs::directory_iterator(directory, ec)) {
+    const std::string name = item.path().filename().string();
+    if (is_plugin_file_name(name) && !item.is_directory()) files.push_back(item.path().string());
+  }
+  if (ec) {
+    report.errors.push_back("cannot list plugin directory " + directory + ": " + ec.message());
+    return {};
+  }
+  if (files.empty())
+    report.warnings.push_back("plugin directory " + directory +
+                              " holds no plugin (plugins are files named ntk_*.so)");
+  // Sorted, so "first one wins" on duplicate names does not depend on the file system.
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+void PluginRegistry::try_load(const std::string& file, DiscoveryReport* report) {
+  std::string error;
+  if (const std::string why = unsafe_to_load(file); !why.empty()) {
+    error = "plugin file skipped: " + why + "; others could replace it (chmod go-w it)";
+    if (report != nullptr) report->skipped.push_back(error);
+  } else {
+    try {
+      load(file);
+      return;
+    } catch (const std::exception& e) {
+      error = e.what();
+      if (report != nullptr) report->errors.push_back(error);
     }
   }
+  failed_.emplace_back(file, error);
+}
+
+DiscoveryReport PluginRegistry::discover(const std::vector<std::string>& directories) {
+  DiscoveryReport report;
+  for (const auto& directory : directories)
+    for (const auto& file : plugin_files(directory, report)) try_load(file, &report);
   return report;
+}
+
+DiscoveryReport PluginRegistry::index(const std::vector<std::string>& directories) {
+  DiscoveryReport report;
+  for (const auto& directory : directories)
+    for (const auto& file : plugin_files(directory, report)) indexed_.push_back(file);
+  return report;
+}
+
+void PluginRegistry::load_needed(const std::string& name) {
+  for (const auto& p : plugins_)
+    if (p->info.name == name) return;
+  const std::string file_name = "ntk_" + name + ".so";
+  for (auto it = indexed_.begin(); it != indexed_.end(); ++it) {
+    if (fs::path(*it).filename() != file_name) continue;
+    const std::string file = *it;
+    indexed_.erase(it);
+    try_load(file, nullptr);
+    return;
+  }
+}
+
+void PluginRegistry::load_all_indexed() {
+  const std::vector<std::string> files = std::move(indexed_);
+  indexed_.clear();
+  for (const auto& file : files) try_load(file, nullptr);
 }
 
 std::vector<std::string> default_plugin_directories(const std::vector<std::string>& extra) {

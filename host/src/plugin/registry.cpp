@@ -145,6 +145,12 @@ const LoadedPlugin& PluginRegistry::find(const std::string& name) const {
     for (std::size_t i = 0; i < plugins_.size(); ++i)
       out << (i ? ", " : "") << plugins_[i]->info.name;
   }
+  if (!indexed_.empty()) {  // index(): files are loaded by name, ntk_NAME.so
+    out << "; no file ntk_" << name << ".so among the plugin files (";
+    for (std::size_t i = 0; i < indexed_.size(); ++i)
+      out << (i ? ", " : "") << std::filesystem::path(indexed_[i]).filename().string();
+    out << ")";
+  }
   if (!searched_.empty()) {
     out << " (searched ";
     for (std::size_t i = 0; i < searched_.size(); ++i) out << (i ? ", " : "") << searched_[i];

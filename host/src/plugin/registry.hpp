@@ -51,7 +51,16 @@ struct DiscoveryReport {
   std::vector<std::string> errors;
   // One per directory that does not exist or holds no ntk_*.so file (a mistyped --plugin-path).
   std::vector<std::string> warnings;
+  // One per directory or plugin file refused because others may write to it (see
+  // unsafe_to_load): nothing in it is loaded.
+  std::vector<std::string> skipped;
 };
+
+// Why `path` (a plugin directory or file) must not be loaded from, or "" when it may: a place
+// another user can write to could hand us their code. Refused: writable by every user (sticky
+// bit or not: anyone may add a new ntk_*.so), writable by its group, or owned by a user other
+// than us or root.
+std::string unsafe_to_load(const std::string& path);
 
 class PluginRegistry {
  public:
@@ -59,6 +68,15 @@ class PluginRegistry {
   const LoadedPlugin& load(const std::string& path);
   // Loads every ntk_*.so in each directory, in order; never throws for a bad file or directory.
   DiscoveryReport discover(const std::vector<std::string>& directories);
+  // Lists the ntk_*.so files of each directory without loading any (the same checks and
+  // messages as discover): a plugin loads when it is needed, by file name (load_needed), so
+  // the constructors of libraries a command does not use never run.
+  DiscoveryReport index(const std::vector<std::string>& directories);
+  // Loads ntk_NAME.so from the indexed files (the first directory that has it) unless a plugin
+  // named NAME is loaded already. A failure is recorded for find()'s message, never thrown.
+  void load_needed(const std::string& name);
+  // Loads every indexed file not tried yet (ntk.plugins() lists them all).
+  void load_all_indexed();
 
   // Throws ntk::Error naming the plugins that are loaded, the directories searched and, when
   // discover() could not load ntk_NAME.so, why.
@@ -73,6 +91,11 @@ class PluginRegistry {
   std::vector<std::unique_ptr<LoadedPlugin>> plugins_;
   std::vector<std::string> searched_;  // directories given to discover(), for error messages
   std::vector<std::pair<std::string, std::string>> failed_;  // files discover() could not load
+  std::vector<std::string> indexed_;  // files index() found and nobody has tried to load yet
+
+  // The ntk_*.so files of `directory`, sorted; a reason in `report` when there are none.
+  std::vector<std::string> plugin_files(const std::string& directory, DiscoveryReport& report);
+  void try_load(const std::string& file, DiscoveryReport* report);
 };
 
 // A finite network whose deleter holds `architecture` (and so the plugin's library): the

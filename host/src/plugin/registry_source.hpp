@@ -1,5 +1,6 @@
 // A PluginRegistry seen as the Lua library's ArchitectureSource (lua/architecture_source.hpp):
-// the command line and the tests hand one to lua::new_state.
+// the command line and the tests hand one to lua::new_state. With a registry filled by index(),
+// ntk.arch("NAME") loads ntk_NAME.so on first use and ntk.plugins() loads every indexed file.
 #pragma once
 
 #include "lua/architecture_source.hpp"
@@ -13,10 +14,12 @@ class RegistrySource final : public lua::ArchitectureSource {
 
   std::shared_ptr<sdk::Architecture> make(const std::string& name,
                                           const sdk::Options& options) override {
+    registry_.load_needed(name);
     return registry_.make(name, options);
   }
 
   std::vector<lua::ArchitectureEntry> list() const override {
+    registry_.load_all_indexed();
     std::vector<lua::ArchitectureEntry> out;
     for (const LoadedPlugin* p : registry_.list()) out.push_back({p->info, p->path});
     return out;

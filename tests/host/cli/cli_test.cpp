@@ -309,3 +309,71 @@ TEST_CASE("run: a precompiled (string.dump) script is refused, exit 1, no crash"
   CHECK_THAT(r.output, Catch::Contains(chunk + ": a precompiled Lua chunk (bytecode) is refused"));
   CHECK_THAT(r.output, !Catch::Contains("ran"));
 }
+
+TEST_CASE("run --sandbox: forbidden things fail, allowed folders work, limits stop runs",
+          "[cli][sandbox]") {
+  const fs::path in = scratch.dir / "sandbox_in";
+  const fs::path out = scratch.dir / "sandbox_out";
+  fs::create_directories(in);
+  fs::create_directories(out);
+  std::ofstream(in / "x.txt") << "42";
+  const std::string allowed = "--allow-read " + in.string() + " --allow-write " + out.string();
+  const std::string copy = scratch.write(
+      "sandbox_copy.lua", "local v = io.open('" + (in / "x.txt").string() + "'):read('a')\n"
+                          "local f = io.open('" + (out / "y.txt").string() + "', 'w')\n"
+                          "f:write(v * 2); f:close()\n");
+  Result r = ntklab("run --sandbox " + allowed + " " + copy);
+  INFO(r.output);
+  CHECK(r.status == 0);
+  std::string doubled;
+  std::ifstream(out / "y.txt") >> doubled;
+  CHECK(doubled == "84");
+
+  const std::string spawn = scratch.write("sandbox_spawn.lua", "os.execute('true')\n");
+  r = ntklab("run --sandbox " + spawn);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("sandbox_spawn.lua:1: attempt to call a nil value "
+                                       "(field 'execute')"));
+  CHECK(ntklab("run " + spawn).status == 0);  // outside the sandbox, as before
+
+  r = ntklab("run --allow-read " + in.string() + " " + copy);
+  CHECK(r.status == 2);
+  CHECK_THAT(r.output, Catch::Contains("--allow-read and --allow-write only make sense with "
+                                       "--sandbox"));
+  CHECK(ntklab("run --sandbox --cpu-seconds 0 " + copy).status == 2);
+  CHECK(ntklab("run --sandbox --memory-mb 1 " + copy).status == 2);
+
+  const std::string loop = scratch.write("sandbox_loop.lua", "while true do end\n");
+  r = ntklab("run --sandbox --cpu-seconds 1 " + loop);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("ntklab: CPU time limit of 1 s reached"));
+
+  const std::string big = scratch.write("sandbox_big.lua",
+                                        "local m = ntk.matrix(20000, 20000)\n");  // 3.2 GB
+  r = ntklab("run --sandbox --memory-mb 1024 " + big);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("sandbox_big.lua:1:"));
+}
+
+TEST_CASE("run loads only the plugins a script needs; writable plugin folders are skipped",
+          "[cli][plugin]") {
+  const std::string uses = scratch.write(
+      "uses_linear.lua", "local a = ntk.arch('linear')\nprint(#ntk.plugins() > 0 and 'ok')\n");
+  Result r = ntklab("run --plugin-path " + std::string(NTK_GOOD_PLUGINS) + " " + uses);
+  INFO(r.output);
+  CHECK(r.status == 0);
+  CHECK_THAT(r.output, Catch::Contains("ok"));
+
+  const fs::path open_dir = scratch.dir / "world_writable_plugins";
+  fs::create_directories(open_dir);
+  fs::copy_file(std::string(NTK_GOOD_PLUGINS) + "/ntk_linear.so", open_dir / "ntk_linear.so");
+  fs::permissions(open_dir, fs::perms::all);  // 0777
+  r = ntklab("run --plugin-path " + open_dir.string() + " " + uses);
+  CHECK(r.status == 1);
+  CHECK_THAT(r.output, Catch::Contains("plugin directory skipped: " + open_dir.string() +
+                                       " is writable by every user (mode 0777)"));
+  CHECK_THAT(r.output, Catch::Contains("no plugin named 'linear'"));
+  fs::permissions(open_dir, fs::perms::owner_all | fs::perms::group_read |
+                                fs::perms::group_exec | fs::perms::others_read |
+                                fs::perms::others_exec);
+}
