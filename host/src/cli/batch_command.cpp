@@ -201,9 +201,11 @@ const Command& batch_command() {
       "DIR/manifest.json records the version, plugins, grid, seeds and times; DIR/logs holds\n"
       "each job's stdout (.log) and stderr (.err).\n"
       "Ctrl-C or SIGTERM stops the running jobs and loses only them; --resume skips the jobs\n"
-      "already recorded as ok. DIR is locked while the batch runs (DIR/batch.lock holds its\n"
-      "pid): a second batch or --resume on DIR is refused. --plot runs `ntklab plot DIR` at the\n"
-      "end.\n"
+      "already recorded as ok (it first moves corrupt lines of results.jsonl to\n"
+      "DIR/results.quarantine.jsonl and says so; their jobs run again). DIR is locked while the\n"
+      "batch runs (DIR/batch.lock holds its pid): a second batch or --resume on DIR is refused.\n"
+      "--plot runs `ntklab plot DIR` at the end. A batch has at most 1000000 jobs (grid × reps);\n"
+      "--jobs above twice the usable cores gives a warning.\n"
       "Exit status: 0 all jobs ok, 1 a job failed or an error, 128+N stopped by signal N.",
       {{"--grid", "KEY=V1,V2,...", "a parameter axis (repeat for a grid); KEY=@FILE reads the values, one a line", true},
        {"--reps", "N", "repetitions of every grid point (default 1)", false},

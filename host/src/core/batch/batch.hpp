@@ -6,6 +6,8 @@
 //   DIR/jobs/ID.jsonl    rows a running job writes; merged into results.jsonl and removed when
 //                        the job exits 0, removed when it fails or is stopped
 //   DIR/logs/ID.log      the job's stdout;  DIR/logs/ID.err  its stderr
+//   DIR/results.quarantine.jsonl  corrupt lines --resume (or plot) moved out of results.jsonl,
+//                        with their line numbers and reasons (quarantine.hpp)
 //   DIR/batch.lock       flock'ed by the running batch, with its pid (folder_lock.hpp): a second
 //                        batch or --resume on DIR is refused while it runs
 //
@@ -14,6 +16,9 @@
 // (For ntklab the prefix is `/proc/self/exe run SCRIPT`, so all of them arrive in the script's
 // global `params`.) These names are reserved: rep, seed, job, mode, out, results, out_dir, and batch
 // (the key of the batch's own fields in each result row, results.hpp).
+//
+// Limits: more than kMaxJobs jobs are refused before anything runs; --jobs above twice the
+// usable cores gives a warning (limits.hpp).
 //
 // Workers share the cores: unless OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set in the
 // environment, each worker gets max(1, cores / J) threads for both.

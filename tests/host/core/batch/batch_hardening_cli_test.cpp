@@ -1,14 +1,18 @@
 // `ntklab batch` against hostile input, end to end through the built binary: a job that loops
 // forever (--job-timeout), corrupt lines in results.jsonl (quarantined: resume and plot go on),
-// --jobs far above the core count (a warning), huge --grid × --reps products (refused).
+// --jobs far above the core count (a warning), huge --grid × --reps products (refused), two
+// batches on one folder (the second refused).
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "cli_support.hpp"
 #include "core/batch/json.hpp"
@@ -136,5 +140,39 @@ TEST_CASE("ntklab batch refuses a huge --grid × --reps product before anything 
   // On one core (taskset), 3 workers are too many: a warning, and the batch runs.
   CHECK(shell("taskset -c 0 " + batch_command(dir) + " --grid x=1 --jobs 3", output) == 0);
   CHECK_THAT(output, Catch::Contains("batch: warning: --jobs 3 is more than twice the 1 core"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a second ntklab batch on a running batch's --out is refused with the holder's pid",
+          "[batch][cli][lock]") {
+  const fs::path dir = fresh_dir("lock");
+  const fs::path out = dir / "out";
+  // The first batch: one job that loops until its 3 s are up.
+  const pid_t first = ::fork();
+  if (first == 0) {
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    const std::string exe = ntklab(), script = (dir / "job.lua").string(), folder = out.string();
+    ::execl(exe.c_str(), exe.c_str(), "batch", script.c_str(), "--grid", "x=0", "--job-timeout",
+            "3", "--out", folder.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const fs::path lock = out / "batch.lock";
+  for (int i = 0; i < 500 && lines_of(lock).empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(lines_of(lock) == std::vector<std::string>{std::to_string(first)});
+  std::string output;
+  CHECK(shell(batch_command(dir) + " --grid x=1 --resume", output) == 1);
+  CHECK_THAT(output, Catch::Contains("ntklab batch: " + out.string() +
+                                     " is in use by another batch (pid " + std::to_string(first) +
+                                     ", holding " + lock.string() +
+                                     "); wait until it ends or choose another --out"));
+  int status = 0;
+  ::waitpid(first, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(shell(batch_command(dir) + " --grid x=0 --resume --job-timeout 0.2", output) == 1);
+  CHECK_THAT(output, Catch::Contains("timeout after 0.2 s"));
+  CHECK(read_jsonl((out / "results.jsonl").string()).size() == 2);  // one row per run
   fs::remove_all(dir);
 }
