@@ -5,6 +5,7 @@
 #include <iostream>
 #include <set>
 
+#include "cli/resource_limits.hpp"
 #include "core/batch/manifest.hpp"
 #include "core/batch/quarantine.hpp"
 #include "ntk/sdk/error.hpp"
@@ -71,10 +72,19 @@ int plot_batch_folder(const std::string& dir, const std::string& script_override
   params.emplace_back("results", results.string());
   params.emplace_back("out_dir", folder.string());
 
+  // A results folder may come from someone else: its script runs in the sandbox, reading and
+  // writing only DIR (plus the toolkit's scripts/lib), under the sandbox's CPU and memory limits,
+  // with plugins loaded only when the script asks for one.
+  std::cerr << "ntklab plot: running " << script << " in the sandbox (reads and writes only "
+            << folder.string() << ")\n";
+  apply_resource_limits({kSandboxCpuSeconds, kSandboxMemoryMb});
   host::PluginRegistry registry;
-  discover_plugins(registry, global, std::cerr);
+  index_plugins(registry, global, std::cerr);
   host::RegistrySource source(registry);
-  return lua::run_script(script, params, source, std::cerr) == 0 ? 0 : 1;
+  return lua::run_script(script, params, source, std::cerr,
+                         lua::RunOptions{true, {folder.string()}, {folder.string()}}) == 0
+             ? 0
+             : 1;
 }
 
 namespace {
@@ -105,7 +115,8 @@ const Command& plot_command() {
       "Runs the batch's script (recorded in DIR/manifest.json) once, in plot mode: with the\n"
       "batch's --set constants and params.mode = \"plot\", params.results = DIR/results.jsonl,\n"
       "params.out_dir = DIR. The script reads the rows (ntk.io.read_jsonl) and draws with\n"
-      "ntk.plot instead of computing; no job is rerun. --script uses another script (e.g. when\n"
+      "ntk.plot instead of computing; no job is rerun. A results folder may come from anyone,\n"
+      "so the script runs in the sandbox (as `run --sandbox`): it reads and writes only DIR. --script uses another script (e.g. when\n"
       "the batch's has moved); --set adds or overrides parameters. Lines of results.jsonl that\n"
       "are not JSON objects are first moved to DIR/results.quarantine.jsonl (with their line\n"
       "numbers and what is wrong), and stderr says how many.",
