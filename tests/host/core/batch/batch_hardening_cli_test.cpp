@@ -176,3 +176,31 @@ TEST_CASE("a second ntklab batch on a running batch's --out is refused with the 
   CHECK(read_jsonl((out / "results.jsonl").string()).size() == 2);  // one row per run
   fs::remove_all(dir);
 }
+
+TEST_CASE("ntklab plot runs a results folder's script in the sandbox", "[batch][cli][plot]") {
+  // A shared folder whose script, in plot mode, tries to run a command and to write outside DIR.
+  const fs::path dir = fresh_dir("plot_sandbox");
+  std::ofstream(dir / "job.lua") << R"LUA(
+local p = ntk.params{x = {1, "the x value"}}
+if p.mode == "plot" then
+  local rows = ntk.io.read_jsonl(p.results)
+  print("plot sees " .. #rows .. " rows")
+  ntk.io.write_jsonl(p.out_dir .. "/inside.jsonl", {n = #rows})
+  print("os.execute is " .. type(os.execute))
+  local ok = pcall(ntk.io.write_jsonl, p.out_dir .. "/../outside.jsonl", {n = 1})
+  print("write outside " .. (ok and "allowed" or "refused"))
+  return
+end
+ntk.io.write_jsonl(p.out, {y = 10 * p.x})
+)LUA";
+  std::string output;
+  REQUIRE(shell(batch_command(dir) + " --grid x=1,2", output) == 0);
+  REQUIRE(shell(ntklab() + " plot " + quoted((dir / "out").string()), output) == 0);
+  INFO(output);
+  CHECK_THAT(output, Catch::Contains("in the sandbox") && Catch::Contains("plot sees 2 rows") &&
+                         Catch::Contains("os.execute is nil") &&
+                         Catch::Contains("write outside refused"));
+  CHECK(fs::exists(dir / "out" / "inside.jsonl"));
+  CHECK_FALSE(fs::exists(dir / "outside.jsonl"));
+  fs::remove_all(dir);
+}
