@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "layers_rule_markers.hpp"
@@ -21,13 +22,33 @@ bool is_activation(const Rule& r) {
 
 std::string label_of(const Rule& r) { return r.label.empty() ? r.name() : r.label; }
 
-// Throws if a variance went non-finite or negative after rule `r`.
-void check_variances(const arma::vec& v, const Rule& r, const char* which) {
-  for (arma::uword i = 0; i < v.n_elem; ++i)
+// Throws if a variance went non-finite after rule `r`, or underflowed: became subnormal (its
+// precision is gone), or 0 from a positive value under a rule that keeps variances positive
+// (dense, relu, erf). `before` holds the variances the rule received.
+void check_variances(const arma::vec& before, const arma::vec& v, const Rule& r,
+                     const char* which) {
+  const bool keeps_positive =
+      r.kind == Rule::Kind::dense || r.kind == Rule::Kind::relu || r.kind == Rule::Kind::erf;
+  for (arma::uword i = 0; i < v.n_elem; ++i) {
+    if (!std::isfinite(v[i]) && i < before.n_elem && !std::isfinite(before[i]))
+      throw_error("kernel: a non-finite variance (", before[i], ") of ", which, " example ", i + 1,
+                  " entered ", label_of(r), " from the input kernel: the inputs overflow ",
+                  "double precision (x·x/d); rescale the inputs");
     if (!std::isfinite(v[i]))
       throw_error("kernel: a non-finite variance (", v[i], ") of ", which, " example ", i + 1,
                   " first appeared at ", label_of(r),
-                  "; the inputs or the layer's scales are too large for this depth");
+                  "; the inputs or the layer's scales are too large for this depth (the ",
+                  "variances overflow double precision): use smaller weight scales (w_std) or ",
+                  "rescale the inputs");
+    const bool subnormal = v[i] != 0 && std::fabs(v[i]) < std::numeric_limits<double>::min();
+    const bool vanished = keeps_positive && v[i] == 0 && i < before.n_elem && before[i] > 0;
+    if (subnormal || vanished)
+      throw_error("kernel: the variance of ", which, " example ", i + 1, " underflowed (",
+                  before[i], " became ", v[i], ") at ", label_of(r),
+                  "; the inputs or the layer's scales are too small for this depth (the ",
+                  "variances leave double precision): use larger weight scales (w_std) or ",
+                  "rescale the inputs");
+  }
 }
 
 // The coefficients of a dense rule applied to a state whose layer input has `fan_in` channels.
@@ -90,6 +111,7 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
   for (std::size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
     PreparedRule p{rule, {}, {}, {}};
+    const arma::vec before1 = s.diag1, before2 = s.diag2;
     if (rule.kind == Rule::Kind::residual_start) {
       saved.push_back({s.diag1, s.diag2, s.gaussian});
       nesting = std::max(nesting, saved.size());
@@ -147,8 +169,8 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
       s.gaussian = true;
       if (rule.out_width > 0) s.width = rule.out_width;
     }
-    check_variances(s.diag1, rule, s.symmetric ? "the" : "the first set's");
-    if (!s.symmetric) check_variances(s.diag2, rule, "the second set's");
+    check_variances(before1, s.diag1, rule, s.symmetric ? "the" : "the first set's");
+    if (!s.symmetric) check_variances(before2, s.diag2, rule, "the second set's");
     out.push_back(std::move(p));
   }
   return out;
@@ -224,6 +246,15 @@ KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
     s.diag1 = arma::sum(arma::square(a), 0).t() / d;
     s.diag2 = arma::sum(arma::square(b), 0).t() / d;
   }
+  // A non-zero example whose x·x/d underflowed would pass as a zero input (ρ = 0): refuse it.
+  auto check_underflow = [&](const arma::vec& v, const arma::mat& x, const char* which) {
+    for (arma::uword i = 0; i < v.n_elem; ++i)
+      if (v[i] < std::numeric_limits<double>::min() && arma::any(x.col(i) != 0.0))
+        throw_error(caller, ": the mean square x·x/d of ", which, " example ", i + 1, " is ", v[i],
+                    ", below the double range (it underflows): rescale the inputs");
+  };
+  check_underflow(s.diag1, a, symmetric ? "the" : "the first set's");
+  if (!symmetric) check_underflow(s.diag2, b, "the second set's");
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <utility>
 
 #include "layers_elementwise_float.hpp"
@@ -29,6 +30,10 @@ struct Precision<double> {
   static constexpr std::size_t block = 256;
   static constexpr double pi = 3.14159265358979323846;
   static constexpr double det_floor = 1e-300;
+  // Σ11Σ22 and Σ12² are formed as plain products only inside [2^-960, 2^960]; outside, an
+  // entry takes the rescaled path (rescaled_relu / rescaled_erf), so no product over- or
+  // underflows while the inputs and the result are doubles.
+  static constexpr double product_low = 0x1p-960, product_high = 0x1p960;
 };
 template <>
 struct Precision<float> {
@@ -37,6 +42,7 @@ struct Precision<float> {
   static constexpr std::size_t block = 512;
   static constexpr float pi = 3.14159265358979323846f;
   static constexpr float det_floor = 1e-30f;
+  static constexpr float product_low = 0x1p-100f, product_high = 0x1p100f;
 };
 
 template <class T>
@@ -139,11 +145,117 @@ template <class T>
   return small ? near_zero : near_one;
 }
 
-// Work arrays of one block; blocks keep them in L1 whatever length the caller passes.
+// Work arrays of one block; blocks keep them in L1 whatever length the caller passes. The last
+// three hold the inputs of the entries that take the rescaled path (few or none).
 template <class T>
 struct Scratch {
   alignas(64) std::array<T, Precision<T>::block> x, root, gap, sine;
+  std::array<std::size_t, Precision<T>::block> rescaled;
+  std::array<T, Precision<T>::block> saved_nngp, saved_ntk;
 };
+
+// a·b − c², exact to an ulp and ≥ 0 (Kahan's difference of products).
+template <class T>
+[[gnu::always_inline]] inline T difference_of_products(T a, T b, T c) {
+  const T c2 = c * c;
+  const T c2_error = std::fma(-c, c, c2);  // c2 − c² exactly
+  return max_of(std::fma(a, b, -c2) + c2_error, T(0));
+}
+
+// e with v = m·4^e, m ∈ [1, 4): dividing v by 4^e (and a covariance by 2^(e1+e2)) is exact,
+// keeps √ exact (√v = √m·2^e), and brings the products of the closed forms near 1.
+template <class T>
+int half_exponent(T v) {
+  const int k = std::ilogb(v);
+  return k >= 0 ? k / 2 : -((1 - k) / 2);
+}
+
+// The relu entry on Σ11/4^e1, Σ22/4^e2, Σ12/2^(e1+e2) (both variances > 0 and finite): ρ and
+// θ do not change, and the NNGP is homogeneous of degree 1 in (Σ11, Σ12, Σ22), so this is the
+// in-range computation scaled by 2^(e1+e2) — or ±inf when the result itself is not a double,
+// which the kernel engine reports with the layer.
+template <class T>
+void rescaled_relu(T& nngp, T* ntk, T var1, T var2) {
+  const int e1 = half_exponent(var1), e2 = half_exponent(var2);
+  const T s11 = std::ldexp(var1, -2 * e1), s22 = std::ldexp(var2, -2 * e2);
+  const T c = std::ldexp(nngp, -(e1 + e2));
+  const T sine = std::sqrt(difference_of_products(s11, s22, c));
+  const T minus_rho = clamp_unit(-c / std::sqrt(s11 * s22));
+  const T pi_minus_theta = arccos_stage2(minus_rho, std::sqrt(half_gap(minus_rho)));
+  nngp = std::ldexp((sine + pi_minus_theta * c) * Constants<T>::inv_two_pi, e1 + e2);
+  if (ntk != nullptr) *ntk *= pi_minus_theta * Constants<T>::inv_two_pi;
+}
+
+// The erf entry with the variances above 1 divided by 4^e1, 4^e2 (finite variances). With
+// p = 1 + 2Σ, the NTK's determinant p1·p2 − 4Σ12² = 1 + 2Σ11 + 2Σ22 + 4(Σ11Σ22 − Σ12²) is a
+// sum of terms ≥ 0, formed over 4^(e1+e2); the NNGP only needs 2Σ12/√(p1p2), a ratio.
+template <class T>
+void rescaled_erf(T& nngp, T* ntk, T var1, T var2) {
+  const int e1 = var1 > 1 ? half_exponent(var1) : 0, e2 = var2 > 1 ? half_exponent(var2) : 0;
+  const int e = e1 + e2;
+  const T s11 = std::ldexp(var1, -2 * e1), s22 = std::ldexp(var2, -2 * e2);
+  const T c = std::ldexp(nngp, -e);
+  const T root = std::sqrt(std::ldexp(T(1), -2 * e1) + T(2) * s11) *
+                 std::sqrt(std::ldexp(T(1), -2 * e2) + T(2) * s22);
+  const T det = std::ldexp(T(1), -2 * e) + T(2) * std::ldexp(s11, -2 * e2) +
+                T(2) * std::ldexp(s22, -2 * e1) + T(4) * difference_of_products(s11, s22, c);
+  const T x = clamp_unit(T(2) * c / root);
+  // 1 − |x| = det/(root·(root + 2|Σ12|)) without cancellation as |x| → 1.
+  const T gap = abs_of(x) <= T(0.5) ? half_gap(x) : det / (T(2) * root * (root + T(2) * abs_of(c)));
+  nngp = Constants<T>::two_over_pi * arcsin_stage2(x, std::sqrt(gap));
+  if (ntk != nullptr) *ntk *= std::ldexp(Constants<T>::four_over_pi / std::sqrt(det), -e);
+}
+
+// Whether an entry's products leave [product_low, product_high] (relu: both variances > 0;
+// erf: variances ≥ 0), so that it must take the rescaled path. Non-finite inputs stay on the
+// plain path, whose non-finite result the engine reports.
+template <class T>
+[[gnu::always_inline]] inline bool relu_out_of_range(T c, T v1, T v2) {
+  constexpr T low = Precision<T>::product_low, high = Precision<T>::product_high;
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  const T prod = v1 * v2;
+  return v1 > 0 && v2 > 0 && v1 < inf && v2 < inf && (prod < low || prod > high || c * c > high);
+}
+template <class T>
+[[gnu::always_inline]] inline bool erf_out_of_range(T c, T v1, T v2) {
+  constexpr T high = Precision<T>::product_high;
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  return v1 < inf && v2 < inf &&
+         (v1 > high || v2 > high || v1 * v2 > high || c * c > high);
+}
+
+// Saves the inputs of the entries `out_of_range` selects; returns how many. The test is a
+// lambda (inlined), so the counting loop vectorises and costs one compare per entry.
+template <class T, class Test>
+std::size_t save_out_of_range(Test out_of_range, const T* nngp, const T* ntk, const T* var1,
+                              const T* var2, std::size_t len, Scratch<T>& w) {
+  std::size_t count = 0;
+#pragma omp simd reduction(+ : count)
+  for (std::size_t i = 0; i < len; ++i) count += out_of_range(nngp[i], var1[i], var2[i]) ? 1 : 0;
+  if (count == 0) return 0;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < len; ++i) {
+    if (!out_of_range(nngp[i], var1[i], var2[i])) continue;
+    w.rescaled[n] = i;
+    w.saved_nngp[n] = nngp[i];
+    w.saved_ntk[n] = ntk != nullptr ? ntk[i] : T(0);
+    ++n;
+  }
+  return n;
+}
+
+// Overwrites the saved entries with the rescaled path's values.
+template <class T, class Rescaled>
+void redo_saved(Rescaled rescaled, std::size_t n, T* nngp, T* ntk, const T* var1, const T* var2,
+                Scratch<T>& w) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = w.rescaled[k];
+    T c = w.saved_nngp[k], t = w.saved_ntk[k];
+    rescaled(c, ntk != nullptr ? &t : nullptr, var1[i], var2[i]);
+    nngp[i] = c;
+    if (ntk != nullptr) ntk[i] = t;
+  }
+}
 
 // relu on one block: x = −ρ so that arccos x = π − θ directly (no cancellation near ρ = −1).
 template <class T>
@@ -153,6 +265,9 @@ void relu_block(T* __restrict nngp, T* __restrict ntk, const T* __restrict var1,
   T* __restrict root = w.root.data();
   T* __restrict gap = w.gap.data();
   T* __restrict sine = w.sine.data();
+  const std::size_t rescaled =
+      save_out_of_range([](T c, T v1, T v2) { return relu_out_of_range(c, v1, v2); }, nngp, ntk,
+                        var1, var2, len, w);
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
     const T prod = var1[i] * var2[i];
@@ -181,6 +296,7 @@ void relu_block(T* __restrict nngp, T* __restrict ntk, const T* __restrict var1,
     nngp[i] = (sine[i] + pi_minus_theta * nngp[i]) * Constants<T>::inv_two_pi;
     if (ntk != nullptr) ntk[i] *= pi_minus_theta * Constants<T>::inv_two_pi;
   }
+  if (rescaled > 0) redo_saved(&rescaled_relu<T>, rescaled, nngp, ntk, var1, var2, w);
 }
 
 template <class T>
@@ -190,27 +306,36 @@ void erf_block(T* __restrict nngp, T* __restrict ntk, const T* __restrict var1,
   T* __restrict root = w.root.data();
   T* __restrict gap = w.gap.data();
   T* __restrict det = w.sine.data();
+  const std::size_t rescaled =
+      save_out_of_range([](T c, T v1, T v2) { return erf_out_of_range(c, v1, v2); }, nngp, ntk,
+                        var1, var2, len, w);
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
     const T c = nngp[i];
-    const T prod = (T(1) + T(2) * var1[i]) * (T(1) + T(2) * var2[i]);
-    root[i] = prod;
-    // prod − 4Σ12² ≥ 1 + 2Σ11 + 2Σ22 by Cauchy–Schwarz; the max only guards rounding.
-    det[i] = max_of(prod - T(4) * c * c, Precision<T>::det_floor);
+    root[i] = (T(1) + T(2) * var1[i]) * (T(1) + T(2) * var2[i]);
+    // (1+2Σ11)(1+2Σ22) − 4Σ12² = 1 + 2Σ11 + 2Σ22 + 4(Σ11Σ22 − Σ12²): terms ≥ 0, nothing
+    // cancels at large variances; the max only guards rounding.
+    det[i] = max_of(T(1) + T(2) * (var1[i] + var2[i]) +
+                        T(4) * difference_of_products(var1[i], var2[i], c),
+                    Precision<T>::det_floor);
   }
   sqrt_in_place(root, len);
-  sqrt_in_place(det, len);
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
-    x[i] = clamp_unit(T(2) * nngp[i] / root[i]);
-    gap[i] = half_gap(x[i]);
+    const T c = nngp[i];
+    x[i] = clamp_unit(T(2) * c / root[i]);
+    // 1 − |x| = det/(root·(root + 2|Σ12|)), exact where the difference would cancel.
+    gap[i] = abs_of(x[i]) <= T(0.5) ? half_gap(x[i])
+                                    : det[i] / (T(2) * root[i] * (root[i] + T(2) * abs_of(c)));
   }
+  sqrt_in_place(det, len);
   sqrt_in_place(gap, len);
 #pragma omp simd
   for (std::size_t i = 0; i < len; ++i) {
     nngp[i] = Constants<T>::two_over_pi * arcsin_stage2(x[i], gap[i]);
     if (ntk != nullptr) ntk[i] *= Constants<T>::four_over_pi / det[i];
   }
+  if (rescaled > 0) redo_saved(&rescaled_erf<T>, rescaled, nngp, ntk, var1, var2, w);
 }
 
 // Runs `block` over [0, len) in blocks of Precision<T>::block entries.

@@ -12,6 +12,13 @@
 //         when Σ11Σ22 = 0, θ = π/2 as in NT.
 //   erf   Σ ← (2/π)·arcsin(2Σ12/√((1+2Σ11)(1+2Σ22))),
 //         Θ ← Θ·(4/π)/√((1+2Σ11)(1+2Σ22) − 4Σ12²)   (Williams 1997).
+//
+// Range: an entry whose Σ11Σ22 or Σ12² would leave [2^-960, 2^960] (variances beyond about
+// 1e±144) is computed on variances divided by exact powers of two, so the maps are right
+// wherever the inputs and the result are doubles (relu's NNGP is homogeneous of degree 1; its
+// correlation and the NTK factor do not depend on the scale). A result that is not a double
+// comes out as ±inf, which the kernel engine reports with the layer that produced it; there is
+// no common log-scale carried, so variances must stay within about 1e±308.
 #pragma once
 
 #include <cstddef>

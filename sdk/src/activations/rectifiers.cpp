@@ -3,6 +3,8 @@
 // All use the angle θ = arccos ρ between the two pre-activations, ρ = Σ12/√(Σ11Σ22), with
 // sin θ from Kahan's difference of products √(Σ11Σ22 − Σ12²)/√(Σ11Σ22) (accurate as ρ → ±1).
 // A zero variance gives θ = π/2 (ρ = 0), neural-tangents' fill value, as the relu map does.
+// Nothing is formed as Σ11·Σ22 (which over/underflows at variances near 1e±154): the closed
+// forms are homogeneous, so they are computed on power-of-two rescaled variances.
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -16,16 +18,32 @@ namespace ntk::sdk::activations {
 
 namespace {
 
-// √(s11·s22 − s12²) ≥ 0, exact to an ulp (the relu map's difference of products).
-double root_det(double s11, double s12, double s22) {
-  const double c2 = s12 * s12;
-  const double c2_error = std::fma(-s12, s12, c2);
-  return std::sqrt(std::max(std::fma(s11, s22, -c2) + c2_error, 0.0));
+// e with v = m·4^e, m ∈ [1, 4): dividing by 4^e is exact and keeps √ exact.
+int half_exponent(double v) {
+  const int k = std::ilogb(v);
+  return k >= 0 ? k / 2 : -((1 - k) / 2);
 }
 
-// θ ∈ [0, π] from Σ12 and √det, with θ = π/2 when a variance is 0.
+// √(s11·s22 − s12²) ≥ 0, exact to an ulp (the relu map's difference of products). Formed on
+// s11/4^e1, s22/4^e2, s12/2^(e1+e2) and scaled back by 2^(e1+e2), all exact, so neither
+// s11·s22 nor s12² over- or underflows while the inputs and the result are doubles.
+double root_det(double s11, double s12, double s22) {
+  int e = 0;
+  if (s11 > 0 && s22 > 0 && std::isfinite(s11) && std::isfinite(s22)) {
+    const int e1 = half_exponent(s11), e2 = half_exponent(s22);
+    s11 = std::ldexp(s11, -2 * e1);
+    s22 = std::ldexp(s22, -2 * e2);
+    e = e1 + e2;
+    s12 = std::ldexp(s12, -e);
+  }
+  const double c2 = s12 * s12;
+  const double c2_error = std::fma(-s12, s12, c2);
+  return std::ldexp(std::sqrt(std::max(std::fma(s11, s22, -c2) + c2_error, 0.0)), e);
+}
+
+// θ ∈ [0, π] from Σ12 and √det, with θ = π/2 when a variance is 0 (a ratio: scale-free).
 double angle(double s11, double s12, double s22, double det_root) {
-  return s11 * s22 > 0 ? std::atan2(det_root, s12) : M_PI / 2;
+  return s11 > 0 && s22 > 0 ? std::atan2(det_root, s12) : M_PI / 2;
 }
 
 // NT Relu = ABRelu(0, 1) (Cho & Saul 2009, arc-cosine kernels of degree 1 and 0):
@@ -95,7 +113,7 @@ class Sign final : public Activation {
   GaussianExpectations expectations(double s11, double s12, double s22) const override {
     // (2/π)(π/2 − θ) as (2/π)·atan2(Σ12, √det): no cancellation near ρ = 0.
     const double det_root = root_det(s11, s12, s22);
-    const double phi = s11 * s22 > 0 ? (2 / M_PI) * std::atan2(s12, det_root) : 0.0;
+    const double phi = s11 > 0 && s22 > 0 ? (2 / M_PI) * std::atan2(s12, det_root) : 0.0;
     return check_finite({phi, 0.0}, *this, s11, s12, s22);
   }
   double variance(double s) const override { return s == 0 ? 0.0 : 1.0; }
@@ -124,17 +142,25 @@ class RectifiedMonomial final : public Activation {
     return n_ > 0 && z > 0 ? n_ * std::pow(z, n_ - 1) : 0.0;
   }
   GaussianExpectations expectations(double s11, double s12, double s22) const override {
+    // Σ11Σ22 as a product only where it is a normal double far from the limits; outside,
+    // √(Σ11Σ22) as √Σ11·√Σ22 and its powers as products of powers, so no intermediate leaves
+    // the double range before the result does.
     const double prod = s11 * s22;
+    const bool plain = prod > 0x1p-960 && prod < 0x1p960;
     const double det_root = root_det(s11, s12, s22);
     double cos_theta = 0, sin_theta = 1;
-    if (prod > 0) {
-      const double root = std::sqrt(prod);
+    if (s11 > 0 && s22 > 0) {
+      const double root = plain ? std::sqrt(prod) : std::sqrt(s11) * std::sqrt(s22);
       cos_theta = std::clamp(s12 / root, -1.0, 1.0);
       sin_theta = std::min(det_root / root, 1.0);
     }
-    const double phi = std::pow(prod, 0.5 * n_) * arc_cosine_kernel(n_, cos_theta, sin_theta);
+    auto root_power = [&](int k) {
+      if (plain || k == 0) return std::pow(prod, 0.5 * k);
+      return std::pow(std::sqrt(s11), k) * std::pow(std::sqrt(s22), k);
+    };
+    const double phi = root_power(n_) * arc_cosine_kernel(n_, cos_theta, sin_theta);
     const double dphi = n_ == 0 ? 0.0
-                                : double(n_) * n_ * std::pow(prod, 0.5 * (n_ - 1)) *
+                                : double(n_) * n_ * root_power(n_ - 1) *
                                       arc_cosine_kernel(n_ - 1, cos_theta, sin_theta);
     return check_finite({phi, dphi}, *this, s11, s12, s22);
   }
