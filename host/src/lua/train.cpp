@@ -14,8 +14,8 @@
 //          net's params; the net is left at w* unless update = true.
 //   ntk.train.linearized_closed_form{net =, data =, lr = number | "auto", steps = | time =,
 //                test = data | x}
-//       -> {lr, train = k × n, test = k × n_test, train_loss, test_loss, train_accuracy,
-//           test_accuracy, eigenvalues}: the exact f_lin after `steps` GD steps, or after
+//       -> {status = "ok" | "diverged", message, lr, train = k × n, test = k × n_test,
+//           train_loss, test_loss, train_accuracy, test_accuracy, eigenvalues}: the exact f_lin after `steps` GD steps, or after
 //          gradient flow for time lr·time (lr defaults to "auto" with steps, to 1 with time).
 //   ntk.train.kernel_distance(A, B) -> 1 − ⟨A, B⟩_F / (‖A‖_F ‖B‖_F)
 //
@@ -305,6 +305,10 @@ int l_linearized_closed_form(lua_State* L) {
     const train::ClosedFormResult r =
         train::linearized_closed_form(*net, data, o, test_x);
     lua_newtable(L);
+    lua_pushstring(L, r.status.c_str());
+    lua_setfield(L, -2, "status");
+    lua_pushstring(L, r.message.c_str());
+    lua_setfield(L, -2, "message");
     set_number(L, "lr", r.lr);
     set_number(L, "train_loss", r.train_loss);
     set_if_defined(L, "train_accuracy", train::accuracy(r.train_predictions, data.y));

@@ -112,7 +112,13 @@ TEST_CASE("ntk.train reports divergence and refuses bad arguments", "[lua][train
     r = ntk.train.gd{net = net, data = train, lr = 1e5, max_steps = 100}
     status, message, finite = r.status, r.message, r.train_loss == r.train_loss
     d0 = ntk.train.kernel_distance(X:t() * X, X:t() * X)
+    c = ntk.train.linearized_closed_form{net = net, data = train, lr = 1e5, steps = 5000}
+    c_status, c_message = c.status, c.message
+    c_ok = ntk.train.linearized_closed_form{net = net, data = train, steps = 10}.status
   )");
+  CHECK(lua.string("c_status") == "diverged");
+  CHECK(lua.string("c_message").find("diverged after 5000 steps") != std::string::npos);
+  CHECK(lua.string("c_ok") == "ok");
   CHECK(lua.string("status") == "diverged");
   CHECK(lua.string("message").find("diverged at step") != std::string::npos);
   CHECK(lua.boolean("finite"));
