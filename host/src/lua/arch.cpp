@@ -19,6 +19,7 @@
 // copy of the data is made (the values are on the Lua stack for the call).
 #include "lua/arch.hpp"
 
+#include <cmath>
 #include <new>
 #include <sstream>
 #include <string>
@@ -207,12 +208,26 @@ arma::vec vector_arg(lua_State* L, int index, const char* function, arma::uword 
   return arma::vec(v.memptr(), size, false, true);
 }
 
+// A finite network's results are never returned with inf/NaN in them: deep or large-scale
+// networks overflow the double range (fc depth 200, w_std 10: forward ~1e169, derivatives inf),
+// and a silent inf would surface later as a bare eig_sym failure or a NaN loss.
+arma::mat finite_result(arma::mat m, const char* method, const char* what) {
+  if (m.is_finite()) return m;
+  for (arma::uword j = 0; j < m.n_cols; ++j)
+    for (arma::uword i = 0; i < m.n_rows; ++i)
+      if (!std::isfinite(m(i, j)))
+        throw_error("net:", method, "(): entry (", i + 1, ", ", j + 1, ") of ", what, " is ",
+                    m(i, j), ": the network's activations or derivatives left the double range "
+                    "(try a smaller w_std, fewer layers or rescaled inputs)");
+  return m;
+}
+
 int l_forward(lua_State* L) {
   return protect(L, [&] {
     NetworkHandle& h = network_handle(L, 1, "forward");
     const InputsRef in = inputs_arg(L, 2, "forward");
     const sdk::Inputs& x = *in;
-    push_matrix(L, h.network->forward(x));
+    push_matrix(L, finite_result(h.network->forward(x), "forward", "the outputs"));
     return 1;
   });
 }
@@ -224,6 +239,7 @@ int l_network_ntk(lua_State* L) {
     with_input_pair(L, 2, 3, "ntk", [&](const sdk::Inputs& a, const sdk::Inputs& b) {
       result = h.network->ntk(a, b);
       check_kernel_shape(result, a, b, "network", "empirical ntk");
+      result = finite_result(std::move(result), "ntk", "the empirical NTK");
     });
     push_matrix(L, std::move(result));
     return 1;
@@ -235,7 +251,7 @@ int l_jacobian(lua_State* L) {
     NetworkHandle& h = network_handle(L, 1, "jacobian");
     const InputsRef in = inputs_arg(L, 2, "jacobian");
     const sdk::Inputs& x = *in;
-    push_matrix(L, h.network->jacobian(x));
+    push_matrix(L, finite_result(h.network->jacobian(x), "jacobian", "the Jacobian"));
     return 1;
   });
 }
@@ -246,7 +262,7 @@ int l_jvp(lua_State* L) {
     const InputsRef in = inputs_arg(L, 2, "jvp");
     const sdk::Inputs& x = *in;
     const arma::vec v = vector_arg(L, 3, "jvp", h.network->num_params(), "the tangent");
-    push_matrix(L, h.network->jvp(x, v));
+    push_matrix(L, finite_result(h.network->jvp(x, v), "jvp", "the Jacobian-vector product"));
     return 1;
   });
 }
@@ -261,7 +277,7 @@ int l_vjp(lua_State* L) {
     if (r.n_rows != k || r.n_cols != n)
       throw_error("vjp(): the cotangent is ", shape_text(r), " but forward(x) is ", k, " x ", n,
                   " (outputs x examples)");
-    push_matrix(L, arma::mat(h.network->vjp(x, r)));
+    push_matrix(L, finite_result(arma::mat(h.network->vjp(x, r)), "vjp", "the vector-Jacobian product"));
     return 1;
   });
 }

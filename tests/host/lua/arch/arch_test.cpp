@@ -1,5 +1,7 @@
 // ntk.arch and networks through Lua: results equal direct calls of the FC plugin, shapes
 // follow the contract, jvp/vjp are adjoint, errors pass through with the caller's line.
+#include <cmath>
+
 #include "../lua_fixture.hpp"
 
 using ntk::lua::test::LuaFixture;
@@ -212,4 +214,21 @@ TEST_CASE("ntk.plugins lists the loaded plugins with their options", "[lua][arch
   )");
   CHECK(lua.boolean("found"));
   CHECK(lua.boolean("has_depth"));
+}
+
+TEST_CASE("a network whose derivatives overflow says so instead of returning inf", "[lua][arch]") {
+  FcFixture lua;
+  // fc depth 200, relu, w_std 10: outputs and Jacobian ~1e169 (finite), the empirical NTK inf.
+  lua.ok(R"(
+    net = ntk.arch("fc", {depth = 200, activation = "relu", w_std = 10, input_dim = 3})
+            :network{width = 16, seed = 1}
+    x = ntk.matrix(3, 2, 1)
+    f1 = net:forward(x):get(1, 1)
+  )");
+  CHECK(std::isfinite(lua.number("f1")));
+  CHECK_THAT(lua.error("K = net:ntk(x, x)"),
+             Catch::Contains("net:ntk(): entry (1, 1) of the empirical NTK is inf") &&
+                 Catch::Contains("smaller w_std"));
+  // The Jacobian itself (~1e170) is still finite; its Gram J Jᵀ is what overflows.
+  lua.ok("J = net:jacobian(x)");
 }
