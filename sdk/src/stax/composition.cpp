@@ -1,6 +1,7 @@
 // stax::composition (stax.hpp): any layer list as an sdk::Architecture — analytic kernels by
 // the engine (KernelProgram) and finite networks as a chain of finite layers with the
 // structured empirical NTK.
+#include <algorithm>
 #include <sstream>
 
 #include "finite_chain.hpp"
@@ -123,6 +124,25 @@ class CompositionNetwork : public LazyNetwork {
     return chain_->jvp(params_.memptr(), tangent.memptr(), cache, arma::mat());
   }
 
+  // The structured walks keep every layer's input for all n examples (the forward cache) and
+  // carry k backward signals per example through the widest layer: estimated before any work,
+  // so that a wide network on a whole data set is refused at once instead of after minutes
+  // (width 8192 on 10,000 inputs needs several GB of activations, not the n x n result alone).
+  void check_walk_memory(const char* method, arma::uword n, arma::uword k) const {
+    double cached = double(chain_input_size()), widest = cached;
+    for (const auto& layer : chain_->layers()) {
+      const double size = double(layer->output_shape().size());
+      cached += size;
+      widest = std::max(widest, size);
+    }
+    check_allocation(name() + " " + method + ": the activations of the " + std::to_string(n) +
+                         " examples (" + std::to_string(static_cast<long long>(cached)) +
+                         " values each over the layers) and their " + std::to_string(k) +
+                         " backward signals",
+                     double(n), cached + 2.0 * double(k) * widest);
+  }
+  arma::uword chain_input_size() const { return input_.size(); }
+
   // Structured: forward over both sets keeping each layer's input, then one backward walk
   // with the k output signals per example; each parametrised layer adds its term (layer.hpp).
   arma::mat ntk(const Inputs& a, const Inputs& b) const override {
@@ -133,6 +153,7 @@ class CompositionNetwork : public LazyNetwork {
     check_allocation(name() + " ntk(): the " + std::to_string(n1) + " x " + std::to_string(n2) +
                          " NTK and its factors",
                      double(n1), double(n2) * 3);
+    check_walk_memory("ntk()", symmetric ? n1 : n1 + n2, k);
     LayerCache ca, cb;
     chain_->forward(params_.memptr(), xa, &ca);
     if (!symmetric) chain_->forward(params_.memptr(), xb, &cb);

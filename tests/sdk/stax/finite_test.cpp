@@ -148,3 +148,21 @@ TEST_CASE("an activation named Relu that is not relu keeps its own rule", "[stax
   arma::mat h = net->forward(x);  // tanh, not relu: negative pre-activations stay negative
   CHECK(h.is_finite());
 }
+
+TEST_CASE("the empirical NTK is refused before any work when its activations would not fit",
+          "[stax][finite]") {
+  // Width 2048, n = 100: the 100 x 100 NTK is 240 kB, but the walk keeps 100 x (3 + 2048 +
+  // 2048 + 1) activations and 2 x 2048 backward signals per example: ~6.6 MB, over a 1 MB cap.
+  auto net = st::composition({st::dense(1.3, 0.1), st::activation("relu"), st::dense(1.3, 0.1),
+                              st::activation("relu"), st::dense(1.3, 0.1)},
+                             {})
+                 ->network({2048, 1});
+  const Inputs x = Inputs::dense(arma::randn(3, 100));
+  CHECK(net->forward(x).n_cols == 100);  // draws the parameters (33 MB) under the real limit
+  setenv("NTKLAB_MAX_BYTES", "1e6", 1);
+  CHECK_THROWS_WITH(net->ntk(x, x), Catch::Contains("activations of the 100 examples") &&
+                                        Catch::Contains("NTKLAB_MAX_BYTES"));
+  unsetenv("NTKLAB_MAX_BYTES");
+  // Under the real limit the same call works (and is what the cap estimated).
+  CHECK(net->ntk(x, x).n_rows == 100);
+}
