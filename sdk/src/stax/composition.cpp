@@ -2,6 +2,7 @@
 // the engine (KernelProgram) and finite networks as a chain of finite layers with the
 // structured empirical NTK.
 #include <algorithm>
+#include <functional>
 #include <sstream>
 
 #include "finite_chain.hpp"
@@ -211,9 +212,14 @@ class CompositionNetwork : public LazyNetwork {
   // n·k vjps over all n examples): the gradient of a walk sums over its signal columns, so
   // each row of J gets its own walk, on that example's cache.
   arma::mat jacobian(const Inputs& x) const override {
-    const arma::mat& in = checked(x, "jacobian()");
+    const auto check_jacobian = [&](arma::uword p) {
+      check_allocation(name() + " jacobian(): the (n*k) x P Jacobian (P = " + std::to_string(p) +
+                           ")",
+                       double(x.size() * outputs()), double(p) * 2);
+    };
+    const arma::mat& in = checked(x, "jacobian()", check_jacobian);
     const arma::uword n = in.n_cols, k = outputs(), p = params_.n_elem;
-    check_allocation(name() + " jacobian(): the (n*k) x P Jacobian", double(n * k), double(p) * 2);
+    check_jacobian(p);
     arma::mat jt(p, n * k, arma::fill::zeros);  // Jᵀ: column i·k + o, then one transpose
     // Examples are independent (finite layers are const; each walk writes its own columns).
 #pragma omp parallel for schedule(dynamic, 1) if (n > 1)
@@ -235,9 +241,12 @@ class CompositionNetwork : public LazyNetwork {
 
   // The chain's input: dense inputs and images in place (an alias, no copy); graphs packed one
   // column per graph (graph_batch.hpp), which the graph part unpacks.
-  arma::mat checked(const Inputs& x, const char* caller) const {
+  // `before_drawing(P)`, when given, runs between building a lazy network's layers and drawing
+  // its P parameters: a request that cannot fit is refused before the (possibly long) draw.
+  arma::mat checked(const Inputs& x, const char* caller,
+                    const std::function<void(arma::uword)>& before_drawing = {}) const {
     const Shape shape = plan_->input_shape(x, name() + " " + caller);
-    if (!materialised()) materialise(shape);
+    if (!materialised()) materialise(shape, before_drawing);
     if (!(shape == input_))
       throw_error(name(), " ", caller, ": the input is ", shape.text(), " x ", x.size(),
                   " but the network was built for ", input_.text());
@@ -246,7 +255,8 @@ class CompositionNetwork : public LazyNetwork {
     return arma::mat(const_cast<double*>(x.x().memptr()), x.x().n_rows, x.x().n_cols, false, true);
   }
 
-  void materialise(const Shape& in) const {
+  void materialise(const Shape& in,
+                   const std::function<void(arma::uword)>& before_drawing = {}) const {
     std::vector<std::unique_ptr<FiniteLayer>> finite;
     Shape s = in;
     for (std::size_t i = 0; i < plan_->layers.size(); ++i) {
@@ -258,7 +268,13 @@ class CompositionNetwork : public LazyNetwork {
     if (!(s == Shape::vector(plan_->options.outputs)))
       throw_error(name(), ": the composition's output is ", s.text(), " but outputs = ",
                   plan_->options.outputs, "; end it with a dense readout");
-    chain_ = std::make_unique<FiniteChain>(std::move(finite), in);
+    if (before_drawing) {
+      FiniteChain structure(std::move(finite), in);
+      before_drawing(structure.num_params());
+      chain_ = std::make_unique<FiniteChain>(std::move(structure));
+    } else {
+      chain_ = std::make_unique<FiniteChain>(std::move(finite), in);
+    }
     check_allocation(name() + ": the " + std::to_string(chain_->num_params()) + " parameters",
                      double(chain_->num_params()), 1.0);
     arma::vec params(chain_->num_params());

@@ -166,3 +166,20 @@ TEST_CASE("the empirical NTK is refused before any work when its activations wou
   // Under the real limit the same call works (and is what the cap estimated).
   CHECK(net->ntk(x, x).n_rows == 100);
 }
+
+TEST_CASE("a Jacobian that cannot fit is refused before a lazy network draws its parameters",
+          "[stax][finite]") {
+  // Width 1024 without an input size: P = 3·1024 + 1024² + 2·1024 + 1025 ≈ 1.05M parameters
+  // (8.4 MB) are drawn at the first call. The 50 x P Jacobian (2 x 420 MB) is over a 100 MB
+  // cap: refused naming P, and no parameters were drawn (the network is still unmaterialised).
+  auto net = st::composition({st::dense(1.3, 0.1), st::activation("relu"), st::dense(1.3, 0.1),
+                              st::activation("relu"), st::dense(1.3, 0.1)},
+                             {})
+                 ->network({1024, 1});
+  const Inputs x = Inputs::dense(arma::randn(3, 50));
+  setenv("NTKLAB_MAX_BYTES", "1e8", 1);
+  CHECK_THROWS_WITH(net->jacobian(x), Catch::Contains("jacobian(): the (n*k) x P Jacobian (P = "));
+  unsetenv("NTKLAB_MAX_BYTES");
+  CHECK_THROWS(net->params());  // nothing drawn yet
+  CHECK(net->jacobian(x).n_rows == 50);
+}
