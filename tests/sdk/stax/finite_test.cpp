@@ -3,42 +3,19 @@
 // averages of finite networks (at non-default w_std and b_std).
 #include <catch2/catch.hpp>
 
+#include "derivative_checks.hpp"
 #include "ntk/sdk/stax.hpp"
 
 namespace st = ntk::sdk::stax;
 using ntk::sdk::Inputs;
+using ntk::sdk::test::rel;
 
 namespace {
 
-double rel(const arma::mat& a, const arma::mat& b) { return arma::norm(a - b, "fro") / arma::norm(b, "fro"); }
-
-// (f(θ + h v) − f(θ − h v)) / 2h
-arma::mat directional(ntk::sdk::Network& net, const Inputs& x, const arma::vec& v, double h = 1e-6) {
-  const arma::vec p = net.params();
-  net.set_params(p + h * v);
-  const arma::mat up = net.forward(x);
-  net.set_params(p - h * v);
-  const arma::mat down = net.forward(x);
-  net.set_params(p);
-  return (up - down) / (2 * h);
-}
-
+// The shared checks, and ntk_full against J Jᵀ for every output pair.
 void check_derivatives(ntk::sdk::Network& net, const Inputs& x, const Inputs& y) {
-  const arma::mat f = net.forward(x);
-  arma::arma_rng::set_seed(11);
-  const arma::vec v = arma::randn(net.num_params());
-  const arma::mat fd = directional(net, x, v);
-  INFO("jvp vs finite differences");
-  CHECK(rel(net.jvp(x, v), fd) < 1e-6);
-  const arma::mat r = arma::randn(f.n_rows, f.n_cols);
-  INFO("vjp vs finite differences");
-  CHECK(std::abs(arma::dot(net.vjp(x, r), v) - arma::accu(r % fd)) <
-        1e-6 * arma::norm(net.vjp(x, r)) * arma::norm(v));
+  ntk::sdk::test::check_derivatives(net, x, y);
   const arma::mat jx = net.jacobian(x), jy = net.jacobian(y);
-  const arma::uword k = net.outputs();
-  INFO("structured NTK vs J J^T");
-  CHECK(rel(net.ntk(x, x), ntk::sdk::Network::average_output_blocks(jx * jx.t(), k)) < 1e-12);
-  CHECK(rel(net.ntk(x, y), ntk::sdk::Network::average_output_blocks(jx * jy.t(), k)) < 1e-12);
   INFO("ntk_full vs J J^T (every output pair)");
   CHECK(rel(net.ntk_full(x, x), jx * jx.t()) < 1e-12);
   CHECK(rel(net.ntk_full(x, y), jx * jy.t()) < 1e-12);

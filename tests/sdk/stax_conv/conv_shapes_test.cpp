@@ -7,16 +7,17 @@
 #include <functional>
 #include <string>
 
+#include "../stax/derivative_checks.hpp"
 #include "ntk/sdk/stax.hpp"
 
 namespace st = ntk::sdk::stax;
 using ntk::sdk::Inputs;
 using ntk::sdk::LayerPtr;
 using ntk::sdk::Padding;
+using ntk::sdk::test::check_derivatives;
+using ntk::sdk::test::rel;
 
 namespace {
-
-double rel(const arma::mat& a, const arma::mat& b) { return arma::norm(a - b, "fro") / arma::norm(b, "fro"); }
 
 LayerPtr conv(arma::uword qh, arma::uword qw, Padding padding, double w = 1.3, double b = 0.2) {
   st::ConvOptions o;
@@ -26,35 +27,6 @@ LayerPtr conv(arma::uword qh, arma::uword qw, Padding padding, double w = 1.3, d
   o.filter_width = qw;
   o.padding = padding;
   return st::conv(o);
-}
-
-// (f(θ + h v) − f(θ − h v)) / 2h
-arma::mat directional(ntk::sdk::Network& net, const Inputs& x, const arma::vec& v, double h = 1e-6) {
-  const arma::vec p = net.params();
-  net.set_params(p + h * v);
-  const arma::mat up = net.forward(x);
-  net.set_params(p - h * v);
-  const arma::mat down = net.forward(x);
-  net.set_params(p);
-  return (up - down) / (2 * h);
-}
-
-void check_derivatives(ntk::sdk::Network& net, const Inputs& x, const Inputs& y) {
-  const arma::mat f = net.forward(x);
-  arma::arma_rng::set_seed(11);
-  const arma::vec v = arma::randn(net.num_params());
-  const arma::mat fd = directional(net, x, v);
-  INFO("jvp vs finite differences");
-  CHECK(rel(net.jvp(x, v), fd) < 1e-6);
-  const arma::mat r = arma::randn(f.n_rows, f.n_cols);
-  INFO("vjp vs finite differences");
-  CHECK(std::abs(arma::dot(net.vjp(x, r), v) - arma::accu(r % fd)) <
-        1e-6 * arma::norm(net.vjp(x, r)) * arma::norm(v));
-  const arma::mat jx = net.jacobian(x), jy = net.jacobian(y);
-  const arma::uword k = net.outputs();
-  INFO("structured NTK vs J J^T");
-  CHECK(rel(net.ntk(x, x), ntk::sdk::Network::average_output_blocks(jx * jx.t(), k)) < 1e-12);
-  CHECK(rel(net.ntk(x, y), ntk::sdk::Network::average_output_blocks(jx * jy.t(), k)) < 1e-12);
 }
 
 std::string message_of(const std::function<void()>& f) {
