@@ -71,6 +71,7 @@ ConvPlan make_plan(const ImageShape& shape, const std::vector<ImageRule>& rules,
     throw_error(caller, ": image shape {", shape.channels, ", ", shape.height, ", ", shape.width,
                 "} must have positive C, H, W");
   ConvPlan plan;
+  plan.caller = caller;
   plan.shape = shape;
   plan.rules = rules;
   plan.track_ntk = track_ntk;
@@ -181,7 +182,8 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
                          bool symmetric, const std::vector<ImageRule>& rules,
                          const SpatialReadout& readout, bool track_ntk, Precision precision,
                          const std::string& caller, const ProgressSpan& progress) {
-  const ConvPlan plan = make_plan(shape, rules, readout, track_ntk, caller);
+  ConvPlan plan = make_plan(shape, rules, readout, track_ntk, caller);
+  plan.precision = precision;  // the range the variances must stay in (layers_conv_range.hpp)
   check_images(a, shape, caller, "first");
   if (!symmetric) check_images(b, shape, caller, "second");
   const arma::uword n1 = a.n_cols, n2 = symmetric ? a.n_cols : b.n_cols;
@@ -191,10 +193,10 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
 
   ExampleSet sets[2];
   sets[0].x = &a;
-  sets[0].variances = detail::variance_recursion(plan, a);
+  sets[0].variances = detail::variance_recursion(plan, a, symmetric ? "" : "the first set's");
   if (!symmetric) {
     sets[1].x = &b;
-    sets[1].variances = detail::variance_recursion(plan, b);
+    sets[1].variances = detail::variance_recursion(plan, b, "the second set's");
   }
   // Tiles of 16 consecutive examples of one set against one example (or a block of 16) of
   // the other. Symmetric: block b against example j for 16·b ≤ j, the upper triangle. Cross:

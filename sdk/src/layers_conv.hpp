@@ -74,6 +74,9 @@ struct ImageRule {
   Padding padding = Padding::same;    // conv only
   bool trainable = true;              // conv only: false drops its own NTK term (Θ ← box(W²Θ))
   ActivationPtr activation;           // activation only
+  // Where the composition put the rule ("layer 3 (Conv(W_std=15, b_std=0, 3x3, SAME))"), for
+  // errors; empty: the engine says "image rule k (name())".
+  std::string label;
 
   std::string name() const;  // "Conv(W_std=1, b_std=0, 3x3, SAME)", "Relu", "Erf", "FanOut(2)"…
 };
@@ -102,6 +105,13 @@ ImageRule image_residual_sum(double alpha);
 // VALID convs before it), VALID mixed with CIRCULAR or inside a residual block, an activation
 // not preceded by a conv, unbalanced residual rules, non-finite inputs, kernels that would not
 // fit in memory.
+// Range (issue 13: never silently wrong): a per-pixel variance that leaves the range of the
+// precision after the input or after a rule — non-finite or above its largest value, below its
+// smallest normal value, or 0 from a positive value under a conv (w_std ≠ 0), relu or erf — is
+// refused naming the rule (its label), the example and the pixel; so is a kernel entry that
+// is non-finite at the end (a tile whose readout is not finite is replayed rule by rule to
+// name where it first appeared). Within the range the maps are right (layers_elementwise.hpp
+// rescales by powers of two); float32 refuses what only float64 can hold, and says so.
 KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShape& shape,
                          bool symmetric, const std::vector<ImageRule>& rules,
                          const SpatialReadout& readout, bool track_ntk,

@@ -3,6 +3,7 @@
 
 #include <armadillo>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -27,6 +28,8 @@ struct ConvPlan {
   bool track_ntk = true;
   std::size_t nesting = 0;  // deepest residual nesting: the saved grids a tile needs
   bool gaussian = false;    // the state after the last rule is Gaussian
+  Precision precision = Precision::float64;  // the scalar of the tiles (the range they hold)
+  std::string caller;       // what errors are prefixed with
 };
 
 inline long long half_height(const ImageRule& r) { return static_cast<long long>(r.filter_height / 2); }
@@ -64,14 +67,19 @@ struct TileSpec {
 
 // Runs the plan on every tile; writes lane p of tile t's readout NNGP and NTK to
 // nngp[16t + p], ntk[16t + p] (ntk may be null when !plan.track_ntk). Parallel over tiles;
-// each finished tile is one unit of `progress`.
+// each finished tile is one unit of `progress`. A tile whose readout is not finite is run
+// again with a check after every rule, and the first rule where a value went non-finite is
+// refused (layers_conv_range.hpp): no kernel entry comes back non-finite.
 template <class T>
 void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector<TileSpec>& tiles,
                double* nngp, double* ntk, ProgressCounter& progress);
 
 // Per-pixel variances of the columns of x before each activation rule (H·W × n, on the input's
 // grid: the pixels outside the active rectangle are meaningless), and after all rules (the last
-// matrix, the output image's H'·W' × n). Parallel over examples.
-std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x);
+// matrix, the output image's H'·W' × n). Parallel over examples. Refuses a variance that leaves
+// the range of plan.precision after the input or any rule (layers_conv_range.hpp), naming the
+// rule, `which` set's example ("" or "the first set's") and the pixel.
+std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x,
+                                          const char* which = "");
 
 }  // namespace ntk::sdk::layers::detail

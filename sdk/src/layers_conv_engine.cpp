@@ -8,6 +8,7 @@
 #include "layers_conv_detail.hpp"
 #include "ntk/sdk/error.hpp"
 #include "layers_conv_grid.hpp"
+#include "layers_conv_range.hpp"
 #include "layers_elementwise.hpp"
 #include "layers_elementwise_float.hpp"
 
@@ -219,8 +220,32 @@ void residual_rect(const Grid<T, kLanes>& grid, const Rect& r, const T* saved, T
   }
 }
 
+// The first non-finite value of grid `a` on the rectangle: true with its pixel and lane.
 template <class T>
-void run_tile(const ConvPlan& plan, Tile<T>& t) {
+bool find_nonfinite(const Grid<T, kLanes>& grid, const Rect& r, const T* a, TileFault& f) {
+  for (long long h = r.h0; h < r.h1; ++h)
+    for (long long w = r.w0; w < r.w1; ++w)
+      for (std::size_t p = 0; p < kLanes; ++p)
+        if (!std::isfinite(a[grid.at(h, w) + p])) {
+          f.h = h, f.w = w, f.lane = p;
+          return true;
+        }
+  return false;
+}
+
+bool all_finite(const double* x, std::size_t len) {
+  double acc = 0;
+#pragma omp simd reduction(+ : acc)
+  for (std::size_t i = 0; i < len; ++i) acc += x[i] - x[i];  // NaN for a NaN or an infinity
+  return acc == 0;
+}
+
+// Carries the tile through the rules for every offset and sums the readout into sum_nngp and
+// sum_ntk. With `fault` (a replay of a tile whose sums were not finite), checks the grids after
+// the input and after every rule, and the sums after every offset, and records in *fault the
+// first step (then the first offset) where a value was not finite.
+template <class T>
+void run_tile(const ConvPlan& plan, Tile<T>& t, TileFault* fault = nullptr) {
   const long long H = static_cast<long long>(plan.shape.height), W = static_cast<long long>(plan.shape.width);
   std::fill(t.sum_nngp.begin(), t.sum_nngp.end(), 0.0);
   std::fill(t.sum_ntk.begin(), t.sum_ntk.end(), 0.0);
@@ -236,7 +261,26 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
     bool ntk_zero = true;
     std::size_t activation = 0, level = 0;
     std::vector<bool> saved_zero(plan.nesting);  // was Θ = 0 when block `level` opened
-    for (const ImageRule& rule : plan.rules) {
+    // Replay only: whether the state after `step` holds a non-finite value (recorded in *fault
+    // when it is the first step seen so far).
+    auto went_bad = [&](std::size_t step) {
+      if (fault->found && fault->step <= step) return true;  // no earlier step to find here
+      TileFault f;
+      const bool in_nngp = find_nonfinite(t.grid, r, t.nngp.data(), f);
+      f.ntk = !in_nngp;
+      if (!in_nngp && !(plan.track_ntk && !ntk_zero && find_nonfinite(t.grid, r, t.ntk.data(), f)))
+        return false;
+      f.found = true;
+      f.step = step;
+      f.h2 = partner(f.h, d, H, plan.circular);
+      f.w2 = partner(f.w, e, W, plan.circular);
+      *fault = f;
+      return true;
+    };
+    bool bad = fault != nullptr && went_bad(0);
+    for (std::size_t k = 0; k < plan.rules.size() && !bad; ++k) {
+      const ImageRule& rule = plan.rules[k];
+      if (fault != nullptr && k > 0 && (bad = went_bad(k))) break;  // the state after rule k − 1
       if (rule.kind == ImageRule::Kind::residual_start) {
         save_rect(t.grid, r, t.nngp.data(), t.saved_nngp[level].data());
         if (plan.track_ntk && !ntk_zero) save_rect(t.grid, r, t.ntk.data(), t.saved_ntk[level].data());
@@ -290,8 +334,20 @@ void run_tile(const ConvPlan& plan, Tile<T>& t) {
         activate(plan, rule, activation++, d, e, r, plan.track_ntk && !ntk_zero, t);
       }
     }
+    if (fault != nullptr && !bad) bad = went_bad(plan.rules.size());
     // Θ stays 0 when no conv rule ran; accumulate() then reads the zero grid.
-    accumulate(plan, d, e, r, plan.track_ntk, t);
+    if (!bad) accumulate(plan, d, e, r, plan.track_ntk, t);
+    if (fault != nullptr && !bad && !fault->found &&
+        !(all_finite(t.sum_nngp.data(), kLanes) && all_finite(t.sum_ntk.data(), kLanes))) {
+      // Every value was finite, their weighted sum is not.
+      TileFault f;
+      f.found = true;
+      f.step = plan.rules.size() + 1;
+      f.ntk = all_finite(t.sum_nngp.data(), kLanes);
+      const std::vector<double>& sums = f.ntk ? t.sum_ntk : t.sum_nngp;
+      while (f.lane + 1 < kLanes && std::isfinite(sums[f.lane])) ++f.lane;
+      *fault = f;
+    }
     if (!plan.circular) {  // restore the all-zero state SAME padding relies on
       t.grid.clear(t.nngp.data(), first);
       t.grid.clear(t.ntk.data(), first);
@@ -311,6 +367,7 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
   const Interleaved<T> interleaved[2] = {Interleaved<T>(sets[0], pixels, area),
                                          Interleaved<T>(sets[1], pixels, area)};
   std::string error;  // the first exception of any thread (none may leave the region)
+  TileFault first_fault;  // the first non-finite value, in (step, tile) order
 #pragma omp parallel if (tiles.size() > 1)
   {
     Tile<T> tile(plan, activations);
@@ -319,6 +376,28 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
       gather(interleaved, tiles[i], tile);
       try {
         run_tile(plan, tile);
+        // One pass over 2 × 16 sums: the tile is replayed only when they are not finite.
+        if (!(all_finite(tile.sum_nngp.data(), kLanes) && all_finite(tile.sum_ntk.data(), kLanes))) {
+          TileFault fault;
+          run_tile(plan, tile, &fault);
+          if (!fault.found) {  // cannot happen (the replay repeats the run); never pass it on
+            fault.found = true;
+            fault.step = plan.rules.size() + 1;
+          }
+          fault.tile = i;
+          const TileSpec& spec = tiles[i];
+          fault.left_set = spec.left_set;
+          fault.right_set = spec.right_set;
+          const arma::uword left_n = interleaved[spec.left_set].n,
+                            right_n = interleaved[spec.right_set].n;
+          // A lane past the end of its set repeats the set's last example (TileSpec).
+          fault.left_example = std::min(spec.left_block * kLanes + fault.lane, left_n - 1);
+          fault.right_example =
+              spec.right_block ? std::min(spec.right * kLanes + fault.lane, right_n - 1) : spec.right;
+#pragma omp critical(ntk_tile_fault)
+          if (fault.precedes(first_fault)) first_fault = fault;
+          continue;
+        }
       } catch (const std::exception& e) {
 #pragma omp critical(ntk_tile_error)
         if (error.empty()) error = e.what();
@@ -332,6 +411,7 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
     }
   }
   if (!error.empty()) throw_error("image kernel: ", error);
+  if (first_fault.found) throw_tile_fault(plan, first_fault, sets[1].x == nullptr);
 }
 
 template void run_tiles<double>(const ConvPlan&, const ExampleSet[2], const std::vector<TileSpec>&,
@@ -339,47 +419,71 @@ template void run_tiles<double>(const ConvPlan&, const ExampleSet[2], const std:
 template void run_tiles<float>(const ConvPlan&, const ExampleSet[2], const std::vector<TileSpec>&,
                                double*, double*, ProgressCounter&);
 
-std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x) {
+std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat& x,
+                                          const char* which) {
   const arma::uword H = plan.shape.height, W = plan.shape.width, C = plan.shape.channels;
   const arma::uword n = x.n_cols, area = H * W;
   const Rect& output = plan.output;
   const arma::uword out_width = arma::uword(output.w1 - output.w0);
   const arma::uword out_area = arma::uword(output.h1 - output.h0) * out_width;
+  const ValueRange range = value_range(plan.precision);
   std::vector<arma::mat> out;
   for (const auto& rule : plan.rules)
     if (is_activation(rule)) out.emplace_back(area, n, arma::fill::zeros);
   out.emplace_back(out_area, n);
   const Rect full{0, static_cast<long long>(H), 0, static_cast<long long>(W)};
   std::string error;  // the first exception of any thread (none may leave the region)
+  VarianceFault first;  // the first variance out of range, in (step, example) order
 #pragma omp parallel if (n * area > 4096)
   {
     Grid<double, 1> grid(static_cast<long long>(H), static_cast<long long>(W),
                          static_cast<long long>(plan.margin_h), static_cast<long long>(plan.margin_w));
-    std::vector<double> v(grid.size(), 0.0), tmp(grid.size(), 0.0);
+    std::vector<double> v(grid.size(), 0.0), tmp(grid.size(), 0.0), before(grid.size(), 0.0);
     std::vector<std::vector<double>> saved(plan.nesting, std::vector<double>(grid.size(), 0.0));
 #pragma omp for schedule(static)
     for (arma::uword j = 0; j < n; ++j) {
-     try {
+     VarianceFault fault;
+     // Whether a variance of the image left the range at `step` (issue 13): O(pixels), as
+     // cheap as the rule itself. `before` holds the values the rule received.
+     auto left_range = [&](std::size_t step, const Rect& image, bool positive) {
+       for (long long h = image.h0; h < image.h1; ++h)
+         for (long long w = image.w0; w < image.w1; ++w) {
+           const std::size_t at = grid.at(h, w);
+           const Trouble trouble = variance_trouble(before[at], v[at], positive, range);
+           if (trouble == Trouble::none) continue;
+           fault = {trouble, step, j, h, w, before[at], v[at]};
+           return true;
+         }
+       return false;
+     };
+     // The recursion of example j; returns early with `fault` set when a variance left the range.
+     auto recursion = [&] {
       const double* col = x.colptr(j);
       for (arma::uword i = 0; i < area; ++i) {
-        double s = 0;
-        for (arma::uword c = 0; c < C; ++c) s += col[c * area + i] * col[c * area + i];
-        v[grid.at(static_cast<long long>(i / W), static_cast<long long>(i % W))] = s / double(C);
+        double s = 0, largest = 0;
+        for (arma::uword c = 0; c < C; ++c) {
+          s += col[c * area + i] * col[c * area + i];
+          largest = std::max(largest, std::fabs(col[c * area + i]));
+        }
+        const std::size_t at = grid.at(static_cast<long long>(i / W), static_cast<long long>(i % W));
+        v[at] = s / double(C);
+        before[at] = largest;  // a non-zero pixel must not have x·x/C = 0
       }
-      std::size_t k = 0, level = 0;
+      if (left_range(0, full, true)) return;
+      std::size_t k = 0, level = 0, step = 0;
       Rect image = full;  // shrunk by VALID convs
       for (const auto& rule : plan.rules) {
+        ++step;
         if (rule.kind == ImageRule::Kind::residual_start) {
           saved[level++] = v;
           continue;
         }
+        before = v;
         if (rule.kind == ImageRule::Kind::residual_sum) {
           const double alpha2 = rule.alpha * rule.alpha;
           const std::vector<double>& s = saved[--level];
           for (std::size_t i = 0; i < v.size(); ++i) v[i] = s[i] + alpha2 * v[i];
-          continue;
-        }
-        if (rule.kind == ImageRule::Kind::conv) {
+        } else if (rule.kind == ImageRule::Kind::conv) {
           const bool valid = rule.padding == Padding::valid;
           const Rect in = image;
           if (valid) image = shrink(image, rule);
@@ -390,32 +494,42 @@ std::vector<arma::mat> variance_recursion(const ConvPlan& plan, const arma::mat&
             grid.clear_band(v.data(), in, image);
             grid.clear_band(tmp.data(), in, image);
           }
-          continue;
+        } else {
+          for (long long h = image.h0; h < image.h1; ++h)
+            for (long long w = image.w0; w < image.w1; ++w) {
+              const arma::uword i = arma::uword(h) * W + arma::uword(w);
+              double& value = v[grid.at(h, w)];
+              out[k](i, j) = value;
+              // The activation rules on the diagonal Σ12 = Σ11 = Σ22 = v (layers_elementwise.hpp).
+              if (rule.kind == ImageRule::Kind::relu) relu_variances(&value, 1);
+              else if (rule.kind == ImageRule::Kind::erf) erf_variances(&value, 1);
+              else rule.activation->variances(&value, 1);
+            }
+          ++k;
         }
-        for (long long h = image.h0; h < image.h1; ++h)
-          for (long long w = image.w0; w < image.w1; ++w) {
-            const arma::uword i = arma::uword(h) * W + arma::uword(w);
-            double& value = v[grid.at(h, w)];
-            out[k](i, j) = value;
-            // The activation rules on the diagonal Σ12 = Σ11 = Σ22 = v (layers_elementwise.hpp).
-            if (rule.kind == ImageRule::Kind::relu) relu_variances(&value, 1);
-            else if (rule.kind == ImageRule::Kind::erf) erf_variances(&value, 1);
-            else rule.activation->variances(&value, 1);
-          }
-        ++k;
+        if (left_range(step, image, keeps_positive(rule))) return;
       }
       for (long long h = output.h0; h < output.h1; ++h)
         for (long long w = output.w0; w < output.w1; ++w)
           out[k](arma::uword(h - output.h0) * out_width + arma::uword(w - output.w0), j) = v[grid.at(h, w)];
-      if (image.h0 != full.h0 || image.w0 != full.w0)  // the next example starts from zeros
-        grid.clear(tmp.data(), full);
+     };
+     try {
+      recursion();
+      // The next example starts from zeros where SAME padding reads them (a VALID conv, or a
+      // recursion cut short, leaves values about); the input overwrites the image itself.
+      grid.clear(tmp.data(), full);
      } catch (const std::exception& e) {
 #pragma omp critical(ntk_variance_error)
       if (error.empty()) error = e.what();
      }
+     if (fault.found()) {
+#pragma omp critical(ntk_variance_fault)
+       if (fault.precedes(first)) first = fault;
+     }
     }
   }
   if (!error.empty()) throw_error("image kernel, pixel variances: ", error);
+  if (first.found()) throw_variance_fault(plan, first, which);
   return out;
 }
 

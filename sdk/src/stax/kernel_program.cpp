@@ -102,6 +102,7 @@ void KernelProgram::activation(ActivationPtr activation) {
     layers::ImageRule r = builtin == Activation::Builtin::relu  ? layers::image_relu()
                           : builtin == Activation::Builtin::erf ? layers::image_erf()
                                           : layers::image_activation(activation);
+    r.label = label_;
     s.image_rules.push_back(std::move(r));
     return;
   }
@@ -126,7 +127,9 @@ void KernelProgram::residual_start() {
   KernelProgramSteps& s = *steps_;
   require_not_after_flatten(s, "a residual block");
   if (s.on_images) {
-    s.image_rules.push_back(layers::image_residual_start());
+    layers::ImageRule r = layers::image_residual_start();
+    r.label = label_;
+    s.image_rules.push_back(std::move(r));
   } else {
     layers::Rule r = layers::residual_start();
     r.label = label_;
@@ -143,7 +146,9 @@ void KernelProgram::residual_sum(double alpha) {
                 "vectors); a readout inside a branch is not supported");
   s.open_blocks.pop_back();
   if (s.on_images) {
-    s.image_rules.push_back(layers::image_residual_sum(alpha));
+    layers::ImageRule r = layers::image_residual_sum(alpha);
+    r.label = label_;
+    s.image_rules.push_back(std::move(r));
   } else {
     layers::Rule r = layers::residual_sum(alpha);
     r.label = label_;
@@ -164,6 +169,7 @@ void KernelProgram::conv(double w_std, double b_std, arma::uword filter_height,
                 "dense layer, or vector inputs without input_shape)");
   layers::ImageRule r = layers::conv(w_std, b_std, filter_height, filter_width, padding);
   r.trainable = trainable;
+  r.label = label_;
   s.image_rules.push_back(std::move(r));
 }
 
