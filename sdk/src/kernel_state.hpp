@@ -7,6 +7,7 @@
 #pragma once
 
 #include <armadillo>
+#include <string>
 
 namespace ntk::sdk {
 
@@ -31,6 +32,18 @@ struct KernelState {
   // Width of the current layer's input: d for the input kernel, then the out width of each
   // dense rule. Only the standard parametrisation reads it (its NTK grows with fan-in).
   double width = 0;
+
+  // A common scale (issue 13): the true Σ, Θ and variances are the stored ones times
+  // 2^log2_scale. The rules keep the stored variances near 1 by moving exact powers of two
+  // into it, so depth and input scale cannot push them out of the double range while the
+  // normalised kernel is an ordinary number (ReLU with b = 0 is homogeneous: w_std = 15 gains a
+  // factor 112.5 per layer, 1e410 at depth 200, yet its correlations are those of w_std = 1).
+  int log2_scale = 0;
+  // Whether the caller reads log2_scale. When false, apply_rules() ends with the true values
+  // (resolve_scale) or an error naming the layer where they left the double range.
+  bool allow_log_scale = false;
+  // The rule after which the true values last left the double range ("" while they are in it).
+  std::string scale_left_at;
 
   arma::uword rows() const { return nngp.n_rows; }
   arma::uword cols() const { return nngp.n_cols; }

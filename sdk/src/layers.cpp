@@ -78,15 +78,81 @@ AffineCoefficients dense_coefficients(const Rule& r, double fan_in) {
 // One rule's preparation: its coefficients and the variances entering it.
 struct PreparedRule {
   Rule rule;
-  AffineCoefficients affine;
+  AffineCoefficients affine;  // dense: the common scale's shifts are folded in
   arma::vec var1, var2;  // only for activations; var2 empty when symmetric
+  // The common scale (KernelState::log2_scale) around the rule, as exact powers of two:
+  int scale_in = 0;     // the state's scale entering the rule (erf reads it)
+  int pre_shift = 0;    // entries × 2^pre_shift first (a generic activation reads true values)
+  int post_shift = 0;   // entries × 2^-post_shift after the rule (moved into the scale)
+  bool erf_linear = false;  // erf on true variances below 2^-64: Σ, Θ ← (4/π)Σ, (4/π)Θ exactly
+  double saved_factor = 1, branch_factor = 1;  // residual_sum: saved·f_s + branch·f_b
 };
 
-// What residual_start saves for its residual_sum: the variances and the Gaussian flag.
+// What residual_start saves for its residual_sum: the variances, the Gaussian flag, the scale.
 struct SavedVariances {
   arma::vec diag1, diag2;
   bool gaussian = false;
+  int scale = 0;
 };
+
+// The stored variances are kept within [2^-kScaleLimit, 2^kScaleLimit] (their largest) by
+// moving exact powers of two into the common scale; true values whose binary exponent is beyond
+// ±kTrueRange have left the double range.
+constexpr int kScaleLimit = 256;
+constexpr int kTrueRange = 1000;
+
+// x ← x·2^k exactly (two steps, so |k| up to about 2000 needs no representable 2^k).
+void scale_pow2(double* x, arma::uword len, int k) {
+  if (k == 0) return;
+  const double f1 = std::ldexp(1.0, k / 2), f2 = std::ldexp(1.0, k - k / 2);
+#pragma omp simd
+  for (arma::uword i = 0; i < len; ++i) x[i] = (x[i] * f1) * f2;
+}
+void scale_pow2(arma::vec& v, int k) { scale_pow2(v.memptr(), v.n_elem, k); }
+
+// The largest stored variance of either set (0 when there is none or none is positive).
+double max_variance(const KernelState& s) {
+  double m = 0;
+  for (const arma::vec* v : {&s.diag1, &s.diag2})
+    for (double x : *v) m = std::max(m, x);
+  return m;
+}
+// Binary exponent of a finite positive value; `none` otherwise.
+int exponent_of(double x, int none = 0) {
+  return std::isfinite(x) && x > 0 ? std::ilogb(x) : none;
+}
+
+// Moves 2^k of the variances into the scale when the largest leaves [2^-256, 2^256]; returns k.
+int rescale_variances(KernelState& s) {
+  const double m = max_variance(s);
+  const int e = exponent_of(m);
+  if (e >= -kScaleLimit && e <= kScaleLimit) return 0;
+  scale_pow2(s.diag1, -e);
+  if (!s.symmetric) scale_pow2(s.diag2, -e);
+  s.log2_scale += e;
+  return e;
+}
+
+// Records where the true values left the double range (or clears it when they are back).
+void track_true_range(KernelState& s, const std::string& where) {
+  const double m = max_variance(s);
+  if (!(m > 0) || !std::isfinite(m)) return;
+  const int e = std::ilogb(m) + s.log2_scale;
+  const bool out = e > kTrueRange || e < -kTrueRange;
+  if (!out) s.scale_left_at.clear();
+  else if (s.scale_left_at.empty()) s.scale_left_at = where;
+}
+
+// The affine coefficients of a rule applied at common scale `scale_in` whose output is stored
+// with 2^k more in the scale: multiplicative terms × 2^-k, the additive (true-unit) shifts
+// × 2^-(scale_in + k).
+void fold_scale(AffineCoefficients& c, int scale_in, int k) {
+  c.nngp_scale = std::ldexp(c.nngp_scale, -k);
+  c.ntk_from_nngp = std::ldexp(c.ntk_from_nngp, -k);
+  c.ntk_scale = std::ldexp(c.ntk_scale, -k);
+  c.nngp_shift = std::ldexp(c.nngp_shift, -(scale_in + k));
+  c.ntk_shift = std::ldexp(c.ntk_shift, -(scale_in + k));
+}
 
 // Checks the sequence, runs the O(n) variance recursion and updates the state's flags.
 // `nesting` receives the deepest residual nesting (the number of saved chunks the fused loop
@@ -111,21 +177,34 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
   for (std::size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
     PreparedRule p{rule, {}, {}, {}};
+    p.scale_in = s.log2_scale;
     const arma::vec before1 = s.diag1, before2 = s.diag2;
     if (rule.kind == Rule::Kind::residual_start) {
-      saved.push_back({s.diag1, s.diag2, s.gaussian});
+      saved.push_back({s.diag1, s.diag2, s.gaussian, s.log2_scale});
       nesting = std::max(nesting, saved.size());
     } else if (rule.kind == Rule::Kind::residual_sum) {
       const double a2 = rule.alpha * rule.alpha;
-      s.diag1 = saved.back().diag1 + a2 * s.diag1;
-      if (!s.symmetric) s.diag2 = saved.back().diag2 + a2 * s.diag2;
-      s.gaussian = s.gaussian && saved.back().gaussian;
+      const SavedVariances& back = saved.back();
+      if (back.scale == s.log2_scale) {
+        p.branch_factor = a2;
+        s.diag1 = back.diag1 + a2 * s.diag1;
+        if (!s.symmetric) s.diag2 = back.diag2 + a2 * s.diag2;
+      } else {  // the two parts carry different scales: add them at the larger one
+        const int common = std::max(back.scale, s.log2_scale);
+        p.saved_factor = std::ldexp(1.0, back.scale - common);
+        p.branch_factor = a2 * std::ldexp(1.0, s.log2_scale - common);
+        s.diag1 = p.saved_factor * back.diag1 + p.branch_factor * s.diag1;
+        if (!s.symmetric) s.diag2 = p.saved_factor * back.diag2 + p.branch_factor * s.diag2;
+        s.log2_scale = common;
+      }
+      s.gaussian = s.gaussian && back.gaussian;
       saved.pop_back();
     } else if (rule.kind == Rule::Kind::layer_norm) {
       p.var1 = s.diag1;
       if (!s.symmetric) p.var2 = s.diag2;
       s.diag1.ones();
       if (!s.symmetric) s.diag2.ones();
+      s.log2_scale = 0;  // Σ/√(Σ11Σ22) is scale-free
     } else if (is_activation(rule)) {
       if (!s.gaussian)
         throw_error("layers::apply_rules(): rule ", r + 1, " (", label_of(rule),
@@ -138,10 +217,40 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
           throw_error("kernel: ", label_of(rule), " has no NTK (its derivative is not a "
                       "function); ask for the NNGP only");
       }
+      const int scale = s.log2_scale;
+      if (scale != 0 && rule.kind == Rule::Kind::erf) {
+        // True variances below 2^-64: 1 + 2Σ is 1 in double, so erf is the linear map 4/π.
+        // Otherwise erf reads true values through its scaled form and returns them.
+        p.erf_linear = exponent_of(max_variance(s), 0) + scale < -64;
+        if (!p.erf_linear) s.log2_scale = 0;
+      } else if (scale != 0 && rule.kind == Rule::Kind::activation) {
+        // A generic activation reads true values: move the scale back into the entries, if
+        // the true values are doubles.
+        const int e = exponent_of(max_variance(s), 0) + scale;
+        double smallest = std::numeric_limits<double>::infinity();
+        for (const arma::vec* v : {&s.diag1, &s.diag2})
+          for (double x : *v)
+            if (x > 0) smallest = std::min(smallest, x);
+        const int e_min = exponent_of(smallest, 0) + scale;
+        if (e > kTrueRange || e_min < -kTrueRange)
+          throw_error("kernel: the variances entering ", label_of(rule), " are about 2^",
+                      e > kTrueRange ? e : e_min, ", beyond the double range (they left it at ",
+                      s.scale_left_at.empty() ? std::string("an earlier layer") : s.scale_left_at,
+                      "); ", rule.activation->name(), " is evaluated on true values (relu, erf, "
+                      "dense, layer_norm and residual layers carry a common scale): use smaller "
+                      "weight scales (w_std), a shallower network, or rescale the inputs");
+        p.pre_shift = scale;
+        scale_pow2(s.diag1, scale);
+        if (!s.symmetric) scale_pow2(s.diag2, scale);
+        s.log2_scale = 0;
+      }
       p.var1 = s.diag1;
       if (!s.symmetric) p.var2 = s.diag2;
       auto map = [&](arma::vec& v) {
         if (rule.kind == Rule::Kind::relu) relu_variances(v.memptr(), v.n_elem);
+        else if (rule.kind == Rule::Kind::erf && p.erf_linear) v *= 4 / arma::datum::pi;
+        else if (rule.kind == Rule::Kind::erf && scale != 0)
+          erf_variances_scaled(v.memptr(), v.n_elem, scale);
         else if (rule.kind == Rule::Kind::erf) erf_variances(v.memptr(), v.n_elem);
         else rule.activation->variances(v.memptr(), v.n_elem);
       };
@@ -164,6 +273,21 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
                       rule.out_width);
       }
       p.affine = dense_coefficients(rule, s.width);
+      // The output's expected binary exponent: max(W²·max Σ, b²) in stored units. When it
+      // leaves [2^-256, 2^256], the layer's output is stored with 2^k more in the scale, folded
+      // into its coefficients (so not even W²Σ is formed beyond the range).
+      const int scale = s.log2_scale;
+      fold_scale(p.affine, scale, 0);
+      const double m = max_variance(s);
+      int k = std::numeric_limits<int>::min();
+      if (m > 0 && p.affine.nngp_scale > 0)
+        k = exponent_of(m) + exponent_of(p.affine.nngp_scale);
+      if (p.affine.nngp_shift > 0) k = std::max(k, exponent_of(p.affine.nngp_shift));
+      if (k != std::numeric_limits<int>::min() && (k > kScaleLimit || k < -kScaleLimit)) {
+        p.affine = dense_coefficients(rule, s.width);
+        fold_scale(p.affine, scale, k);
+        s.log2_scale += k;
+      }
       affine_variances(s.diag1.memptr(), s.diag1.n_elem, p.affine);
       if (!s.symmetric) affine_variances(s.diag2.memptr(), s.diag2.n_elem, p.affine);
       s.gaussian = true;
@@ -171,6 +295,13 @@ std::vector<PreparedRule> prepare(KernelState& s, const std::vector<Rule>& rules
     }
     check_variances(before1, s.diag1, rule, s.symmetric ? "the" : "the first set's");
     if (!s.symmetric) check_variances(before2, s.diag2, rule, "the second set's");
+    if (rule.kind != Rule::Kind::residual_start) {
+      const int k = rescale_variances(s);
+      // Dense folds the extra 2^k into its coefficients instead of a pass over the entries.
+      if (rule.kind == Rule::Kind::dense) fold_scale(p.affine, 0, k);
+      else p.post_shift = k;
+      track_true_range(s, label_of(rule));
+    }
     out.push_back(std::move(p));
   }
   return out;
@@ -212,8 +343,35 @@ Rule residual_sum(double alpha) {
   return detail::residual_sum_marker<Rule>(alpha, "layers::residual_sum()");
 }
 
+namespace {
+double max_abs_entry(const arma::mat& x) {
+  double m = 0;
+  const double* p = x.memptr();
+  for (arma::uword i = 0; i < x.n_elem; ++i) m = std::max(m, std::fabs(p[i]));
+  return m;
+}
+}  // namespace
+
 KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric, bool track_ntk,
-                         const std::string& caller) {
+                         const std::string& caller, bool allow_scale) {
+  if (allow_scale && a.n_rows == b.n_rows && a.n_rows > 0) {
+    // Inputs beyond about 2^±400 (1e±120): x·x'/d of copies divided by 2^e, and 2^2e in the
+    // common scale, so that inputs × 1e200 still give their (exactly scaled) kernel.
+    const double m = std::max(max_abs_entry(a), symmetric ? 0.0 : max_abs_entry(b));
+    const int e = exponent_of(m, 0);
+    if (e > 400 || e < -400) {
+      check_allocation(caller + ": rescaled copies of the inputs", double(a.n_rows),
+                       double(a.n_cols) + (symmetric ? 0.0 : double(b.n_cols)));
+      const double f = std::ldexp(1.0, -e);
+      const arma::mat as = a * f;
+      KernelState s = symmetric ? input_kernel(as, as, true, track_ntk, caller)
+                                : input_kernel(as, arma::mat(b * f), false, track_ntk, caller);
+      s.log2_scale = 2 * e;
+      s.allow_log_scale = true;
+      track_true_range(s, "the input kernel (x.x'/d)");
+      return s;
+    }
+  }
   if (a.n_rows != b.n_rows)
     throw_error(caller, ": inputs have ", a.n_rows, " and ", b.n_rows, " rows (", a.n_rows, " x ",
                 a.n_cols, " and ", b.n_rows, " x ", b.n_cols, ")");
@@ -290,6 +448,10 @@ std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b
   std::size_t level = 0;
   for (std::size_t r = 0; r < prepared.size(); ++r) {
     const PreparedRule& p = prepared[r];
+    if (p.pre_shift != 0) {
+      scale_pow2(c, len, p.pre_shift);
+      if (tp != nullptr) scale_pow2(tp, len, p.pre_shift);
+    }
     switch (p.rule.kind) {
       case Rule::Kind::residual_start:
         std::copy_n(c, len, b.saved_c[level].data());
@@ -298,14 +460,21 @@ std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b
         break;
       case Rule::Kind::residual_sum: {
         --level;
-        const double a2 = p.rule.alpha * p.rule.alpha;
+        const double a2 = p.branch_factor;
         const double* sc = b.saved_c[level].data();
+        const double* st = with_ntk ? b.saved_t[level].data() : nullptr;
+        if (p.saved_factor == 1) {
 #pragma omp simd
-        for (arma::uword i = 0; i < len; ++i) c[i] = sc[i] + a2 * c[i];
-        if (with_ntk) {
-          const double* st = b.saved_t[level].data();
+          for (arma::uword i = 0; i < len; ++i) c[i] = sc[i] + a2 * c[i];
+          if (with_ntk) {
 #pragma omp simd
-          for (arma::uword i = 0; i < len; ++i) tp[i] = st[i] + a2 * tp[i];
+            for (arma::uword i = 0; i < len; ++i) tp[i] = st[i] + a2 * tp[i];
+          }
+        } else {  // the parts carry different common scales (prepare)
+          const double f = p.saved_factor;
+          for (arma::uword i = 0; i < len; ++i) c[i] = f * sc[i] + a2 * c[i];
+          if (with_ntk)
+            for (arma::uword i = 0; i < len; ++i) tp[i] = f * st[i] + a2 * tp[i];
         }
         break;
       }
@@ -328,6 +497,13 @@ std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b
         if (has_diagonal) c[j - i0] = var_j;
         const double* v1 = p.var1.memptr() + i0;
         if (p.rule.kind == Rule::Kind::relu) relu_entries(c, tp, v1, b.v2.data(), len);
+        else if (p.rule.kind == Rule::Kind::erf && p.erf_linear) {
+          const double f = 4 / arma::datum::pi;
+          for (arma::uword i = 0; i < len; ++i) c[i] *= f;
+          if (tp != nullptr)
+            for (arma::uword i = 0; i < len; ++i) tp[i] *= f;
+        } else if (p.rule.kind == Rule::Kind::erf && p.scale_in != 0)
+          erf_entries_scaled(c, tp, v1, b.v2.data(), len, p.scale_in);
         else if (p.rule.kind == Rule::Kind::erf) erf_entries(c, tp, v1, b.v2.data(), len);
         else {
           try {
@@ -337,6 +513,10 @@ std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b
           }
         }
       }
+    }
+    if (p.post_shift != 0) {
+      scale_pow2(c, len, -p.post_shift);
+      if (tp != nullptr) scale_pow2(tp, len, -p.post_shift);
     }
     if (check && !(all_finite(c, len) && (tp == nullptr || all_finite(tp, len)))) return r;
   }
@@ -442,6 +622,73 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp,
     if (s.ntk.is_empty()) s.ntk = std::move(s.nngp);
     s.nngp.reset();
   }
+  if (!s.allow_log_scale) resolve_scale(s, "kernel");
+}
+
+namespace {
+
+// max |entry| of the part a state keeps up to date (the upper triangle when symmetric).
+double max_abs(const arma::mat& m, bool symmetric) {
+  double out = 0;
+  for (arma::uword j = 0; j < m.n_cols; ++j) {
+    const double* col = m.colptr(j);
+    const arma::uword rows = symmetric ? std::min(j + 1, m.n_rows) : m.n_rows;
+    for (arma::uword i = 0; i < rows; ++i) out = std::max(out, std::fabs(col[i]));
+  }
+  return out;
+}
+
+void scale_kept(arma::mat& m, bool symmetric, int k) {
+  for (arma::uword j = 0; j < m.n_cols; ++j)
+    scale_pow2(m.colptr(j), symmetric ? std::min(j + 1, m.n_rows) : m.n_rows, k);
+}
+
+}  // namespace
+
+void resolve_scale(KernelState& s, const std::string& caller) {
+  if (!try_resolve_scale(s, &caller)) throw_error(caller, ": the kernel is out of range");
+}
+
+bool try_resolve_scale(KernelState& s, const std::string* caller) {
+  const int k = s.log2_scale;
+  if (k == 0) return true;
+  // The true kernel is a double matrix when its largest entry and every variance are normal
+  // doubles once multiplied by 2^k (entries far below the largest may be subnormal, as any
+  // near-zero correlation can be).
+  int worst = 0;
+  bool fits = true;
+  auto check = [&](double magnitude) {
+    if (!(magnitude > 0)) return;
+    const int e = std::ilogb(magnitude) + k;
+    if (e > 1022 || e < -1021) {
+      fits = false;
+      if (std::abs(e) > std::abs(worst)) worst = e;
+    }
+  };
+  check(max_abs(s.nngp, s.symmetric));
+  check(max_abs(s.ntk, s.symmetric));
+  for (const arma::vec* v : {&s.diag1, &s.diag2})
+    for (double x : *v) check(x);
+  if (!fits && caller == nullptr) return false;
+  if (!fits) {
+    std::ostringstream size;
+    size << "2^" << worst << " (about 1e" << long(std::floor(worst * 0.30102999566398120)) << ")";
+    throw_error(*caller, ": the kernel's values reach ", size.str(), ", ",
+                worst > 0 ? "above" : "below", " the double range",
+                s.scale_left_at.empty() ? std::string()
+                                        : "; they left it at " + s.scale_left_at,
+                ". Its normalised values K12/sqrt(K11 K22) are exact: ask for the kernel with a "
+                "common scale (in Lua: A:kernel(x1, x2, \"ntk\", {log_scale = true}) returns "
+                "K / 2^s and s), or use smaller weight scales (w_std), a shallower network or "
+                "rescaled inputs");
+  }
+  scale_kept(s.nngp, s.symmetric, k);
+  scale_kept(s.ntk, s.symmetric, k);
+  scale_pow2(s.diag1, k);
+  scale_pow2(s.diag2, k);
+  s.log2_scale = 0;
+  s.scale_left_at.clear();
+  return true;
 }
 
 void mirror_upper(arma::mat& m) {

@@ -79,8 +79,11 @@ Rule residual_sum(double alpha);
 // Θ = 0, width = d. With `symmetric` (a and b are the same examples) it computes only the
 // upper triangle with one BLAS syrk. Refuses (ntk::Error) mismatched rows, zero rows and
 // kernels that would not fit in memory (with the estimate), before allocating.
+// With `allow_scale`, inputs beyond about 1e±120 are divided by a power of two first and the
+// state carries it in log2_scale (and allow_log_scale is set: the caller resolves it).
 KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
-                         bool track_ntk, const std::string& caller = "input_kernel()");
+                         bool track_ntk, const std::string& caller = "input_kernel()",
+                         bool allow_scale = false);
 
 // Applies `rules` in order. With keep_nngp = false the NNGP is not kept: the NTK is written
 // over the NNGP's storage (state.ntk takes it, state.nngp is left empty), so a network's NTK
@@ -91,6 +94,14 @@ KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
 void apply_rules(KernelState& state, const std::vector<Rule>& rules, bool keep_nngp = true,
                  const ProgressSpan& progress = {});
 inline void apply_rule(KernelState& state, const Rule& rule) { apply_rules(state, std::vector<Rule>{rule}); }
+
+// Multiplies the state's kernels and variances by 2^log2_scale and sets the scale to 0, when
+// the true values are doubles; otherwise throws ntk::Error naming where they left the double
+// range (KernelState::scale_left_at). apply_rules() calls it unless state.allow_log_scale.
+void resolve_scale(KernelState& state, const std::string& caller);
+// The same without the error: returns false (and changes nothing) when the true values are not
+// doubles. With `caller`, throws instead of returning false.
+bool try_resolve_scale(KernelState& state, const std::string* caller = nullptr);
 
 // Copies the upper triangle of a square matrix over its lower triangle, in place (blocked).
 void mirror_upper(arma::mat& m);

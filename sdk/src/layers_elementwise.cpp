@@ -189,21 +189,35 @@ void rescaled_relu(T& nngp, T* ntk, T var1, T var2) {
 // The erf entry with the variances above 1 divided by 4^e1, 4^e2 (finite variances). With
 // p = 1 + 2Σ, the NTK's determinant p1·p2 − 4Σ12² = 1 + 2Σ11 + 2Σ22 + 4(Σ11Σ22 − Σ12²) is a
 // sum of terms ≥ 0, formed over 4^(e1+e2); the NNGP only needs 2Σ12/√(p1p2), a ratio.
+// With `offset`, the entry's true values are the given ones times 2^offset (a state's common
+// scale, KernelState::log2_scale); the result is in true units (erf's NNGP is at most 1).
 template <class T>
-void rescaled_erf(T& nngp, T* ntk, T var1, T var2) {
-  const int e1 = var1 > 1 ? half_exponent(var1) : 0, e2 = var2 > 1 ? half_exponent(var2) : 0;
+void rescaled_erf(T& nngp, T* ntk, T var1, T var2, int offset = 0) {
+  // e = half the binary exponent of a true variance above 1, else 0 (as half_exponent).
+  auto exponent = [offset](T v) {
+    if (!(v > 0)) return 0;
+    const int k = std::ilogb(v) + offset;
+    return k >= 0 ? k / 2 : 0;
+  };
+  const int e1 = exponent(var1), e2 = exponent(var2);
   const int e = e1 + e2;
-  const T s11 = std::ldexp(var1, -2 * e1), s22 = std::ldexp(var2, -2 * e2);
-  const T c = std::ldexp(nngp, -e);
+  const T s11 = std::ldexp(var1, offset - 2 * e1), s22 = std::ldexp(var2, offset - 2 * e2);
+  const T c = std::ldexp(nngp, offset - e);
   const T root = std::sqrt(std::ldexp(T(1), -2 * e1) + T(2) * s11) *
                  std::sqrt(std::ldexp(T(1), -2 * e2) + T(2) * s22);
-  const T det = std::ldexp(T(1), -2 * e) + T(2) * std::ldexp(s11, -2 * e2) +
-                T(2) * std::ldexp(s22, -2 * e1) + T(4) * difference_of_products(s11, s22, c);
+  // The determinant in the wider type (long double for double): on the diagonal (ρ = 1) its
+  // terms are about 2^-e, below the double range once a common scale makes e exceed 1074.
+  using W = typename Precision<T>::Wide;
+  const W det = std::ldexp(W(1), -2 * e) + W(2) * std::ldexp(W(s11), -2 * e2) +
+                W(2) * std::ldexp(W(s22), -2 * e1) + W(4) * W(difference_of_products(s11, s22, c));
   const T x = clamp_unit(T(2) * c / root);
   // 1 − |x| = det/(root·(root + 2|Σ12|)) without cancellation as |x| → 1.
-  const T gap = abs_of(x) <= T(0.5) ? half_gap(x) : det / (T(2) * root * (root + T(2) * abs_of(c)));
+  const T gap = abs_of(x) <= T(0.5)
+                    ? half_gap(x)
+                    : T(det / (W(2) * W(root) * (W(root) + W(2) * W(abs_of(c)))));
   nngp = Constants<T>::two_over_pi * arcsin_stage2(x, std::sqrt(gap));
-  if (ntk != nullptr) *ntk *= std::ldexp(Constants<T>::four_over_pi / std::sqrt(det), -e);
+  if (ntk != nullptr)
+    *ntk *= T(std::ldexp(W(Constants<T>::four_over_pi) / std::sqrt(det), offset - e));
 }
 
 // Whether an entry's products leave [product_low, product_high] (relu: both variances > 0;
@@ -335,7 +349,7 @@ void erf_block(T* __restrict nngp, T* __restrict ntk, const T* __restrict var1,
     nngp[i] = Constants<T>::two_over_pi * arcsin_stage2(x[i], gap[i]);
     if (ntk != nullptr) ntk[i] *= Constants<T>::four_over_pi / det[i];
   }
-  if (rescaled > 0) redo_saved(&rescaled_erf<T>, rescaled, nngp, ntk, var1, var2, w);
+  if (rescaled > 0) redo_saved([](T& c, T* t, T v1, T v2) { rescaled_erf<T>(c, t, v1, v2); }, rescaled, nngp, ntk, var1, var2, w);
 }
 
 // Runs `block` over [0, len) in blocks of Precision<T>::block entries.
@@ -374,6 +388,22 @@ void relu_entries(float* nngp, float* ntk, const float* var1, const float* var2,
 void erf_entries(float* nngp, float* ntk, const float* var1, const float* var2,
                  std::size_t len) {
   blockwise(erf_block<float>, nngp, ntk, var1, var2, len);
+}
+
+void erf_entries_scaled(double* nngp, double* ntk, const double* var1, const double* var2,
+                        std::size_t len, int log2_scale) {
+  // Rare (only where a common scale is carried): the scalar rescaled path for every entry.
+  for (std::size_t i = 0; i < len; ++i)
+    rescaled_erf<double>(nngp[i], ntk == nullptr ? nullptr : ntk + i, var1[i], var2[i],
+                         log2_scale);
+}
+
+void erf_variances_scaled(double* var, std::size_t len, int log2_scale) {
+  for (std::size_t i = 0; i < len; ++i) {
+    double c = var[i];
+    rescaled_erf<double>(c, nullptr, var[i], var[i], log2_scale);
+    var[i] = c;
+  }
 }
 
 void affine_entries(double* __restrict nngp, double* __restrict ntk, std::size_t len,

@@ -17,8 +17,9 @@
 // 1e±144) is computed on variances divided by exact powers of two, so the maps are right
 // wherever the inputs and the result are doubles (relu's NNGP is homogeneous of degree 1; its
 // correlation and the NTK factor do not depend on the scale). A result that is not a double
-// comes out as ±inf, which the kernel engine reports with the layer that produced it; there is
-// no common log-scale carried, so variances must stay within about 1e±308.
+// comes out as ±inf, which the kernel engine reports with the layer that produced it. Beyond
+// about 1e±308 the engine carries a common power-of-two scale (KernelState::log2_scale):
+// relu is homogeneous and needs nothing; erf has its scaled form below.
 #pragma once
 
 #include <cstddef>
@@ -48,6 +49,13 @@ void relu_entries(double* nngp, double* ntk, const double* var1, const double* v
                   std::size_t len);
 void erf_entries(double* nngp, double* ntk, const double* var1, const double* var2,
                  std::size_t len);
+
+// erf on entries whose true values are the given ones times 2^log2_scale (a state's common
+// scale): the result is in true units, since erf's NNGP is at most 1 (Θ is scaled alike). A
+// scalar loop; the kernel engine takes it only when it carries a common scale.
+void erf_entries_scaled(double* nngp, double* ntk, const double* var1, const double* var2,
+                        std::size_t len, int log2_scale);
+void erf_variances_scaled(double* var, std::size_t len, int log2_scale);
 
 // The same rules on the diagonal (Σ12 = Σ11 = Σ22 = v): relu v ← v/2, erf v ← (2/π)·
 // arcsin(2v/(1 + 2v)).

@@ -7,7 +7,10 @@
 //                                       options = list of {name=, default=, doc=}}
 //   A:kernel(x1, x2, "ntk"|"nngp")   -> n1 × n2 ntk.matrix (default "ntk"; x2 may be omitted
 //                                       for x1; the same matrix twice computes one triangle)
-//   A:kernels(x1, x2)                -> {nngp = M, ntk = M}
+//   A:kernel(x1, x2, "ntk", {log_scale = true}) -> M, s: the true kernel is M·2^s (s = 0
+//                                       unless it leaves the double range, e.g. deep ReLU nets
+//                                       at large w_std; without log_scale that is an error)
+//   A:kernels(x1, x2[, {log_scale = true}]) -> {nngp = M, ntk = M[, log2_scale = s]}
 //   A:describe(), A:name(), A:outputs(), tostring(A)
 //   A:network{width = m, seed = s}   -> network (seed defaults to 0)
 //   N:forward(x) (k × n), N:ntk(x1, x2) (n1 × n2, x2 optional), N:jacobian(x) ((n·k) × P),
@@ -97,13 +100,24 @@ void with_input_pair(lua_State* L, int i, int j, const char* function, Body&& bo
   body(*a, *b);
 }
 
+// The options table of A:kernel / A:kernels, if there is one at `index`: {log_scale = true}
+// asks for K / 2^s and s when the kernel leaves the double range (SDK 4.0, kernel_state.hpp).
+bool log_scale_option(lua_State* L, int index, const char* function) {
+  if (lua_type(L, index) != LUA_TTABLE) return false;
+  return TableReader(L, index, function, {"log_scale"}).boolean("log_scale", false);
+}
+
 int l_kernel(lua_State* L) {
   return protect(L, [&] {
     ArchHandle& h = arch_handle(L, 1, "kernel");
+    // A:kernel(x1, x2, "ntk", opts) or A:kernel(x, "nngp", opts): options follow the kernel
+    // name (a table in the second input's place would be read as an input).
     int second = 3, which_index = 4;
     if (lua_type(L, 3) == LUA_TSTRING) second = 0, which_index = 3;  // A:kernel(x, "nngp")
     const std::string which = opt_string_arg(L, which_index, "kernel", "ntk");
     sdk::KernelRequest request = request_for(which);
+    request.log_scale = log_scale_option(L, which_index + 1, "A:kernel");
+    int log2_scale = 0;
     arma::mat result;
     with_input_pair(L, 2, second == 0 ? 2 : second, "kernel",
                     [&](const sdk::Inputs& a, const sdk::Inputs& b) {
@@ -114,10 +128,13 @@ int l_kernel(lua_State* L) {
                       sdk::Kernels k = h.arch->kernels(a, b, request);
                       progress.finish();
                       result = std::move(request.ntk ? k.ntk : k.nngp);
+                      log2_scale = k.log2_scale;
                       check_kernel_shape(result, a, b, h.name, which.c_str());
                     });
     push_matrix(L, std::move(result));
-    return 1;
+    if (!request.log_scale) return 1;
+    lua_pushinteger(L, log2_scale);  // the true kernel is the matrix times 2^s
+    return 2;
   });
 }
 
@@ -125,10 +142,11 @@ int l_kernels(lua_State* L) {
   return protect(L, [&] {
     ArchHandle& h = arch_handle(L, 1, "kernels");
     sdk::Kernels k;
+    const bool log_scale = log_scale_option(L, 4, "A:kernels");
     with_input_pair(L, 2, 3, "kernels", [&](const sdk::Inputs& a, const sdk::Inputs& b) {
       core::progress::KernelProgress progress(
           core::progress::kernel_title("A:kernels()", a.size(), b.size(), true, true));
-      k = h.arch->kernels(a, b, sdk::KernelRequest{true, true, &progress});
+      k = h.arch->kernels(a, b, sdk::KernelRequest{true, true, &progress, log_scale});
       progress.finish();
       check_kernel_shape(k.nngp, a, b, h.name, "nngp");
       check_kernel_shape(k.ntk, a, b, h.name, "ntk");
@@ -138,6 +156,10 @@ int l_kernels(lua_State* L) {
     lua_setfield(L, -2, "nngp");
     push_matrix(L, std::move(k.ntk));
     lua_setfield(L, -2, "ntk");
+    if (log_scale) {
+      lua_pushinteger(L, k.log2_scale);
+      lua_setfield(L, -2, "log2_scale");
+    }
     return 1;
   });
 }

@@ -225,10 +225,15 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
     state = layers::image_kernel(xa, xb, shape, symmetric, s.image_rules, s.readout, what.ntk,
                                  precision, caller, progress.part(0, rules_start));
   } else {
-    state = layers::input_kernel(xa, xb, symmetric, what.ntk, caller);
+    state = layers::input_kernel(xa, xb, symmetric, what.ntk, caller, /*allow_scale=*/true);
   }
+  // The rules may carry a common scale (kernel_state.hpp); it is resolved once, at the end.
+  state.allow_log_scale = true;
   layers::apply_rules(state, s.rules, /*keep_nngp=*/what.nngp, progress.part(rules_start, 1));
   layers::finish(state);
+  // With log_scale the scale is returned only where the true values are not doubles.
+  if (what.log_scale && !layers::try_resolve_scale(state)) out.log2_scale = state.log2_scale;
+  else layers::resolve_scale(state, caller);
   if (what.nngp) out.nngp = std::move(state.nngp);
   if (what.ntk) {
     if (state.ntk.is_empty())  // no trainable layer: Θ = 0

@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 
+#include "layers.hpp"
 #include "layers_elementwise.hpp"
 #include "ntk/sdk/activation.hpp"
 #include "ntk/sdk/error.hpp"
@@ -122,17 +123,26 @@ double worst_against_relu_reference(const arma::mat& x, const ntk::sdk::Kernels&
   return worst;
 }
 
-void require_clean_range_error(const std::function<void()>& f) {
+void require_clean_range_error(const std::function<void()>& f, const char* where = "layer ") {
   try {
     f();
     FAIL("expected an ntk::Error");
   } catch (const ntk::Error& e) {
     const std::string what = e.what();
     INFO(what);
-    CHECK(what.find("layer ") != std::string::npos);
+    CHECK(what.find(where) != std::string::npos);
     CHECK((what.find("overflow") != std::string::npos ||
-           what.find("underflow") != std::string::npos));
+           what.find("underflow") != std::string::npos ||
+           what.find("the double range") != std::string::npos));
   }
+}
+
+// The request with a common scale: K / 2^s and s.
+const ntk::sdk::KernelRequest kScaled{true, true, nullptr, /*log_scale=*/true};
+
+// log2 of the true entry (i, j) of a scaled kernel.
+double log2_entry(const arma::mat& k, int s, arma::uword i, arma::uword j) {
+  return std::log2(k(i, j)) + s;
 }
 
 }  // namespace
@@ -153,7 +163,24 @@ TEST_CASE("deep ReLU kernels are homogeneous in w_std, or refused naming the lay
     for (double w : {0.1, 15.0}) {
       INFO("depth " << depth << ", w_std " << w);
       const auto net = mlp(depth, w, "relu");
+      // With a common scale every depth is right: the normalised kernels are w_std's, and the
+      // scale is the homogeneity's, K(w) = w^(2(depth+1))·K(1) exactly (b = 0).
+      const auto scaled = net->kernels(x, x, kScaled);
+      REQUIRE(scaled.nngp.is_finite());
+      REQUIRE(scaled.ntk.is_finite());
+      // w² = 225 is not a power of two: rounding differs from w = 1, amplified with depth.
+      CHECK(arma::abs(normalised(scaled.nngp) - n1).max() < tolerance);
+      CHECK(arma::abs(normalised(scaled.ntk) - t1).max() < tolerance);
+      CHECK(worst_against_relu_reference(x.x(), scaled, depth) < tolerance);
+      const double homogeneity = 2.0 * (depth + 1) * std::log2(w);
+      for (arma::uword i : {0u, 3u}) {
+        CHECK(log2_entry(scaled.nngp, scaled.log2_scale, i, i) ==
+              Approx(std::log2(reference.nngp(i, i)) + homogeneity).epsilon(1e-13));
+        CHECK(log2_entry(scaled.ntk, scaled.log2_scale, i, i) ==
+              Approx(std::log2(reference.ntk(i, i)) + homogeneity).epsilon(1e-13));
+      }
       if (!relu_in_range(x.x(), depth, w)) {
+        CHECK(scaled.log2_scale != 0);
         require_clean_range_error([&] { net->kernels(x, x, {true, true}); });
         continue;
       }
@@ -174,8 +201,8 @@ TEST_CASE("deep ReLU kernels are homogeneous in w_std, or refused naming the lay
   CHECK_FALSE(relu_in_range(x.x(), 200, 0.1));
 }
 
-TEST_CASE("ReLU kernels of inputs scaled by 1e80 are the same normalised kernel; 1e200 is refused",
-          "[numerics][relu]") {
+TEST_CASE("ReLU kernels of inputs scaled by 1e80 are the same normalised kernel; 1e±200 carry "
+          "a common scale or are refused", "[numerics][relu]") {
   const Inputs x = gaussian(5, 6, 4), big = gaussian(5, 6, 4, 1e80),
                huge = gaussian(5, 6, 4, 1e200);
   const auto net = mlp(10, std::sqrt(2.0), "relu");
@@ -187,10 +214,25 @@ TEST_CASE("ReLU kernels of inputs scaled by 1e80 are the same normalised kernel;
   CHECK(arma::abs(normalised(kb.ntk) - normalised(k.ntk)).max() < 1e-12);
   // Homogeneity of degree 1: the kernel itself scales by 1e160.
   CHECK(arma::abs(kb.nngp / 1e160 - k.nngp).max() < 1e-12 * arma::abs(k.nngp).max());
-  require_clean_range_error([&] { net->kernels(huge, huge, {true, true}); });
-  // × 1e-200: x·x/d underflows to 0, which would pass as a zero input; refused instead.
+  // × 1e±200: the kernel is 1e±400 times x's, beyond the double range: refused naming the
+  // input, or exact with a common scale (x·x'/d is formed on inputs divided by 2^±664).
   const Inputs tiny = gaussian(5, 6, 4, 1e-200);
-  CHECK_THROWS_WITH(net->kernels(tiny, tiny, {true, true}),
+  for (const Inputs* in : {&huge, &tiny}) {
+    const double factor = in == &huge ? 400 : -400;  // log10 of the kernel's factor
+    require_clean_range_error([&] { net->kernels(*in, *in, {true, true}); },
+                              "left it at the input kernel");
+    const auto ks = net->kernels(*in, *in, kScaled);
+    REQUIRE(ks.nngp.is_finite());
+    CHECK(arma::abs(normalised(ks.nngp) - normalised(k.nngp)).max() < 1e-12);
+    CHECK(arma::abs(normalised(ks.ntk) - normalised(k.ntk)).max() < 1e-12);
+    for (arma::uword i = 0; i < 6; ++i)
+      for (arma::uword j = 0; j < 6; ++j)
+        CHECK(log2_entry(ks.nngp, ks.log2_scale, i, j) ==
+              Approx(std::log2(k.nngp(i, j)) + factor * std::log2(10.0)).epsilon(1e-12));
+  }
+  // Without the composition's scale handling (the bare input kernel), × 1e-200 would pass
+  // x·x/d = 0 as a zero input; the rule engine refuses it.
+  CHECK_THROWS_WITH(ntk::sdk::layers::input_kernel(tiny.x(), tiny.x(), true, true),
                     Catch::Contains("the mean square x·x/d of the example 1 is 0") &&
                         Catch::Contains("underflows): rescale the inputs"));
 }
@@ -209,11 +251,11 @@ TEST_CASE("deep erf kernels match long double, at any w_std", "[numerics][erf]")
         in_range = in_range && erf_reference(s, s, s, depth, w).in_range;
       }
       const auto net = mlp(depth, w, "erf");
-      if (!in_range) {  // w_std = 0.1: the variances shrink by ~0.0127 a layer, 1e-380 at 200
+      if (!in_range)  // w_std = 0.1: the variances shrink by ~0.0127 a layer, 1e-380 at 200
         require_clean_range_error([&] { net->kernels(x, x, {true, true}); });
-        continue;
-      }
-      const auto k = net->kernels(x, x, {true, true});
+      // With a common scale: right at every depth (erf is linear, 4/π, at tiny variances).
+      const auto k = net->kernels(x, x, kScaled);
+      CHECK((k.log2_scale != 0) == !in_range);
       REQUIRE(k.nngp.is_finite());
       REQUIRE(k.ntk.is_finite());
       const arma::mat nn = normalised(k.nngp), nt = normalised(k.ntk);

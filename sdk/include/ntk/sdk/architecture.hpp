@@ -22,11 +22,21 @@ struct KernelRequest {
   // Optional (SDK 3.1): told how far the computation is (see progress.hpp); must outlive the
   // call. The SDK's kernel engines report to it; null reports nothing.
   ProgressSink* progress = nullptr;
+  // SDK 4.0: accept a common scale. Deep or badly scaled networks can have kernels whose
+  // entries lie beyond the double range (≈1e±308) although their ratios — the normalised
+  // kernel K12/√(K11K22), what a ridge solve with λ = 0 or a correlation study reads — are
+  // ordinary numbers. With log_scale the engine may return K·2^-s and s (Kernels::log2_scale);
+  // without it such a kernel is refused with an ntk::Error naming the layer where its values
+  // left the range.
+  bool log_scale = false;
 };
 
 struct Kernels {
   arma::mat nngp;  // n1 × n2, empty if not requested
   arma::mat ntk;   // n1 × n2, empty if not requested
+  // The true kernels are nngp·2^log2_scale and ntk·2^log2_scale. Always 0 unless the request
+  // asked for log_scale (and then 0 whenever the kernels are doubles).
+  int log2_scale = 0;
 };
 
 // A kernel family: many related kernels from one recursion pass (e.g. an FC net's kernels for

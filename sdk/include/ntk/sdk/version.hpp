@@ -16,8 +16,10 @@
 // 3.0 plugin still reads the fields it knows (same offsets; KernelRequest, passed by value,
 // keeps its first register on x86-64 and AArch64) and reports nothing; a 3.1 plugin is refused
 // by a 3.0 host, which would not set that pointer.
-#define NTK_SDK_VERSION_MAJOR 3
-#define NTK_SDK_VERSION_MINOR 1
+// 4.0: Kernels gained `log2_scale` and KernelRequest `log_scale` (a common power-of-two scale
+// for kernels beyond the double range); Kernels is returned by value, so its layout changed.
+#define NTK_SDK_VERSION_MAJOR 4
+#define NTK_SDK_VERSION_MINOR 0
 
 #define NTK_SDK_STRINGIFY_(x) #x
 #define NTK_SDK_STRINGIFY(x) NTK_SDK_STRINGIFY_(x)

@@ -232,3 +232,35 @@ TEST_CASE("a network whose derivatives overflow says so instead of returning inf
   // The Jacobian itself (~1e170) is still finite; its Gram J Jᵀ is what overflows.
   lua.ok("J = net:jacobian(x)");
 }
+
+TEST_CASE("kernels beyond the double range: refused naming the layer, or K / 2^s and s with "
+          "log_scale", "[lua][arch]") {
+  FcFixture lua;
+  // fc relu, b_std = 0, w_std 15, depth 200: the NNGP is 15^402 / 2^200 times the input's,
+  // about 1e413 (homogeneity), while its normalised values are those of w_std = 1.
+  lua.ok(R"(
+    deep = ntk.arch("fc", {depth = 200, activation = "relu", w_std = 15, b_std = 0})
+    flat = ntk.arch("fc", {depth = 200, activation = "relu", w_std = 1, b_std = 0})
+    K, s = deep:kernel(X, "nngp", {log_scale = true})
+    K1, s1 = flat:kernel(X, "nngp", {log_scale = true})
+    both = deep:kernels(X, X, {log_scale = true})
+    rho = K:get(1, 2) / math.sqrt(K:get(1, 1) * K:get(2, 2))
+    rho1 = K1:get(1, 2) / math.sqrt(K1:get(1, 1) * K1:get(2, 2))
+    log2_entry = math.log(K:get(1, 1), 2) + s
+    log2_entry1 = math.log(K1:get(1, 1), 2)
+    s_type = math.type(s)
+    both_s = both.log2_scale
+  )");
+  CHECK(lua.string("s_type") == "integer");
+  CHECK(lua.number("s") > 1024);
+  CHECK(lua.number("s1") == 0);
+  CHECK(lua.number("both_s") == lua.number("s"));
+  CHECK(lua.number("rho") == Approx(lua.number("rho1")).epsilon(1e-11));
+  CHECK(lua.number("log2_entry") ==
+        Approx(lua.number("log2_entry1") + 402 * std::log2(15.0)).epsilon(1e-12));
+  const std::string e = lua.error("K = deep:kernel(X, 'nngp')");
+  CHECK_THAT(e, Catch::Contains("above the double range") &&
+                    Catch::Contains("log_scale = true") && Catch::Contains("they left it at layer"));
+  CHECK_THAT(lua.error("K = deep:kernel(X, 'nngp', {log_scal = true})"),
+             Catch::Contains("log_scal"));
+}
