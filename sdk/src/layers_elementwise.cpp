@@ -228,14 +228,17 @@ template <class T>
   constexpr T low = Precision<T>::product_low, high = Precision<T>::product_high;
   constexpr T inf = std::numeric_limits<T>::infinity();
   const T prod = v1 * v2;
-  return v1 > 0 && v2 > 0 && v1 < inf && v2 < inf && (prod < low || prod > high || c * c > high);
+  // Bitwise & and | (not && and ||): no control flow, so the counting loop vectorises
+  // (0.3 ns an entry instead of 1.3-2.6, bench/range_check_benchmark.cpp).
+  return (v1 > 0) & (v2 > 0) & (v1 < inf) & (v2 < inf) &
+         ((prod < low) | (prod > high) | (c * c > high));
 }
 template <class T>
 [[gnu::always_inline]] inline bool erf_out_of_range(T c, T v1, T v2) {
   constexpr T high = Precision<T>::product_high;
   constexpr T inf = std::numeric_limits<T>::infinity();
-  return v1 < inf && v2 < inf &&
-         (v1 > high || v2 > high || v1 * v2 > high || c * c > high);
+  return (v1 < inf) & (v2 < inf) &
+         ((v1 > high) | (v2 > high) | (v1 * v2 > high) | (c * c > high));
 }
 
 // Saves the inputs of the entries `out_of_range` selects; returns how many. The test is a
@@ -349,7 +352,10 @@ void erf_block(T* __restrict nngp, T* __restrict ntk, const T* __restrict var1,
     nngp[i] = Constants<T>::two_over_pi * arcsin_stage2(x[i], gap[i]);
     if (ntk != nullptr) ntk[i] *= Constants<T>::four_over_pi / det[i];
   }
-  if (rescaled > 0) redo_saved([](T& c, T* t, T v1, T v2) { rescaled_erf<T>(c, t, v1, v2); }, rescaled, nngp, ntk, var1, var2, w);
+  if (rescaled > 0) {
+    auto redo = [](T& c, T* t, T v1, T v2) { rescaled_erf<T>(c, t, v1, v2); };
+    redo_saved(redo, rescaled, nngp, ntk, var1, var2, w);
+  }
 }
 
 // Runs `block` over [0, len) in blocks of Precision<T>::block entries.

@@ -9,6 +9,7 @@
 
 #include "ntk/sdk/error.hpp"
 #include "ntk/sdk/inputs.hpp"
+#include "ntk/sdk/layer.hpp"
 #include "ntk/sdk/network.hpp"
 #include "ntk/sdk/options.hpp"
 #include "ntk/sdk/progress.hpp"
@@ -29,6 +30,11 @@ struct KernelRequest {
   // without it such a kernel is refused with an ntk::Error naming the layer where its values
   // left the range.
   bool log_scale = false;
+  // SDK 4.0: the element type of the returned kernels. float32 fills Kernels::nngp32 / ntk32
+  // (and leaves nngp / ntk empty), so that an n × n kernel of a whole data set exists once, in
+  // 4n² bytes (60,000 examples: 14.4 GB), never as a float64 copy. How the engine computes it
+  // (float32 tiles, float64 accumulation where accuracy needs it) is the engine's choice.
+  Precision output = Precision::float64;
 };
 
 struct Kernels {
@@ -37,6 +43,9 @@ struct Kernels {
   // The true kernels are nngp·2^log2_scale and ntk·2^log2_scale. Always 0 unless the request
   // asked for log_scale (and then 0 whenever the kernels are doubles).
   int log2_scale = 0;
+  // The float32 kernels, when the request's output is float32 (nngp / ntk are then empty).
+  arma::fmat nngp32;
+  arma::fmat ntk32;
 };
 
 // A kernel family: many related kernels from one recursion pass (e.g. an FC net's kernels for

@@ -17,7 +17,8 @@
 // keeps its first register on x86-64 and AArch64) and reports nothing; a 3.1 plugin is refused
 // by a 3.0 host, which would not set that pointer.
 // 4.0: Kernels gained `log2_scale` and KernelRequest `log_scale` (a common power-of-two scale
-// for kernels beyond the double range); Kernels is returned by value, so its layout changed.
+// for kernels beyond the double range), and float32 outputs (KernelRequest::output,
+// Kernels::nngp32 / ntk32); Kernels is returned by value, so its layout changed.
 #define NTK_SDK_VERSION_MAJOR 4
 #define NTK_SDK_VERSION_MINOR 0
 
