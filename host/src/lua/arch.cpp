@@ -11,6 +11,8 @@
 //                                       unless it leaves the double range, e.g. deep ReLU nets
 //                                       at large w_std; without log_scale that is an error)
 //   A:kernels(x1, x2[, {log_scale = true}]) -> {nngp = M, ntk = M[, log2_scale = s]}
+//   {precision = "float32"} in either options table: the kernels come back as ntk.fmatrix
+//                                       values (4 bytes an entry; never a float64 copy)
 //   A:describe(), A:name(), A:outputs(), tostring(A)
 //   A:network{width = m, seed = s}   -> network (seed defaults to 0)
 //   N:forward(x) (k × n), N:ntk(x1, x2) (n1 × n2, x2 optional), N:jacobian(x) ((n·k) × P),
@@ -29,6 +31,7 @@
 
 #include "core/progress/kernel_progress.hpp"
 #include "lua/args.hpp"
+#include "lua/fmatrix.hpp"
 #include "lua/module.hpp"
 #include "lua/table_reader.hpp"
 #include "ntk/sdk/error.hpp"
@@ -83,12 +86,6 @@ sdk::KernelRequest request_for(const std::string& which) {
   throw_error("kernel(): unknown kernel \"", which, "\"; use \"ntk\" or \"nngp\"");
 }
 
-void check_kernel_shape(const arma::mat& k, const sdk::Inputs& a, const sdk::Inputs& b,
-                        const std::string& arch_name, const char* what) {
-  if (k.n_rows != a.size() || k.n_cols != b.size())
-    throw_error("plugin '", arch_name, "' returned a ", shape_text(k), " ", what, " for ",
-                a.size(), " and ", b.size(), " inputs");
-}
 
 // Calls `body(a, b)` with the inputs of arguments i and j; the same Lua value twice gives one
 // Inputs object, so the plugin sees &a == &b and computes one triangle.
@@ -100,11 +97,45 @@ void with_input_pair(lua_State* L, int i, int j, const char* function, Body&& bo
   body(*a, *b);
 }
 
-// The options table of A:kernel / A:kernels, if there is one at `index`: {log_scale = true}
-// asks for K / 2^s and s when the kernel leaves the double range (SDK 4.0, kernel_state.hpp).
-bool log_scale_option(lua_State* L, int index, const char* function) {
-  if (lua_type(L, index) != LUA_TTABLE) return false;
-  return TableReader(L, index, function, {"log_scale"}).boolean("log_scale", false);
+// The options table of A:kernel / A:kernels, if there is one at `index`, into the request:
+// {log_scale = true} asks for K / 2^s and s when the kernel leaves the double range (SDK 4.0,
+// kernel_state.hpp); {precision = "float32"} for float32 kernels (ntk.fmatrix values).
+void read_kernel_options(lua_State* L, int index, const char* function,
+                         sdk::KernelRequest& request) {
+  if (lua_isnoneornil(L, index)) return;
+  const TableReader options(L, index, function, {"log_scale", "precision"});
+  request.log_scale = options.boolean("log_scale", false);
+  const std::string precision = options.choice("precision", "float64", {"float64", "float32"});
+  request.output = precision == "float32" ? sdk::Precision::float32 : sdk::Precision::float64;
+}
+
+// A plugin that computes its kernels itself may ignore KernelRequest::output: its float64
+// result is converted here (the SDK's engines fill nngp32 / ntk32 directly).
+void float32_fallback(const sdk::KernelRequest& request, sdk::Kernels& k) {
+  if (request.output != sdk::Precision::float32) return;
+  if (k.nngp32.is_empty() && !k.nngp.is_empty()) {
+    k.nngp32 = arma::conv_to<arma::fmat>::from(k.nngp);
+    k.nngp.reset();
+  }
+  if (k.ntk32.is_empty() && !k.ntk.is_empty()) {
+    k.ntk32 = arma::conv_to<arma::fmat>::from(k.ntk);
+    k.ntk.reset();
+  }
+}
+
+// Pushes a kernel as ntk.matrix or, when float32 was asked for, ntk.fmatrix.
+void push_kernel(lua_State* L, const sdk::KernelRequest& request, arma::mat&& k64,
+                 arma::fmat&& k32) {
+  if (request.output == sdk::Precision::float32) push_fmatrix(L, std::move(k32));
+  else push_matrix(L, std::move(k64));
+}
+
+template <class M>
+void check_kernel_shape(const M& k, const sdk::Inputs& a, const sdk::Inputs& b,
+                        const std::string& arch_name, const char* what) {
+  if (k.n_rows != a.size() || k.n_cols != b.size())
+    throw_error("plugin '", arch_name, "' returned a ", k.n_rows, " x ", k.n_cols, " ", what,
+                " for ", a.size(), " and ", b.size(), " inputs");
 }
 
 int l_kernel(lua_State* L) {
@@ -116,9 +147,10 @@ int l_kernel(lua_State* L) {
     if (lua_type(L, 3) == LUA_TSTRING) second = 0, which_index = 3;  // A:kernel(x, "nngp")
     const std::string which = opt_string_arg(L, which_index, "kernel", "ntk");
     sdk::KernelRequest request = request_for(which);
-    request.log_scale = log_scale_option(L, which_index + 1, "A:kernel");
+    read_kernel_options(L, which_index + 1, "A:kernel", request);
     int log2_scale = 0;
     arma::mat result;
+    arma::fmat result32;
     with_input_pair(L, 2, second == 0 ? 2 : second, "kernel",
                     [&](const sdk::Inputs& a, const sdk::Inputs& b) {
                       // A bar for long kernels (core/progress; silent for short ones).
@@ -127,11 +159,17 @@ int l_kernel(lua_State* L) {
                       request.progress = &progress;
                       sdk::Kernels k = h.arch->kernels(a, b, request);
                       progress.finish();
-                      result = std::move(request.ntk ? k.ntk : k.nngp);
+                      float32_fallback(request, k);
                       log2_scale = k.log2_scale;
-                      check_kernel_shape(result, a, b, h.name, which.c_str());
+                      if (request.output == sdk::Precision::float32) {
+                        result32 = std::move(request.ntk ? k.ntk32 : k.nngp32);
+                        check_kernel_shape(result32, a, b, h.name, which.c_str());
+                      } else {
+                        result = std::move(request.ntk ? k.ntk : k.nngp);
+                        check_kernel_shape(result, a, b, h.name, which.c_str());
+                      }
                     });
-    push_matrix(L, std::move(result));
+    push_kernel(L, request, std::move(result), std::move(result32));
     if (!request.log_scale) return 1;
     lua_pushinteger(L, log2_scale);  // the true kernel is the matrix times 2^s
     return 2;
@@ -142,21 +180,30 @@ int l_kernels(lua_State* L) {
   return protect(L, [&] {
     ArchHandle& h = arch_handle(L, 1, "kernels");
     sdk::Kernels k;
-    const bool log_scale = log_scale_option(L, 4, "A:kernels");
+    sdk::KernelRequest request{true, true};
+    read_kernel_options(L, 4, "A:kernels", request);
+    const bool f32 = request.output == sdk::Precision::float32;
     with_input_pair(L, 2, 3, "kernels", [&](const sdk::Inputs& a, const sdk::Inputs& b) {
       core::progress::KernelProgress progress(
           core::progress::kernel_title("A:kernels()", a.size(), b.size(), true, true));
-      k = h.arch->kernels(a, b, sdk::KernelRequest{true, true, &progress, log_scale});
+      request.progress = &progress;
+      k = h.arch->kernels(a, b, request);
       progress.finish();
-      check_kernel_shape(k.nngp, a, b, h.name, "nngp");
-      check_kernel_shape(k.ntk, a, b, h.name, "ntk");
+      float32_fallback(request, k);
+      if (f32) {
+        check_kernel_shape(k.nngp32, a, b, h.name, "nngp");
+        check_kernel_shape(k.ntk32, a, b, h.name, "ntk");
+      } else {
+        check_kernel_shape(k.nngp, a, b, h.name, "nngp");
+        check_kernel_shape(k.ntk, a, b, h.name, "ntk");
+      }
     });
     lua_createtable(L, 0, 2);
-    push_matrix(L, std::move(k.nngp));
+    push_kernel(L, request, std::move(k.nngp), std::move(k.nngp32));
     lua_setfield(L, -2, "nngp");
-    push_matrix(L, std::move(k.ntk));
+    push_kernel(L, request, std::move(k.ntk), std::move(k.ntk32));
     lua_setfield(L, -2, "ntk");
-    if (log_scale) {
+    if (request.log_scale) {
       lua_pushinteger(L, k.log2_scale);
       lua_setfield(L, -2, "log2_scale");
     }

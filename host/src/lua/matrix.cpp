@@ -34,6 +34,7 @@
 
 #include "lua/args.hpp"
 #include "lua/csv.hpp"
+#include "lua/fmatrix.hpp"
 #include "lua/matrix_methods.hpp"
 #include "lua/module.hpp"
 #include "ntk/sdk/checks.hpp"
@@ -228,6 +229,9 @@ void check_result(char op, double rows, double cols) {
 }
 
 int arithmetic(lua_State* L, char op) {
+  // A float32 operand: ntk.fmatrix's rules (M * F accumulates in float64, fmatrix.cpp).
+  if (test_fmatrix(L, 1) != nullptr || test_fmatrix(L, 2) != nullptr)
+    return fmatrix_arithmetic(L, op);
   return protect(L, [&] {
     const arma::mat* a = test_matrix(L, 1);
     const arma::mat* b = test_matrix(L, 2);

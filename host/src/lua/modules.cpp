@@ -9,6 +9,7 @@
 namespace ntk::lua {
 
 void open_matrix(lua_State* L, Context& ctx);
+void open_fmatrix(lua_State* L, Context& ctx);
 void open_io(lua_State* L, Context& ctx);
 void open_data(lua_State* L, Context& ctx);
 void open_plot(lua_State* L, Context& ctx);
@@ -27,6 +28,7 @@ void open_progress(lua_State* L, Context& ctx);
 const std::vector<ModuleOpener>& module_openers() {
   static const std::vector<ModuleOpener> openers = {
       {"matrix", open_matrix},
+      {"fmatrix", open_fmatrix},            // float32 matrices (kernels of whole data sets)
       {"io", open_io},
       {"data", open_data},
       {"plot", open_plot},
