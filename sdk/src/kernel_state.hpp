@@ -44,6 +44,9 @@ struct KernelState {
   bool allow_log_scale = false;
   // The rule after which the true values last left the double range ("" while they are in it).
   std::string scale_left_at;
+  // The same for float's range (2^-126 .. 2^128): a float32 output names it when its values
+  // are not floats.
+  std::string float_left_at;
 
   arma::uword rows() const { return nngp.n_rows; }
   arma::uword cols() const { return nngp.n_cols; }

@@ -29,7 +29,8 @@
 // apply_rules() fuses consecutive rules: for each column of the kernel it carries a cache-sized
 // chunk of entries through every rule before writing it back, so a whole network costs one
 // pass over the n1 × n2 matrix (plus O(n·depth) for the variances). Columns run in parallel
-// (OpenMP); a symmetric state touches only its upper triangle.
+// (OpenMP); a symmetric state touches only its upper triangle. The pass itself lives in
+// layers_fused.hpp, so that other drivers (layers_tiled.hpp) can feed it their own columns.
 #pragma once
 
 #include <armadillo>
@@ -84,6 +85,15 @@ Rule residual_sum(double alpha);
 KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
                          bool track_ntk, const std::string& caller = "input_kernel()",
                          bool allow_scale = false);
+
+// The pieces of input_kernel() for engines that form the Gram matrix themselves (the float32
+// block driver, layers_tiled.hpp). input_prescale: the power of two e by which allow_scale
+// divides inputs beyond about 1e±120 (0 when none is needed). input_variances: the input state
+// without its n1 × n2 matrix — flags, width d and the variances Σ(x·2^-e)²/d, refused where
+// they underflow; with e ≠ 0 it carries 2^2e in log2_scale (allow_log_scale set).
+int input_prescale(const arma::mat& a, const arma::mat& b, bool symmetric);
+KernelState input_variances(const arma::mat& a, const arma::mat& b, bool symmetric,
+                            bool track_ntk, const std::string& caller, int prescale = 0);
 
 // Applies `rules` in order. With keep_nngp = false the NNGP is not kept: the NTK is written
 // over the NNGP's storage (state.ntk takes it, state.nngp is left empty), so a network's NTK
