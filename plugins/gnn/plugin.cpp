@@ -125,7 +125,7 @@ class GnnArchitecture : public sdk::Architecture {
   std::unique_ptr<sdk::Network> network(const sdk::NetworkSpec& spec) const override {
     auto net = composition_->network(spec);
     if (config_.features > 0) {
-      sdk::Graph g{arma::sp_mat(1, 1), arma::mat(config_.features, 1, arma::fill::zeros)};
+      sdk::Graph g{arma::sp_mat(1, 1), arma::sp_mat(config_.features, 1)};
       net->forward(sdk::Inputs::graphs({g}));
     }
     return net;
@@ -202,8 +202,9 @@ sdk::Inputs sample_graphs(const sdk::Options& options, arma::uword n, std::uint6
       for (arma::uword j = i + 1; j < nodes; ++j)
         if (unit(rng) < 0.4) a(i, j) = a(j, i) = 1.0;
     g.adjacency = arma::sp_mat(a);
-    g.features.set_size(f, nodes);
-    for (auto& x : g.features) x = normal(rng);
+    arma::mat x(f, nodes);
+    for (auto& v : x) v = normal(rng);
+    g.features = arma::sp_mat(x);
   }
   return sdk::Inputs::graphs(std::move(graphs));
 }

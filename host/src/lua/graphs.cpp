@@ -4,13 +4,15 @@
 //   G = ntk.data.tu(name_or_path, {degree_as_tag = b})  -- name: data/graphs/NAME/NAME.txt;
 //        degree_as_tag defaults to true for IMDBBINARY, IMDBMULTI, COLLAB (as GIN and GNTK)
 //   G = ntk.data.graphs(list [, labels])  -- list of {adjacency = n×n matrix (symmetric,
-//        zero diagonal), features = f×n matrix}; labels: list or 1×n matrix (default zeros)
+//        zero diagonal), features = f×n matrix}; labels: list or 1×n matrix (default zeros);
+//        the features are stored sparse (their zeros dropped), as ntk.data.tu's one-hot ones
 //   G:size(), #G          number of graphs
 //   G:labels()            1 × n ntk.matrix of class ids 0, 1, … (first-appearance order)
 //   G:classes()           list: the file's label of each class id
 //   G:nodes(i), G:edges(i) nodes / undirected edges of graph i (1-based)
 //   G:features()          node-feature dimension f
-//   G:graph(i)            {adjacency = n×n matrix, features = f×n matrix}
+//   G:graph(i)            {adjacency = n×n matrix, features = f×n matrix} (dense copies of
+//                         one graph; the collection keeps its features sparse)
 //   G:subset(indices)     a new collection of graphs indices (1-based list or matrix)
 //   G:folds()             the shipped 10 folds: list of {train = {...}, test = {...}},
 //                         1-based indices (a TU data set only, not a subset)
@@ -179,7 +181,7 @@ int l_graph(lua_State* L) {
     lua_createtable(L, 0, 2);
     push_matrix(L, arma::mat(g.adjacency));
     lua_setfield(L, -2, "adjacency");
-    push_matrix(L, g.features);
+    push_matrix(L, arma::mat(g.features));
     lua_setfield(L, -2, "features");
     return 1;
   });
@@ -285,7 +287,7 @@ int l_graphs(lua_State* L) {
         throw_error("ntk.data.graphs: entry ", k, " has ", x->n_rows, " features, entry 1 has ",
                     set->features);
       set->features = x->n_rows;
-      graphs.push_back({arma::sp_mat(*a), *x});  // the collection owns its graphs
+      graphs.push_back({arma::sp_mat(*a), arma::sp_mat(*x)});  // the collection owns its graphs
     }
     set->inputs = sdk::Inputs::graphs(std::move(graphs));
     set->labels.zeros(graphs_of(*set).size());

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::sdk::graph {
@@ -21,14 +22,14 @@ PreparedGraph prepare_one(const Graph& g, arma::uword index, const std::string& 
   if (a.n_cols != n)
     throw_error(where, ": graph ", index + 1, " has a ", a.n_rows, " x ", a.n_cols,
                 " adjacency; a square n x n matrix is expected");
-  if (g.features.n_cols != n)
+  const arma::sp_mat& x = g.features;
+  if (x.n_cols != n)
     throw_error(where, ": graph ", index + 1, " has ", n, " nodes but its feature matrix is ",
-                g.features.n_rows, " x ", g.features.n_cols, " (features x nodes expected)");
-  if (!g.features.is_finite())
+                x.n_rows, " x ", x.n_cols, " (features x nodes expected)");
+  if (!x.is_finite())
     throw_error(where, ": graph ", index + 1, " has a non-finite node feature");
   PreparedGraph p;
   p.nodes = n;
-  p.features = &g.features;
   // Rows of A + I from the columns of A (A is symmetric, so column u lists the row too).
   p.ptr.assign(1, 0);
   for (arma::uword u = 0; u < n; ++u) {
@@ -54,15 +55,23 @@ PreparedGraph prepare_one(const Graph& g, arma::uword index, const std::string& 
     for (arma::uword k = p.ptr.back(); k < p.idx.size(); ++k) p.val[1].push_back(p.val[0][k] / row_sum);
     p.ptr.push_back(p.idx.size());
   }
+  // The features' compressed columns as they are (rows ascending within a column).
+  x.sync();
   p.fptr.assign(1, 0);
+  p.fidx.reserve(x.n_nonzero);
+  p.fval.reserve(x.n_nonzero);
   for (arma::uword u = 0; u < n; ++u) {
-    for (arma::uword k = 0; k < g.features.n_rows; ++k)
-      if (g.features(k, u) != 0.0) {
-        p.fidx.push_back(k);
-        p.fval.push_back(g.features(k, u));
+    for (arma::uword k = x.col_ptrs[u]; k < x.col_ptrs[u + 1]; ++k)
+      if (x.values[k] != 0.0) {
+        p.fidx.push_back(x.row_indices[k]);
+        p.fval.push_back(x.values[k]);
       }
     p.fptr.push_back(p.fidx.size());
   }
+  // Dense attributes: a dense copy costs no more than the sparse form (8 bytes per entry
+  // against 16 per non-zero) and keeps SDK 3's input kernel loop for them.
+  if (n > 0 && x.n_rows > 0 && 2.0 * double(p.fidx.size()) >= double(x.n_rows) * double(n))
+    p.dense_features = arma::mat(x);
   return p;
 }
 
@@ -121,34 +130,90 @@ void aggregate_pair(const PreparedGraph& g1, const PreparedGraph& g2, GraphScale
   }
 }
 
+// Both paths add the same products in the same order (g1's features ascending, zeros of a
+// dense g2 adding nothing) with explicit fused multiply-adds, so that the kernel does not
+// depend on how the features are stored: the compiler would otherwise contract one loop and
+// not the other, and one ulp in Σ₀ moves the NTK by ~1e-8 where ρ = 1 (graph_relu.hpp).
 void input_pair_kernel(const PreparedGraph& g1, const PreparedGraph& g2, double scale,
                        double* out) {
   const arma::uword n1 = g1.nodes, n2 = g2.nodes;
-  const arma::mat& f2 = *g2.features;
+  const arma::uword* ptr1 = g1.fptr.data();
+  const arma::uword* idx1 = g1.fidx.data();
+  const double* val1 = g1.fval.data();
+  if (!g2.dense_features.is_empty()) {
+    const arma::mat& f2 = g2.dense_features;
+    for (arma::uword j = 0; j < n2; ++j) {
+      const double* x2 = f2.colptr(j);
+      for (arma::uword i = 0; i < n1; ++i) {
+        double s = 0.0;
+        for (arma::uword e = ptr1[i]; e < ptr1[i + 1]; ++e) s = std::fma(val1[e], x2[idx1[e]], s);
+        out[i + j * n1] = scale == 1.0 ? s : s * scale;
+      }
+    }
+    return;
+  }
+  // Both sparse: merge the two ascending index lists of each node pair.
+  const arma::uword* idx2 = g2.fidx.data();
+  const double* val2 = g2.fval.data();
   for (arma::uword j = 0; j < n2; ++j) {
-    const double* x2 = f2.colptr(j);
+    const arma::uword b0 = g2.fptr[j], b1 = g2.fptr[j + 1];
+    double* o = out + j * n1;
     for (arma::uword i = 0; i < n1; ++i) {
+      arma::uword a = ptr1[i], b = b0;
+      const arma::uword a1 = ptr1[i + 1];
       double s = 0.0;
-      for (arma::uword e = g1.fptr[i]; e < g1.fptr[i + 1]; ++e) s += g1.fval[e] * x2[g1.fidx[e]];
-      out[i + j * n1] = scale == 1.0 ? s : s * scale;
+      while (a < a1 && b < b1) {
+        const arma::uword ka = idx1[a], kb = idx2[b];
+        if (ka == kb) s = std::fma(val1[a++], val2[b++], s);
+        else if (ka < kb) ++a;
+        else ++b;
+      }
+      o[i] = scale == 1.0 ? s : s * scale;
     }
   }
 }
+
+namespace {
+
+// Whether a graph's features are packed as the dense f × nodes block (not larger than the
+// triplets) rather than as (row, node, value) triplets.
+bool pack_dense(const Graph& g) {
+  return double(g.features.n_rows) * double(g.features.n_cols) <= 3.0 * double(g.features.n_nonzero);
+}
+
+}  // namespace
 
 arma::mat pack_graphs(const Inputs& in, const std::string& where) {
   arma::uword f = 0;
   const std::vector<PreparedGraph> checked = prepare_graphs(in, where, f);  // validates
   const auto& list = in.graph_list();
-  arma::uword rows = 2;
-  for (const Graph& g : list) rows = std::max(rows, 2 + f * g.features.n_cols + 3 * g.adjacency.n_nonzero);
-  arma::mat packed(rows, list.size(), arma::fill::zeros);
+  double rows = 3;
+  for (const Graph& g : list) {
+    const double x = pack_dense(g) ? double(f) * double(g.features.n_cols)
+                                   : 3.0 * double(g.features.n_nonzero);
+    rows = std::max(rows, 3 + x + 3.0 * double(g.adjacency.n_nonzero));
+  }
+  check_allocation(where + ": the packed graphs (" + std::to_string(list.size()) + " columns)",
+                   rows, double(list.size()));
+  arma::mat packed(arma::uword(rows), list.size(), arma::fill::zeros);
   for (arma::uword i = 0; i < list.size(); ++i) {
     const Graph& g = list[i];
     double* c = packed.colptr(i);
     c[0] = double(g.features.n_cols);
     c[1] = double(g.adjacency.n_nonzero);
-    std::copy_n(g.features.memptr(), g.features.n_elem, c + 2);
-    double* e = c + 2 + g.features.n_elem;
+    double* e = c + 3;
+    if (pack_dense(g)) {
+      c[2] = -1.0;
+      const arma::mat dense(g.features);
+      e = std::copy_n(dense.memptr(), dense.n_elem, e);
+    } else {
+      c[2] = double(g.features.n_nonzero);
+      for (auto it = g.features.begin(); it != g.features.end(); ++it) {
+        *e++ = double(it.row());
+        *e++ = double(it.col());
+        *e++ = *it;
+      }
+    }
     for (auto it = g.adjacency.begin(); it != g.adjacency.end(); ++it) {
       *e++ = double(it.row());
       *e++ = double(it.col());
@@ -162,28 +227,91 @@ Batch unpack_graphs(const arma::mat& packed, arma::uword f) {
   Batch b;
   b.graphs.resize(packed.n_cols);
   b.start.assign(1, 0);
+  std::vector<arma::uword> rows, cols;  // the batch's feature entries (node offsets added)
+  std::vector<double> values;
   for (arma::uword i = 0; i < packed.n_cols; ++i) {
     const double* c = packed.colptr(i);
     const arma::uword nodes = arma::uword(c[0]), edges = arma::uword(c[1]);
+    const arma::uword offset = b.start.back();
     Graph& g = b.graphs[i];
-    g.features = arma::mat(c + 2, f, nodes);
+    const double* e = c + 3;
+    if (c[2] < 0) {
+      g.features = arma::sp_mat(arma::mat(e, f, nodes));
+      e += f * nodes;
+    } else {
+      const arma::uword m = arma::uword(c[2]);
+      arma::umat locations(2, m);
+      arma::vec v(m);
+      for (arma::uword k = 0; k < m; ++k) {
+        locations(0, k) = arma::uword(e[3 * k]);
+        locations(1, k) = arma::uword(e[3 * k + 1]);
+        v(k) = e[3 * k + 2];
+      }
+      g.features = arma::sp_mat(locations, v, f, nodes);
+      e += 3 * m;
+    }
+    for (auto it = g.features.begin(); it != g.features.end(); ++it) {
+      rows.push_back(it.row());
+      cols.push_back(offset + it.col());
+      values.push_back(*it);
+    }
     arma::umat locations(2, edges);
-    arma::vec values(edges);
-    const double* e = c + 2 + f * nodes;
+    arma::vec weights(edges);
     for (arma::uword k = 0; k < edges; ++k) {
       locations(0, k) = arma::uword(e[3 * k]);
       locations(1, k) = arma::uword(e[3 * k + 1]);
-      values(k) = e[3 * k + 2];
+      weights(k) = e[3 * k + 2];
     }
-    g.adjacency = arma::sp_mat(locations, values, nodes, nodes);
-    b.start.push_back(b.start.back() + nodes);
+    g.adjacency = arma::sp_mat(locations, weights, nodes, nodes);
+    b.start.push_back(offset + nodes);
   }
   arma::uword features = 0;
   b.prepared = prepare_graphs(b.graphs, "graph batch", features);
-  b.features.set_size(f, b.start.back());
-  for (arma::uword i = 0; i < b.graphs.size(); ++i)
-    if (b.start[i + 1] > b.start[i]) b.features.cols(b.start[i], b.start[i + 1] - 1) = b.graphs[i].features;
+  arma::umat locations(2, values.size());
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    locations(0, k) = rows[k];
+    locations(1, k) = cols[k];
+  }
+  b.features = arma::sp_mat(locations, arma::vec(values), f, b.start.back());
   return b;
+}
+
+arma::sp_mat aggregate_sparse(const Batch& b, GraphScale scale, const arma::sp_mat& h) {
+  // M of the whole batch, block-diagonal; H Mᵀ keeps H sparse (a node's entries spread to its
+  // neighbours only).
+  arma::uword entries = 0;
+  for (const PreparedGraph& g : b.prepared) entries += g.idx.size();
+  arma::umat locations(2, entries);
+  arma::vec values(entries);
+  arma::uword k = 0;
+  for (arma::uword i = 0; i < b.prepared.size(); ++i) {
+    const PreparedGraph& g = b.prepared[i];
+    const std::vector<double>& val = g.val[index(scale)];
+    for (arma::uword u = 0; u < g.nodes; ++u)
+      for (arma::uword e = g.ptr[u]; e < g.ptr[u + 1]; ++e, ++k) {
+        locations(0, k) = b.start[i] + g.idx[e];  // row v of Mᵀ, column u
+        locations(1, k) = b.start[i] + u;
+        values(k) = val[e];
+      }
+  }
+  const arma::sp_mat mt(locations, values, b.start.back(), b.start.back());
+  return h * mt;
+}
+
+arma::sp_mat reduce_sparse(const Batch& b, GraphReduce reduce, const arma::sp_mat& h) {
+  const arma::uword n = b.prepared.size(), total = b.start.back();
+  arma::umat locations(2, total);
+  arma::vec values(total);
+  for (arma::uword i = 0; i < n; ++i) {
+    const arma::uword nodes = b.start[i + 1] - b.start[i];
+    const double w = reduce == GraphReduce::mean && nodes > 0 ? 1.0 / double(nodes) : 1.0;
+    for (arma::uword u = b.start[i]; u < b.start[i + 1]; ++u) {
+      locations(0, u) = u;
+      locations(1, u) = i;
+      values(u) = w;
+    }
+  }
+  return h * arma::sp_mat(locations, values, total, n);
 }
 
 arma::mat aggregate_nodes(const Batch& b, GraphScale scale, const arma::mat& h, arma::uword r) {

@@ -3,12 +3,16 @@
 // reads them out per graph.
 //
 // Finite part: the batch arrives packed, one column per graph (graph_batch.hpp); the node
-// layers see all nodes side by side (f × total nodes) as examples. Backward signals of node
+// layers see all nodes side by side (f × total nodes) as examples. The node features stay
+// sparse through the aggregations and readouts before the first node layer; when that layer
+// is a dense layer, W·X is taken on the sparse X (O(width·nnz), so one-hot labels over many
+// tags cost what their non-zeros cost), otherwise the batch's features are made dense for it. Backward signals of node
 // layers are (rows × total·r), column u·r + o; a readout's adjoint spreads each graph's signal
 // over its nodes. The structured NTK walks the node layers with a node × node Θ and sums each
 // graph pair's block (Σ_{u,u'} of the node-pair terms), then adds the taps' own terms.
 #include <cmath>
 #include <sstream>
+#include <typeinfo>
 
 #include "finite_chain.hpp"
 #include "graph_batch.hpp"
@@ -80,6 +84,47 @@ std::size_t last_parametrised(const std::vector<LayerPtr>& layers) {
   return layers.size();
 }
 
+// A dense layer reading the sparse node features directly: z = s·W·X + β·b. Its parameters are
+// the dense layer's own, laid out as in dense.cpp (W, fan_out × fan_in column-major, then b);
+// s and β (w_std/√fan_in and b_std in the NTK parametrisation) are read from the finite layer
+// by two probes (one weight, then one bias, set to 1), so they are exactly the layer's numbers.
+struct SparseDense {
+  arma::uword fan_in = 0, fan_out = 0;
+  double scale = 1, bias_scale = 1;
+  bool trainable = true;
+  bool active = false;  // the layer is a dense layer and the probes succeeded
+};
+
+bool is_dense_layer(const Layer& l) {
+  static const LayerPtr sample = dense(1.0, 0.0);
+  return typeid(l) == typeid(*sample);
+}
+
+SparseDense probe_dense(const FiniteLayer& layer, arma::uword fan_in) {
+  SparseDense d;
+  d.fan_in = fan_in;
+  d.fan_out = layer.output_shape().size();
+  if (fan_in == 0 || d.fan_out == 0 || layer.num_params() != d.fan_out * (fan_in + 1)) return d;
+  std::vector<double> p(layer.num_params(), 0.0);
+  arma::mat x(fan_in, 1, arma::fill::zeros);
+  x(0) = 1.0;
+  p[0] = 1.0;  // W(0, 0)
+  d.scale = layer.forward(p.data(), x, nullptr)(0, 0);
+  p[0] = 0.0;
+  p[d.fan_out * fan_in] = 1.0;  // b(0)
+  d.bias_scale = layer.forward(p.data(), x, nullptr)(0, 0);
+  d.trainable = layer.trainable();
+  d.active = std::isfinite(d.scale) && std::isfinite(d.bias_scale);
+  return d;
+}
+
+arma::mat weight_of(const SparseDense& d, const double* p) {
+  return arma::mat(const_cast<double*>(p), d.fan_out, d.fan_in, false, true);
+}
+arma::vec bias_of(const SparseDense& d, const double* p) {
+  return arma::vec(const_cast<double*>(p) + d.fan_out * d.fan_in, d.fan_out, false, true);
+}
+
 class FiniteGraphPart : public FiniteLayer {
  public:
   struct Op {
@@ -87,6 +132,7 @@ class FiniteGraphPart : public FiniteLayer {
     std::unique_ptr<FiniteLayer> layer;  // layer: the node layer; tap: its readout (or null)
     arma::uword offset = 0;
     GraphScale scale = GraphScale::uniform;
+    SparseDense sparse;  // the first node layer, when dense: it reads the sparse features
   };
 
   FiniteGraphPart(arma::uword features, const GraphReadoutOptions& o, std::vector<Op> ops,
@@ -115,7 +161,10 @@ class FiniteGraphPart : public FiniteLayer {
 
   arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const override {
     const graph::Batch b = graph::unpack_graphs(in, f_);
-    arma::mat h = gain_ == 1.0 ? b.features : arma::mat(gain_ * b.features);
+    // The node values: sparse (hs) until the first node layer, dense (h) after it.
+    arma::sp_mat hs = gain_ == 1.0 ? b.features : arma::sp_mat(gain_ * b.features);
+    arma::mat h;
+    bool sparse = true;
     if (cache != nullptr) {
       cache->input = in;
       cache->children.resize(ops_.size());
@@ -125,11 +174,21 @@ class FiniteGraphPart : public FiniteLayer {
       const Op& op = ops_[k];
       LayerCache* c = cache ? &cache->children[k] : nullptr;
       if (op.kind == Op::Kind::layer) {
-        h = op.layer->forward(p + op.offset, h, c);
+        if (!sparse) {
+          h = op.layer->forward(p + op.offset, h, c);
+        } else if (op.sparse.active) {
+          h = sparse_forward(op.sparse, p + op.offset, hs);
+        } else {
+          h = op.layer->forward(p + op.offset, arma::mat(hs), c);
+        }
+        sparse = false;
+        hs.reset();
       } else if (op.kind == Op::Kind::aggregate) {
-        h = graph::aggregate_nodes(b, op.scale, h, 1);
+        if (sparse) hs = graph::aggregate_sparse(b, op.scale, hs);
+        else h = graph::aggregate_nodes(b, op.scale, h, 1);
       } else {
-        arma::mat y = graph::reduce_nodes(b, o_.reduce, h, 1);
+        arma::mat y = sparse ? arma::mat(graph::reduce_sparse(b, o_.reduce, hs))
+                             : graph::reduce_nodes(b, o_.reduce, h, 1);
         if (op.layer) y = op.layer->forward(p + op.offset, y, c);
         out = out.is_empty() ? y : arma::mat(out + y);
       }
@@ -156,6 +215,10 @@ class FiniteGraphPart : public FiniteLayer {
         continue;
       } else if (op.kind == Op::Kind::aggregate) {
         d = graph::aggregate_nodes_adjoint(b, op.scale, d, r);
+      } else if (op.sparse.active) {  // the first node layer: nothing below needs a signal
+        if (g != nullptr && op.sparse.trainable)
+          sparse_gradient(op.sparse, sparse_input(b, k), d, r, g);
+        d.reset();
       } else {
         d = op.layer->backward(p + op.offset, cache.children[k], d, r, g, k > lowest_);
       }
@@ -170,7 +233,9 @@ class FiniteGraphPart : public FiniteLayer {
     arma::mat d, out;  // d: the tangent of the node values (empty = 0)
     for (std::size_t k = 0; k < ops_.size(); ++k) {
       const Op& op = ops_[k];
-      if (op.kind == Op::Kind::layer) {
+      if (op.kind == Op::Kind::layer && op.sparse.active) {
+        d = sparse_jvp(op.sparse, dp + op.offset, sparse_input(b, k));
+      } else if (op.kind == Op::Kind::layer) {
         d = op.layer->jvp(p + op.offset, dp + op.offset, cache.children[k], d);
       } else if (op.kind == Op::Kind::aggregate) {
         if (!d.is_empty()) d = graph::aggregate_nodes(b, op.scale, d, 1);
@@ -214,6 +279,15 @@ class FiniteGraphPart : public FiniteLayer {
         if (!symmetric) node_b = graph::aggregate_nodes_adjoint(bb, op.scale, node_b, r);
       } else {
         if (node_theta.is_empty()) node_theta.zeros(ba.start.back(), bb.start.back());
+        if (op.sparse.active) {
+          if (op.sparse.trainable) {
+            const arma::sp_mat xa = sparse_input(ba, k);
+            sparse_ntk_term(op.sparse, xa, node_a, symmetric ? xa : sparse_input(bb, k),
+                            symmetric ? node_a : node_b, r, node_theta);
+          }
+          node_a.reset(), node_b.reset();  // the first node layer: nothing below it
+          continue;
+        }
         op.layer->ntk_backward(p + op.offset, ca.children[k], node_a, cbk, node_b, r, symmetric,
                                node_theta, need);
         if (!need) node_a.reset(), node_b.reset();
@@ -224,6 +298,45 @@ class FiniteGraphPart : public FiniteLayer {
   }
 
  private:
+  // The sparse node values entering op k (the first node layer): the features, scaled, through
+  // the aggregations before it.
+  arma::sp_mat sparse_input(const graph::Batch& b, std::size_t k) const {
+    arma::sp_mat hs = gain_ == 1.0 ? b.features : arma::sp_mat(gain_ * b.features);
+    for (std::size_t j = 0; j < k; ++j)
+      if (ops_[j].kind == Op::Kind::aggregate) hs = graph::aggregate_sparse(b, ops_[j].scale, hs);
+    return hs;
+  }
+  static arma::mat sparse_forward(const SparseDense& d, const double* p, const arma::sp_mat& x) {
+    arma::mat z = d.scale * (weight_of(d, p) * x);
+    z.each_col() += d.bias_scale * bias_of(d, p);
+    return z;
+  }
+  // grad_W += s·Σ_o δ_o Xᵀ, grad_b += β·Σ δ: the signal's columns u·r + o all read node u.
+  static void sparse_gradient(const SparseDense& d, const arma::sp_mat& x, const arma::mat& delta,
+                              arma::uword r, double* grad) {
+    arma::mat gw(grad, d.fan_out, d.fan_in, false, true);
+    arma::vec gb(grad + d.fan_out * d.fan_in, d.fan_out, false, true);
+    for (arma::uword o = 0; o < r; ++o) {
+      const arma::mat signal = r == 1 ? delta : arma::mat(delta.cols(arma::regspace<arma::uvec>(
+                                                    o, r, delta.n_cols - 1)));
+      gw += d.scale * (signal * x.t());
+    }
+    gb += d.bias_scale * arma::sum(delta, 1);
+  }
+  static arma::mat sparse_jvp(const SparseDense& d, const double* dp, const arma::sp_mat& x) {
+    if (!d.trainable) return arma::zeros(d.fan_out, x.n_cols);
+    return sparse_forward(d, dp, x);  // dz = s·dW·X + β·db (affine in the parameters)
+  }
+  // The dense layer's NTK term on node pairs: (δ_aᵀδ_b) ⊙ (s²·X_aᵀX_b + β²).
+  static void sparse_ntk_term(const SparseDense& d, const arma::sp_mat& xa, const arma::mat& da,
+                              const arma::sp_mat& xb, const arma::mat& db, arma::uword r,
+                              arma::mat& theta) {
+    const arma::mat va(const_cast<double*>(da.memptr()), d.fan_out * r, xa.n_cols, false, true);
+    const arma::mat vb(const_cast<double*>(db.memptr()), d.fan_out * r, xb.n_cols, false, true);
+    const arma::mat gram(arma::sp_mat(xa.t() * xb));
+    theta += (va.t() * vb) % (d.scale * d.scale * gram + d.bias_scale * d.bias_scale);
+  }
+
   // theta(i, j) += Σ over graph i's and graph j's nodes of the node-pair terms. Symmetric: the
   // node terms are right in the upper triangle only, so a diagonal block is read from it.
   static void add_graph_blocks(const graph::Batch& ba, const graph::Batch& bb,
@@ -360,6 +473,7 @@ class GraphPart : public Layer {
       ops.push_back(std::move(op));
     };
     if (jk_) tap(0);
+    bool first_layer = true;
     for (std::size_t b = 0; b < blocks_.size(); ++b) {
       std::vector<LayerPtr> layers;
       node_layers(blocks_[b], layers);
@@ -370,6 +484,8 @@ class GraphPart : public Layer {
           op.scale = a->scale();
         } else {
           op.layer = l->instantiate(node, inner(c));
+          if (first_layer && is_dense_layer(*l)) op.sparse = probe_dense(*op.layer, node.size());
+          first_layer = false;
           node = op.layer->output_shape();
         }
         ops.push_back(std::move(op));

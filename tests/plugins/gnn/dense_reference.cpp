@@ -41,7 +41,8 @@ std::pair<double, double> reference_gntk(const ntk::sdk::Graph& g1, const ntk::s
   // Self kernels give the variances of each node at every ReLU layer.
   auto self_variances = [&](const ntk::sdk::Graph& g, const arma::mat& a) {
     std::vector<arma::vec> out;
-    arma::mat sig = g.features.t() * g.features;
+    const arma::mat x(g.features);  // the reference works on dense features
+    arma::mat sig = x.t() * x;
     for (int b = 0; b < s.blocks; ++b) {
       sig = aggregate(sig, a, a, s.degree);
       for (int r = 0; r < s.mlp_layers; ++r) {
@@ -61,7 +62,7 @@ std::pair<double, double> reference_gntk(const ntk::sdk::Graph& g1, const ntk::s
   };
   const std::vector<arma::vec> v1 = self_variances(g1, a1), v2 = self_variances(g2, a2);
 
-  arma::mat sig = g1.features.t() * g2.features;
+  arma::mat sig = arma::mat(g1.features).t() * arma::mat(g2.features);
   double jump_sigma = arma::accu(sig), jump_theta = arma::accu(sig);
   arma::mat theta;
   int layer = 0;
@@ -100,12 +101,13 @@ ntk::sdk::Graph random_graph(arma::uword nodes, arma::uword features, double edg
       if (unit(rng) < edge_probability || j == i + 1) a(i, j) = a(j, i) = 1.0;  // a path plus extras
   ntk::sdk::Graph g;
   g.adjacency = arma::sp_mat(a);
-  g.features.zeros(features, nodes);
+  arma::mat x(features, nodes, arma::fill::zeros);
   for (arma::uword u = 0; u < nodes; ++u) {
-    if (one_hot) g.features(rng() % features, u) = 1.0;
+    if (one_hot) x(rng() % features, u) = 1.0;
     else
-      for (arma::uword k = 0; k < features; ++k) g.features(k, u) = normal(rng);
+      for (arma::uword k = 0; k < features; ++k) x(k, u) = normal(rng);
   }
+  g.features = arma::sp_mat(x);
   return g;
 }
 

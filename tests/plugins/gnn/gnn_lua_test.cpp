@@ -102,6 +102,45 @@ TEST_CASE("arch:kernel on graph collections equals the plugin called directly", 
              Catch::Contains("zero diagonal"));
 }
 
+// SDK 4 keeps node features sparse (sdk::Graph::features is an arma::sp_mat). The same graphs
+// with the same features built from dense Lua matrices must give the same GNTK; and dense
+// attributes take the engine's dense-copy input kernel while the same values padded with zero
+// rows (density < 1/2) take the sparse merge: with features = "sum" (x·x', no 1/f) both are
+// the same kernel.
+TEST_CASE("GNTK: sparse one-hot features equal the same features given densely", "[gnn_lua]") {
+  GnnLua lua;
+  lua.ok(R"(
+    G = ntk.data.tu("NCI1"):subset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+    local dense, attributes, padded = {}, {}, {}
+    for i = 1, G:size() do
+      local g = G:graph(i)  -- dense copies: n x n adjacency, f x n one-hot features
+      dense[i] = {adjacency = g.adjacency, features = g.features}
+      local n = g.features:cols()
+      local x = ntk.matrix(3, n)
+      for r = 1, 3 do for c = 1, n do x:set(r, c, math.sin(7 * i + 3 * r + c) + 0.1) end end
+      attributes[i] = {adjacency = g.adjacency, features = x}
+      padded[i] = {adjacency = g.adjacency, features = x:join_cols(ntk.matrix(9, n))}
+    end
+    D, A, P = ntk.data.graphs(dense), ntk.data.graphs(attributes), ntk.data.graphs(padded)
+    features_G, features_D, features_P = G:features(), D:features(), P:features()
+    gnn = ntk.arch("gnn", {blocks = 2, mlp_layers = 2, scale = "degree"})
+    KS, KD, KX = gnn:kernel(G, G, "ntk"), gnn:kernel(D, D, "ntk"), gnn:kernel(G, D, "ntk")
+    NS, ND = gnn:kernel(G, G, "nngp"), gnn:kernel(D, D, "nngp")
+    KA, KP = gnn:kernel(A, A, "ntk"), gnn:kernel(P, P, "ntk")
+    FS = gnn:network{width = 16, seed = 4}:forward(G)
+    FD = gnn:network{width = 16, seed = 4}:forward(D)
+  )");
+  CHECK(lua.number("features_G") == 37);
+  CHECK(lua.number("features_D") == 37);
+  CHECK(lua.number("features_P") == 12);
+  CHECK(relative_error(lua.matrix("KD"), lua.matrix("KS")) < 1e-12);
+  CHECK(relative_error(lua.matrix("KX"), lua.matrix("KS")) < 1e-12);
+  CHECK(relative_error(lua.matrix("ND"), lua.matrix("NS")) < 1e-12);
+  CHECK(relative_error(lua.matrix("KP"), lua.matrix("KA")) < 1e-12);
+  CHECK(relative_error(lua.matrix("FD"), lua.matrix("FS")) < 1e-12);
+  CHECK(relative_error(lua.matrix("KA"), lua.matrix("KS")) > 1e-3);  // other features, other kernel
+}
+
 TEST_CASE("scripts/graph_classification.lua runs and writes its row", "[gnn_lua]") {
   ntk::lua::test::TempDir dir("gnn_script");
   const std::string out = dir.file("rows.jsonl");

@@ -121,8 +121,9 @@ TEST_CASE("the graph pair engine reports to the request's sink", "[progress]") {
     const arma::uword nodes = 3 + g % 4;
     arma::mat a(nodes, nodes, arma::fill::zeros);
     for (arma::uword i = 0; i + 1 < nodes; ++i) a(i, i + 1) = a(i + 1, i) = 1;  // a path
-    ntk::sdk::Graph graph{arma::sp_mat(a), arma::mat(3, nodes)};
-    for (double& v : graph.features) v = normal(rng);
+    arma::mat x(3, nodes);
+    for (double& v : x) v = normal(rng);
+    ntk::sdk::Graph graph{arma::sp_mat(a), arma::sp_mat(x)};
     graphs.push_back(std::move(graph));
   }
   const Inputs x = Inputs::graphs(std::move(graphs));

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "../stax/derivative_checks.hpp"
 #include "ntk/sdk/stax_graph.hpp"
 
 using namespace ntk;
@@ -22,9 +23,9 @@ Graph random_graph(arma::uword nodes, arma::uword f, double p, std::uint64_t see
   for (arma::uword i = 0; i < nodes; ++i)
     for (arma::uword j = i + 1; j < nodes; ++j)
       if (unit(rng) < p) a(i, j) = a(j, i) = 1.0 + unit(rng);
-  Graph g{arma::sp_mat(a), arma::mat(f, nodes)};
-  for (auto& x : g.features) x = normal(rng);
-  return g;
+  arma::mat x(f, nodes);
+  for (auto& v : x) v = normal(rng);
+  return Graph{arma::sp_mat(a), arma::sp_mat(x)};
 }
 
 Inputs graphs(std::initializer_list<arma::uword> sizes, std::uint64_t seed) {
@@ -54,7 +55,7 @@ TEST_CASE("graph_readout on single-node graphs equals the vector composition", "
   arma::arma_rng::set_seed(5);
   const arma::mat x(4, 6, arma::fill::randn);
   std::vector<Graph> g;
-  for (arma::uword i = 0; i < x.n_cols; ++i) g.push_back({arma::sp_mat(1, 1), x.col(i)});
+  for (arma::uword i = 0; i < x.n_cols; ++i) g.push_back({arma::sp_mat(1, 1), arma::sp_mat(arma::mat(x.col(i)))});
   const Inputs as_graphs = Inputs::graphs(g), as_vectors = Inputs::dense(x);
   const auto graph_arch = st::composition(
       {st::graph_readout({st::aggregate(), st::dense(1.3, 0.2), st::activation("erf"),
@@ -124,6 +125,64 @@ TEST_CASE("graph part, finite: derivatives, adjointness, structured NTK, Monte-C
     for (int s = 0; s < 12; ++s) mean += arch->network({512, std::uint64_t(100 + s)})->ntk(x, x) / 12.0;
     CHECK(rel(mean, exact) < 0.05);
   }
+}
+
+// SDK 4: node features are sparse, and a graph part whose first node layer is dense takes W·X
+// on the sparse X (after any aggregations, which keep it sparse). The reference is the same
+// network with an identity activation (abrelu a = b = 1, no parameters) put first, which makes
+// the batch's features dense for the generic path; the parameters are the same.
+TEST_CASE("graph part, finite: the dense first layer on sparse one-hot features", "[stax_graph]") {
+  auto one_hot = [](std::initializer_list<arma::uword> sizes, arma::uword f, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<Graph> out;
+    for (arma::uword n : sizes) {
+      arma::mat a(n, n, arma::fill::zeros);
+      for (arma::uword i = 0; i + 1 < n; ++i) a(i, i + 1) = a(i + 1, i) = 1.0;
+      arma::umat where(2, n);
+      for (arma::uword u = 0; u < n; ++u) where(0, u) = rng() % f, where(1, u) = u;
+      out.push_back({arma::sp_mat(a), arma::sp_mat(where, arma::vec(n, arma::fill::ones), f, n)});
+    }
+    return Inputs::graphs(std::move(out));
+  };
+  const Inputs x = one_hot({3, 1, 4, 2}, 40, 50), y = one_hot({5, 2}, 40, 60);
+  const LayerPtr identity = st::activation("abrelu", {{"a", 1.0}, {"b", 1.0}});
+  for (bool aggregate_first : {false, true})
+    for (bool jk : {false, true}) {
+      INFO("aggregate first " << aggregate_first << ", jumping knowledge " << jk);
+      auto layers = [&](bool dense_path) {
+        std::vector<LayerPtr> first;
+        if (dense_path) first.push_back(identity);
+        if (aggregate_first) first.push_back(st::aggregate(GraphScale::degree));
+        first.push_back(st::dense(1.3, 0.2));
+        first.push_back(st::activation("relu"));
+        const std::vector<LayerPtr> blocks = {st::serial(first),
+                                              st::serial({st::aggregate(), st::dense(1.1),
+                                                          st::activation("erf")})};
+        const st::GraphReadoutOptions o{GraphReduce::sum, GraphReduce::sum};
+        if (jk)
+          return std::vector<LayerPtr>{st::jumping_knowledge(
+              blocks, {{st::dense(1.0)}, {st::dense(1.2, 0.1)}, {st::dense(0.8)}}, o)};
+        return std::vector<LayerPtr>{st::graph_readout(blocks, o), st::dense(1.0)};
+      };
+      st::CompositionOptions options;
+      options.outputs = 2;
+      const auto sparse_net = st::composition(layers(false), options)->network({6, 9});
+      const auto dense_net = st::composition(layers(true), options)->network({6, 9});
+      const arma::mat f = sparse_net->forward(x);  // draws the parameters (graph(40) inputs)
+      (void)dense_net->forward(x);
+      REQUIRE(sparse_net->num_params() == dense_net->num_params());
+      CHECK(rel(sparse_net->params(), dense_net->params()) == 0.0);
+      CHECK(rel(f, dense_net->forward(x)) < 1e-14);
+      arma::arma_rng::set_seed(8);
+      const arma::vec v(sparse_net->num_params(), arma::fill::randn);
+      const arma::mat r(f.n_rows, f.n_cols, arma::fill::randn);
+      CHECK(rel(sparse_net->jvp(x, v), dense_net->jvp(x, v)) < 1e-13);
+      CHECK(rel(sparse_net->vjp(x, r), dense_net->vjp(x, r)) < 1e-13);
+      CHECK(rel(sparse_net->jacobian(x), dense_net->jacobian(x)) < 1e-13);
+      CHECK(rel(sparse_net->ntk(x, y), dense_net->ntk(x, y)) < 1e-13);
+      CHECK(rel(sparse_net->ntk(x, x), dense_net->ntk(x, x)) < 1e-13);
+      ntk::sdk::test::check_derivatives(*sparse_net, x, y);  // and against finite differences
+    }
 }
 
 TEST_CASE("graph layers from specs, and clear errors", "[stax_graph]") {

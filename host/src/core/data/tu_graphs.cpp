@@ -11,7 +11,6 @@
 #include <utility>
 
 #include "core/data/data_dir.hpp"
-#include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::core::data {
@@ -153,30 +152,20 @@ std::vector<arma::uword> read_index_file(const fs::path& path, arma::uword n_gra
   return out;
 }
 
-// The node features are dense (sdk::Graph::features is an arma::mat): f × (all nodes) values,
-// f distinct tags. Tags are at most one per node, so a small file can ask for a quadratic
-// amount (15,000 one-node graphs with distinct tags: 1.8 GB from 200 kB). The shipped sets
-// need at most 30 times their file size (NCI1); refuse beyond kOneHotFileMultiple times the
-// file, with a floor of kOneHotFloorBytes for small files.
-constexpr double kOneHotFileMultiple = 256;
-constexpr double kOneHotFloorBytes = 256.0 * (1 << 20);
-
-void check_one_hot_size(const std::string& path, std::size_t features,
-                        const std::vector<RawGraph>& raw) {
-  double nodes = 0;
-  for (const RawGraph& g : raw) nodes += static_cast<double>(g.tags.size());
-  const double bytes = static_cast<double>(features) * nodes * sizeof(double);
-  std::error_code error;
-  const double file_bytes = static_cast<double>(fs::file_size(path, error));
-  const double cap = std::max(kOneHotFloorBytes, kOneHotFileMultiple * (error ? 0 : file_bytes));
-  if (bytes > cap)
-    throw_error("read_tu_graphs(): ", path, ": the one-hot node features would be ", features,
-                " distinct tags x ", static_cast<long long>(nodes), " nodes = ", bytes / 1e6,
-                " MB of dense values, more than the ", cap / 1e6, " MB allowed for a ",
-                file_bytes / 1e3, " kB file (", kOneHotFileMultiple, " times its size, at least ",
-                kOneHotFloorBytes / (1 << 20), " MiB); a real data set has few distinct tags");
-  sdk::check_allocation("read_tu_graphs(): " + path + ": the one-hot node features", features,
-                        nodes);
+// The one-hot node features, sparse: one entry (tag row, node) per node, so they cost
+// O(nodes) whatever the number of distinct tags — and the nodes are bounded by the file (one
+// non-blank line each, checked in read_graph before anything is sized by them). 15,000 one-node
+// graphs with distinct tags give 15,000 entries (as dense values they were 1.8 GB from a
+// 200 kB file). The tags are at most the nodes, so the row count is bounded the same way.
+arma::sp_mat one_hot_features(const RawGraph& g, const std::map<long long, arma::uword>& row_of,
+                              arma::uword features) {
+  const arma::uword n = g.tags.size();
+  arma::umat locations(2, n);
+  for (arma::uword u = 0; u < n; ++u) {
+    locations(0, u) = row_of.at(g.tags[u]);
+    locations(1, u) = u;
+  }
+  return arma::sp_mat(locations, arma::vec(n, arma::fill::ones), features, n);
 }
 
 }  // namespace
@@ -216,7 +205,6 @@ TuGraphs read_tu_graphs(const std::string& path, bool degree_as_tag) {
     tag_set.insert(raw[i].tags.begin(), raw[i].tags.end());
   }
   out.tags.assign(tag_set.begin(), tag_set.end());
-  check_one_hot_size(path, out.tags.size(), raw);
   std::map<long long, arma::uword> row_of;
   for (arma::uword r = 0; r < out.tags.size(); ++r) row_of[out.tags[r]] = r;
 
@@ -224,8 +212,7 @@ TuGraphs read_tu_graphs(const std::string& path, bool degree_as_tag) {
   for (const RawGraph& g : raw) {
     sdk::Graph graph;
     graph.adjacency = adjacency_of(g);
-    graph.features.zeros(out.tags.size(), g.tags.size());
-    for (arma::uword u = 0; u < g.tags.size(); ++u) graph.features(row_of[g.tags[u]], u) = 1.0;
+    graph.features = one_hot_features(g, row_of, out.tags.size());
     out.graphs.push_back(std::move(graph));
   }
   return out;

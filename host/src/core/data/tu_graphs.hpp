@@ -10,10 +10,9 @@
 // node's degree. Malformed files throw ntk::Error naming FILE:LINE.
 //
 // Bounded by the file: the graph count and each node count are checked against the non-blank
-// lines left (a graph needs a line, a node needs a line) before anything is sized by them, and
-// the dense one-hot features (f tags × all nodes) may take at most 256 times the file's size
-// (at least 256 MiB): the shipped sets need at most 30 times. (Keeping them sparse would need
-// sdk::Graph::features to be sparse, an SDK change.)
+// lines left (a graph needs a line, a node needs a line) before anything is sized by them. The
+// one-hot features are sparse (sdk::Graph::features, SDK 4): one entry per node, so their memory
+// is O(nodes) = O(lines) whatever the number of distinct tags.
 //
 // Folds: DIR/10fold_idx/{train,test}_idx-K.txt, K = 1, 2, …, one 0-based graph index per line.
 #pragma once
@@ -31,6 +30,7 @@ struct TuGraphs {
   std::string path;                  // the file read
   bool degree_as_tag = false;
   std::vector<sdk::Graph> graphs;    // adjacency symmetric 0/1 without self-loops; features f × n
+                                     // (sparse one-hot: one entry per node)
   arma::rowvec labels;               // class id of each graph (0-based, first-appearance order)
   std::vector<double> classes;       // the file's label of each class id
   std::vector<long long> tags;       // the tag (or degree) of each feature row, ascending

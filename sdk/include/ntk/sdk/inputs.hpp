@@ -2,8 +2,11 @@
 //
 // Examples are columns (Armadillo is column-major): dense inputs and images are d × n matrices;
 // an image column is its pixels flattened channel-major (C, H, W), so d = C·H·W.
-// Graphs are a list of (sparse adjacency, node features) pairs, features f × n_nodes
-// (nodes are columns, like examples).
+// Graphs are a list of (sparse adjacency, sparse node features) pairs, features f × n_nodes
+// (nodes are columns, like examples). Features are sparse so that one-hot node labels cost
+// memory in proportion to the nodes, not to nodes × distinct labels (15,000 one-node graphs
+// with distinct tags: 15,000 entries, not 1.8 GB); dense attributes are stored as they are,
+// with every entry (arma::sp_mat(dense) converts, and the kernel engine finds them dense).
 #pragma once
 
 #include <armadillo>
@@ -22,7 +25,7 @@ struct ImageShape {
 
 struct Graph {
   arma::sp_mat adjacency;  // n_nodes × n_nodes, symmetric, no self-loops
-  arma::mat features;      // f × n_nodes
+  arma::sp_mat features;   // f × n_nodes (SDK 4: sparse; SDK 3 had a dense arma::mat)
 };
 
 class Inputs {

@@ -66,8 +66,11 @@ TEST_CASE("TU data sets: graph, node, edge, feature and class counts", "[data_tu
       edges += g.adjacency.n_nonzero;
       symmetric = symmetric && arma::approx_equal(arma::mat(g.adjacency), arma::mat(g.adjacency.t()), "absdiff", 0.0);
       loop_free = loop_free && arma::accu(arma::abs(arma::vec(g.adjacency.diag()))) == 0.0;
+      // Sparse one-hot: exactly one stored entry per node, equal to 1.
+      const arma::mat x(g.features);
       one_hot = one_hot && g.features.n_rows == ex.features &&
-                arma::all(arma::sum(g.features, 0) == 1.0) && arma::accu(g.features != 0.0) == g.features.n_cols;
+                g.features.n_nonzero == g.features.n_cols &&
+                arma::all(arma::sum(x, 0) == 1.0) && arma::accu(x != 0.0) == x.n_cols;
     }
     CHECK(nodes == ex.nodes);
     CHECK(edges == 2 * ex.edges);
@@ -95,7 +98,7 @@ TEST_CASE("TU MUTAG: first graph, labels in first-appearance order, degree tags"
   CHECK(deg.features() == 4);  // degrees 1..4 occur in MUTAG
   const auto& g = deg.graphs[0];
   for (arma::uword u = 0; u < g.features.n_cols; ++u) {
-    const arma::uword row = g.features.col(u).index_max();
+    const arma::uword row = arma::vec(g.features.col(u)).index_max();
     CHECK(deg.tags[row] == static_cast<long long>(arma::accu(arma::mat(g.adjacency.col(u)))));
   }
 }

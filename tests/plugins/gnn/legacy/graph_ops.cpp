@@ -58,12 +58,14 @@ PreparedGraph prepare_one(const sdk::Graph& g, arma::uword index, Scale scale,
       for (arma::uword k = p.ptr.back(); k < p.idx.size(); ++k) p.val[k] /= row_sum;
     p.ptr.push_back(p.idx.size());
   }
+  p.dense_features = arma::mat(g.features);
+  const arma::mat& x = p.dense_features;
   p.fptr.assign(1, 0);
   for (arma::uword u = 0; u < n; ++u) {
-    for (arma::uword k = 0; k < g.features.n_rows; ++k)
-      if (g.features(k, u) != 0.0) {
+    for (arma::uword k = 0; k < x.n_rows; ++k)
+      if (x(k, u) != 0.0) {
         p.fidx.push_back(k);
-        p.fval.push_back(g.features(k, u));
+        p.fval.push_back(x(k, u));
       }
     p.fptr.push_back(p.fidx.size());
   }
@@ -123,7 +125,7 @@ void aggregate_pair(const PreparedGraph& g1, const PreparedGraph& g2, const doub
 
 void input_pair_kernel(const PreparedGraph& g1, const PreparedGraph& g2, double* out) {
   const arma::uword n1 = g1.nodes, n2 = g2.nodes;
-  const arma::mat& f2 = g2.graph->features;
+  const arma::mat& f2 = g2.dense_features;
   for (arma::uword j = 0; j < n2; ++j) {
     const double* x2 = f2.colptr(j);
     for (arma::uword i = 0; i < n1; ++i) {

@@ -26,6 +26,8 @@ struct PreparedGraph {
   std::vector<arma::uword> fptr, fidx;
   std::vector<double> fval;
   const sdk::Graph* graph = nullptr;  // the input this was made from (features, adjacency)
+  // The features as SDK 3 held them (dense f × n); SDK 4's Graph holds them sparse.
+  arma::mat dense_features;
 };
 
 // Validates every graph of `in` (symmetric finite non-negative adjacency without self-loops,
