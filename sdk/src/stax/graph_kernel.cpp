@@ -1,4 +1,4 @@
-// The graph steps of KernelProgram (stax.hpp) and the node-pair kernel engine they compile to.
+// The node-pair kernel engine that the graph steps of KernelProgram compile to (graph_plan.hpp).
 //
 // A graph pair's node-pair state is an example-pair KernelState whose examples are nodes: the
 // program's dense and activation rules act on it entry by entry (layers_elementwise.hpp; relu
@@ -6,11 +6,14 @@
 // per graph. Aggregation is M₁ Σ M₂ᵀ; a tap sums the state over node pairs, runs its own dense
 // readout on the resulting example pair, and the taps add up. Whatever follows graph_end() runs
 // on the n1 × n2 example-pair state in the fused pass (layers.hpp). One triangle of graph pairs
-// when symmetric; OpenMP over rows of graph pairs, as in Du et al.'s GNTK.
+// when symmetric; OpenMP over rows of graph pairs, as in Du et al.'s GNTK. Range: every node
+// variance is checked after every step, and every tap's sums (graph_range.hpp).
 #include <algorithm>
 #include <functional>
 
 #include "graph_batch.hpp"
+#include "graph_plan.hpp"
+#include "graph_range.hpp"
 #include "graph_relu.hpp"
 #include "kernel_program_steps.hpp"
 #include "progress_counter.hpp"
@@ -19,176 +22,9 @@
 
 namespace ntk::sdk {
 
-// ---- emitters --------------------------------------------------------------------------
-void KernelProgram::graph_start(double feature_scale) {
-  GraphProgram& g = steps_->graph;
-  if (!shape_.is_graph())
-    throw_error("graph layers read graphs, but the values here are ", shape_.text(),
-                " (a composition holds one graph part, first, on graph inputs)");
-  g.active = g.open = true;
-  g.feature_scale = feature_scale;
-  shape_ = Shape::vector(shape_.channels);  // each node is an example of the node program
-}
-
-void KernelProgram::aggregate(GraphScale scale) {
-  GraphProgram& g = steps_->graph;
-  if (!g.open || g.in_tap)
-    throw_error("aggregate acts on the nodes of graphs: put it in a block of graph_readout or "
-                "jumping_knowledge");
-  g.events.push_back({GraphEvent::Kind::aggregate, steps_->rules.size(), scale, {}, label_});
-}
-
-void KernelProgram::graph_tap(GraphReduce reduce) {
-  GraphProgram& g = steps_->graph;
-  if (!g.open || g.in_tap) throw_error("graph_tap() outside a graph's node program");
-  g.events.push_back({GraphEvent::Kind::tap, steps_->rules.size(), {}, reduce, label_});
-  g.in_tap = true;
-}
-
-void KernelProgram::graph_tap_end(const Shape& node_shape) {
-  GraphProgram& g = steps_->graph;
-  if (!g.in_tap) throw_error("graph_tap_end() without graph_tap()");
-  g.events.push_back({GraphEvent::Kind::tap_end, steps_->rules.size(), {}, {}, label_});
-  g.in_tap = false;
-  shape_ = node_shape;
-}
-
-void KernelProgram::graph_end() {
-  GraphProgram& g = steps_->graph;
-  if (!g.open || g.in_tap) throw_error("graph_end() outside a graph's node program");
-  g.events.push_back({GraphEvent::Kind::end, steps_->rules.size(), {}, {}, label_});
-  g.open = false;
-}
-
-// ---- the compiled program ----------------------------------------------------------------
+// ---- the node-pair engine ----------------------------------------------------------------
 namespace graph {
 namespace {
-
-struct NodeStep {
-  enum class Kind { affine, relu, erf, activation, aggregate, tap };
-  Kind kind = Kind::affine;
-  layers::AffineCoefficients affine;
-  ActivationPtr activation;
-  GraphScale scale = GraphScale::uniform;
-  std::size_t index = 0;  // tap: its number; activations: their variance slot
-  bool ntk_live = false;  // Θ is not identically zero when the step runs
-};
-
-struct TapPlan {
-  GraphReduce reduce = GraphReduce::sum;
-  std::vector<layers::AffineCoefficients> readout;  // its dense layers, in order
-};
-
-struct Plan {
-  std::vector<NodeStep> steps;
-  std::vector<TapPlan> taps;
-  std::vector<layers::Rule> post;  // after graph_end(), on the example-pair state
-  std::size_t slots = 0;
-  double feature_scale = 1;
-  bool ntk_live = false;       // Θ of the summed taps is not identically zero
-  bool post_gaussian = true;   // the summed state is Gaussian (for activations after the end)
-};
-
-layers::AffineCoefficients coefficients(const layers::Rule& r) {
-  if (r.parametrization == Parametrization::standard)
-    throw_error(r.label, ": the standard parametrisation is supported for vector compositions "
-                "only; use \"ntk\" on graphs");
-  layers::AffineCoefficients k;
-  k.nngp_scale = k.ntk_scale = r.w_std * r.w_std;
-  k.nngp_shift = r.b_std * r.b_std;
-  k.ntk_from_nngp = r.trainable ? k.nngp_scale : 0.0;
-  k.ntk_shift = r.trainable ? k.nngp_shift : 0.0;
-  return k;
-}
-
-Plan compile(const KernelProgramSteps& s) {
-  const GraphProgram& g = s.graph;
-  if (g.open) throw_error("graph kernel: the node program was not ended (graph_end())");
-  Plan p;
-  p.feature_scale = g.feature_scale;
-  enum class Phase { node, tap, post } phase = Phase::node;
-  bool gaussian = false, live = false, tap_has_dense = false;
-  std::vector<bool> tap_gaussian;
-  auto rule = [&](const layers::Rule& r) {
-    using K = layers::Rule::Kind;
-    const std::string label = r.label.empty() ? r.name() : r.label;
-    if (phase == Phase::post) {
-      p.post.push_back(r);
-      return;
-    }
-    if (phase == Phase::tap) {
-      if (r.kind != K::dense)
-        throw_error(label, ": a graph readout's own layers may only be dense; put other layers "
-                    "after the graph part");
-      p.taps.back().readout.push_back(coefficients(r));
-      if (r.trainable) live = true;
-      tap_has_dense = true;
-      return;
-    }
-    NodeStep step;
-    step.ntk_live = live;
-    if (r.kind == K::dense) {
-      step.affine = coefficients(r);
-      if (r.trainable) live = true;
-      gaussian = true;
-    } else if (r.kind == K::relu || r.kind == K::erf || r.kind == K::activation) {
-      if (!gaussian)
-        throw_error(label, " needs Gaussian pre-activations: put a dense layer before it");
-      step.kind = r.kind == K::relu ? NodeStep::Kind::relu
-                  : r.kind == K::erf ? NodeStep::Kind::erf
-                                     : NodeStep::Kind::activation;
-      step.activation = r.activation;
-      step.index = p.slots++;
-      gaussian = false;
-    } else {
-      throw_error(label, ": not supported on the nodes of graphs (dense layers, activations "
-                  "and aggregate are)");
-    }
-    p.steps.push_back(std::move(step));
-  };
-  bool node_live_at_tap = false;
-  auto event = [&](const GraphEvent& e) {
-    switch (e.kind) {
-      case GraphEvent::Kind::aggregate: {
-        NodeStep step;
-        step.kind = NodeStep::Kind::aggregate;
-        step.scale = e.scale;
-        step.ntk_live = live;
-        p.steps.push_back(step);  // linear: a Gaussian state stays Gaussian
-        break;
-      }
-      case GraphEvent::Kind::tap: {
-        NodeStep step;
-        step.kind = NodeStep::Kind::tap;
-        step.index = p.taps.size();
-        step.ntk_live = live;
-        p.steps.push_back(step);
-        p.taps.push_back({e.reduce, {}});
-        node_live_at_tap = live;
-        tap_has_dense = false;
-        phase = Phase::tap;
-        break;
-      }
-      case GraphEvent::Kind::tap_end:
-        tap_gaussian.push_back(tap_has_dense || gaussian);
-        p.ntk_live = p.ntk_live || live;
-        live = node_live_at_tap;  // the node program goes on from the tap's input
-        phase = Phase::node;
-        break;
-      case GraphEvent::Kind::end:
-        if (p.taps.empty()) throw_error(e.label, ": a graph part without a readout");
-        phase = Phase::post;
-        break;
-    }
-  };
-  std::size_t next = 0;
-  for (std::size_t r = 0; r <= s.rules.size(); ++r) {
-    while (next < g.events.size() && g.events[next].at == r) event(g.events[next++]);
-    if (r < s.rules.size()) rule(s.rules[r]);
-  }
-  p.post_gaussian = std::all_of(tap_gaussian.begin(), tap_gaussian.end(), [](bool b) { return b; });
-  return p;
-}
 
 // Per graph, from the graph paired with itself: the variances entering each activation
 // (and d = √var, 1/d for relu), and the NNGP of every tap.
@@ -230,15 +66,24 @@ void activation_pairs(const NodeStep& step, double* sigma, double* ntk, arma::uw
   }
 }
 
-SelfPair self_pair(const Plan& p, const PreparedGraph& g, Workspace& ws) {
+// A tap's own dense layers on one example pair (the fused pass's affine map, entry by entry).
+void tap_readout(const TapPlan& tap, double& s, double& th) {
+  for (const layers::AffineCoefficients& k : tap.readout) layers::affine_entries(&s, &th, 1, k);
+}
+
+// The node variances are checked after every step (graph_range.hpp); `who` names the graph.
+SelfPair self_pair(const Plan& p, const PreparedGraph& g, const std::string& who,
+                   const std::string& caller, Workspace& ws) {
   const arma::uword n = g.nodes;
   ws.reserve(n * n, n);
   double* sigma = ws.sigma.data();
   input_pair_kernel(g, g, p.feature_scale, sigma);
   SelfPair out;
-  arma::vec diag(n);
+  arma::vec diag(n), before(n);
+  for (arma::uword u = 0; u < n; ++u) diag[u] = sigma[u * n + u];
+  check_input_variances(diag, g, p.label, who, caller);
   for (const NodeStep& step : p.steps) {
-    for (arma::uword u = 0; u < n; ++u) diag[u] = sigma[u * n + u];
+    before = diag;
     switch (step.kind) {
       case NodeStep::Kind::aggregate: aggregate_pair(g, g, step.scale, sigma, sigma, ws.work.data()); break;
       case NodeStep::Kind::affine: layers::affine_entries(sigma, nullptr, n * n, step.affine); break;
@@ -246,7 +91,14 @@ SelfPair self_pair(const Plan& p, const PreparedGraph& g, Workspace& ws) {
         const double w = p.taps[step.index].reduce == GraphReduce::mean && n > 0
                              ? 1.0 / (double(n) * double(n)) : 1.0;
         out.taps.push_back(sum_of(sigma, n * n) * w);
-        break;
+        double s = out.taps.back(), th = 0;
+        tap_readout(p.taps[step.index], s, th);
+        if (!std::isfinite(out.taps.back()) || !std::isfinite(s))
+          throw_error(caller, ": the readout of ", who, " at ", step.label, " is ",
+                      std::isfinite(out.taps.back()) ? s : out.taps.back(),
+                      ": its sum over node pairs (or the readout's dense layers) overflows double "
+                      "precision; use smaller weight scales (w_std) or rescale the node features");
+        continue;  // the node values are unchanged
       }
       case NodeStep::Kind::relu: {
         arma::vec d = arma::sqrt(arma::clamp(diag, 0.0, arma::datum::inf));
@@ -264,14 +116,26 @@ SelfPair self_pair(const Plan& p, const PreparedGraph& g, Workspace& ws) {
         out.d.emplace_back();
         out.inv_d.emplace_back();
     }
+    for (arma::uword u = 0; u < n; ++u) diag[u] = sigma[u * n + u];
+    check_node_variances(before, diag, step.label, step.keeps_positive, who, caller);
   }
   return out;
 }
 
-// The taps' node-pair sums (NNGP in s[t], NTK in th[t]) of one graph pair.
+// The first non-finite entry of a node-pair array, or `entries`.
+arma::uword first_non_finite(const double* x, arma::uword entries) {
+  for (arma::uword k = 0; k < entries; ++k)
+    if (!std::isfinite(x[k])) return k;
+  return entries;
+}
+
+// The taps' node-pair sums (NNGP in s[t], NTK in th[t]) of one graph pair. `check`: after every
+// step, throw naming it if an entry is not finite (the replay of a pair whose taps were not);
+// `pair` names the pair for that message.
 void pair_taps(const Plan& p, const PreparedGraph& g1, const SelfPair& s1,
                const PreparedGraph& g2, const SelfPair& s2, bool with_ntk, Workspace& ws,
-               double* s, double* th) {
+               double* s, double* th, bool check = false, const std::string& pair = "",
+               const std::string& caller = "") {
   const arma::uword n1 = g1.nodes, n2 = g2.nodes, entries = n1 * n2;
   ws.reserve(entries, n1);
   double* sigma = ws.sigma.data();
@@ -302,12 +166,40 @@ void pair_taps(const Plan& p, const PreparedGraph& g1, const SelfPair& s1,
       default:
         activation_pairs(step, sigma, t, n1, n2, s1.var[step.index], s2.var[step.index], ws);
     }
+    if (!check) continue;
+    arma::uword k = first_non_finite(sigma, entries);
+    const bool in_ntk = k == entries && with_ntk;
+    if (in_ntk) k = first_non_finite(ntk, entries);
+    if (k < entries)
+      throw_error(caller, ": a non-finite ", in_ntk ? "NTK" : "NNGP", " value first appeared at ",
+                  step.label, " (nodes ", k % n1 + 1, " and ", k / n1 + 1, " of ", pair,
+                  "); the node features or the layers' scales overflow double precision at "
+                  "this depth: use smaller weight scales (w_std) or rescale the node features");
   }
 }
 
-// A tap's own dense layers on one example pair (the fused pass's affine map, entry by entry).
-void tap_readout(const TapPlan& tap, double& s, double& th) {
-  for (const layers::AffineCoefficients& k : tap.readout) layers::affine_entries(&s, &th, 1, k);
+// A pair whose tap values are not finite: replays it step by step to name the layer where a
+// value first left the range, or else the tap whose sum (or readout) overflowed. Throws.
+[[noreturn]] void fail_pair(const Plan& p, const PreparedGraph& g1, const SelfPair& s1,
+                            const PreparedGraph& g2, const SelfPair& s2, bool with_ntk,
+                            Workspace& ws, arma::uword i, arma::uword j, bool symmetric,
+                            const std::string& caller) {
+  const std::string pair = symmetric ? "graphs " + std::to_string(i + 1) + " and " +
+                                           std::to_string(j + 1)
+                                     : "the first set's graph " + std::to_string(i + 1) +
+                                           " and the second set's graph " + std::to_string(j + 1);
+  std::vector<double> s(p.taps.size()), th(p.taps.size());
+  pair_taps(p, g1, s1, g2, s2, with_ntk, ws, s.data(), th.data(), true, pair, caller);
+  for (std::size_t t = 0; t < p.taps.size(); ++t) {
+    const bool sums = std::isfinite(s[t]) && std::isfinite(th[t]);
+    tap_readout(p.taps[t], s[t], th[t]);
+    if (!sums || !std::isfinite(s[t]) || !std::isfinite(th[t]))
+      throw_error(caller, ": the readout of ", pair, " at ", p.taps[t].label, " (tap ", t + 1,
+                  ") is not finite: ", sums ? "its dense layers" : "its sum over node pairs",
+                  " overflow double precision; use smaller weight scales (w_std) or rescale the "
+                  "node features");
+  }
+  throw_error(caller, ": a non-finite value in ", pair, " that a replay did not reproduce");
 }
 
 using Store = std::function<void(arma::uword, arma::uword, const double*, const double*)>;
@@ -339,21 +231,32 @@ void for_each_pair(const Plan& p, const Inputs& a, const Inputs& b, bool with_nt
   check_allocation(caller + ": the node-pair kernel of the largest graphs (per thread)",
                    3.0 * double(largest), double(largest));
   allocate(n1, n2);
-  auto selves = [&](const std::vector<PreparedGraph>& gs, std::vector<SelfPair>& out) {
+  auto selves = [&](const std::vector<PreparedGraph>& gs, std::vector<SelfPair>& out,
+                    const char* set) {
     out.resize(gs.size());
+    FirstError error;
 #pragma omp parallel
     {
       Workspace ws;
 #pragma omp for schedule(dynamic, 8)
-      for (std::size_t i = 0; i < gs.size(); ++i) out[i] = self_pair(p, gs[i], ws);
+      for (std::size_t i = 0; i < gs.size(); ++i) {
+        if (error.skip(i)) continue;
+        try {
+          out[i] = self_pair(p, gs[i], graph_name(set, i), caller, ws);
+        } catch (...) {  // an exception must not leave the parallel region
+          error.capture(i);
+        }
+      }
     }
+    error.rethrow();
   };
-  selves(ga, self_a);
-  if (!symmetric) selves(gb, self_b);
+  selves(ga, self_a, symmetric ? "" : "the first set's ");
+  if (!symmetric) selves(gb, self_b, "the second set's ");
   const std::vector<SelfPair>& sb = symmetric ? self_a : self_b;
   const std::size_t taps = p.taps.size();
   ProgressCounter counter(progress, symmetric ? 0.5 * double(n1) * double(n1 + 1)
                                               : double(n1) * double(n2));
+  FirstError error;
 #pragma omp parallel
   {
     Workspace ws;
@@ -361,19 +264,33 @@ void for_each_pair(const Plan& p, const Inputs& a, const Inputs& b, bool with_nt
 #pragma omp for schedule(dynamic, 1)
     for (arma::uword i = 0; i < n1; ++i) {
       const arma::uword first = symmetric ? i : 0;
-      for (arma::uword j = first; j < n2; ++j) {
-        pair_taps(p, ga[i], self_a[i], gb[j], sb[j], with_ntk, ws, s.data(), th.data());
-        for (std::size_t t = 0; t < taps; ++t) tap_readout(p.taps[t], s[t], th[t]);
-        store(i, j, s.data(), th.data());
+      if (error.skip(i)) continue;
+      try {
+        for (arma::uword j = first; j < n2; ++j) {
+          pair_taps(p, ga[i], self_a[i], gb[j], sb[j], with_ntk, ws, s.data(), th.data());
+          bool finite = true;
+          for (std::size_t t = 0; t < taps; ++t) {
+            const bool sums = std::isfinite(s[t]) && std::isfinite(th[t]);
+            tap_readout(p.taps[t], s[t], th[t]);
+            if (!sums || !std::isfinite(s[t]) || !std::isfinite(th[t])) finite = false;
+          }
+          if (!finite) fail_pair(p, ga[i], self_a[i], gb[j], sb[j], with_ntk, ws, i, j, symmetric,
+                                 caller);
+          store(i, j, s.data(), th.data());
+        }
+      } catch (...) {
+        error.capture(i);
       }
       counter.add(double(n2 - first));
     }
   }
+  error.rethrow();
   counter.finish();
 }
 
 // The NNGP of the summed taps of a graph with itself (the example-pair variances).
-arma::vec summed_variances(const Plan& p, const std::vector<SelfPair>& self) {
+arma::vec summed_variances(const Plan& p, const std::vector<SelfPair>& self, const char* set,
+                           const std::string& caller) {
   arma::vec v(self.size());
   for (std::size_t i = 0; i < self.size(); ++i) {
     double total = 0;
@@ -382,6 +299,10 @@ arma::vec summed_variances(const Plan& p, const std::vector<SelfPair>& self) {
       tap_readout(p.taps[t], s, th);
       total += s;
     }
+    if (!std::isfinite(total))
+      throw_error(caller, ": the sum of the readouts of ", p.label, " over its ", p.taps.size(),
+                  " taps overflows double precision for ", graph_name(set, i),
+                  "; use smaller weight scales (w_std) or rescale the node features");
     v[i] = total;
   }
   return v;
@@ -417,14 +338,19 @@ Kernels run_graph_program(const KernelProgramSteps& steps, const Inputs& a, cons
           sigma += s[t];
           theta += th[t];
         }
+        if (!std::isfinite(sigma) || !std::isfinite(theta))
+          throw_error(caller, ": the sum of the readouts of ", p.label, " over its ",
+                      p.taps.size(), " taps overflows double precision for the pair of graphs ",
+                      i + 1, " and ", j + 1, "; use smaller weight scales (w_std) or rescale the "
+                      "node features");
         state.nngp(i, j) = sigma;
         if (with_ntk) state.ntk(i, j) = theta;
       },
       progress.part(0, post_start));
   state.ntk_is_zero = !with_ntk;
   state.gaussian = p.post_gaussian;
-  state.diag1 = graph::summed_variances(p, self_a);
-  if (!symmetric) state.diag2 = graph::summed_variances(p, self_b);
+  state.diag1 = graph::summed_variances(p, self_a, symmetric ? "" : "the first set's ", caller);
+  if (!symmetric) state.diag2 = graph::summed_variances(p, self_b, "the second set's ", caller);
   if (!p.post.empty())
     layers::apply_rules(state, p.post, /*keep_nngp=*/what.nngp, progress.part(post_start, 1));
   layers::finish(state);

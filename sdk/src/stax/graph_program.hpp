@@ -26,6 +26,7 @@ struct GraphProgram {
   bool open = false;    // between graph_start() and graph_end()
   bool in_tap = false;  // between graph_tap() and graph_tap_end()
   double feature_scale = 1;
+  std::string start_label;  // the graph part's position ("layer 1"), for errors
   std::vector<GraphEvent> events;
 };
 

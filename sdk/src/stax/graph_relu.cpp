@@ -43,6 +43,9 @@ inline double arcsin_inline(double x) {
 
 }  // namespace
 
+// The factor (ρ(π − arccos ρ) + √(1 − ρ²))/(2π) ≤ 1/2 is formed before it multiplies d₁d₂
+// (≤ the largest double when both variances are doubles): the other order overflows for
+// variances above ~5e307 whose result is a double.
 void relu_pairs(double* sigma, double* ntk, arma::uword n1, arma::uword n2, const double* d1,
                 const double* inv_d1, const double* d2, const double* inv_d2) {
   constexpr double inv_two_pi = 1.0 / (2.0 * kPi);
@@ -57,7 +60,7 @@ void relu_pairs(double* sigma, double* ntk, arma::uword n1, arma::uword n2, cons
         rho = rho > 1.0 ? 1.0 : (rho < -1.0 ? -1.0 : rho);
         const double angle = 0.5 * kPi + arcsin_inline(rho);  // π − arccos ρ
         const double next =
-            d1[i] * dj * (rho * angle + std::sqrt((1.0 - rho) * (1.0 + rho))) * inv_two_pi;
+            d1[i] * dj * ((rho * angle + std::sqrt((1.0 - rho) * (1.0 + rho))) * inv_two_pi);
         t[i] = t[i] * angle * inv_two_pi;
         s[i] = next;
       }
@@ -67,7 +70,7 @@ void relu_pairs(double* sigma, double* ntk, arma::uword n1, arma::uword n2, cons
         double rho = s[i] * inv_d1[i] * inv_dj;
         rho = rho > 1.0 ? 1.0 : (rho < -1.0 ? -1.0 : rho);
         const double angle = 0.5 * kPi + arcsin_inline(rho);
-        s[i] = d1[i] * dj * (rho * angle + std::sqrt((1.0 - rho) * (1.0 + rho))) * inv_two_pi;
+        s[i] = d1[i] * dj * ((rho * angle + std::sqrt((1.0 - rho) * (1.0 + rho))) * inv_two_pi);
       }
     }
   }

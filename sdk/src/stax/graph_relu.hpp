@@ -4,6 +4,9 @@
 // (Cho & Saul 2009). Written as Du et al.'s GNTK code computes it (ρ from precomputed 1/d,
 // clipped to [−1, 1]; a node with d = 0 has 1/d = 0, so ρ = 0), with a polynomial arcsine so
 // the loop vectorises: this map is the inner loop of every graph kernel entry.
+// Range: scale-free wherever the variances are normal doubles (ρ from 1/d, d₁d₂ from square
+// roots, never Σ₁₁Σ₂₂); the engine refuses variances that leave that range, naming the layer
+// (graph_range.hpp), so a node variance here is never inf, NaN or subnormal.
 #pragma once
 
 #include <armadillo>
