@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/data/data_dir.hpp"
+#include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::core::data {
@@ -205,6 +206,12 @@ TuGraphs read_tu_graphs(const std::string& path, bool degree_as_tag) {
     tag_set.insert(raw[i].tags.begin(), raw[i].tags.end());
   }
   out.tags.assign(tag_set.begin(), tag_set.end());
+  // The sparse one-hot features: per node one value, one row index and one column pointer.
+  double nodes = 0;
+  for (const RawGraph& g : raw) nodes += static_cast<double>(g.tags.size());
+  sdk::check_allocation("read_tu_graphs(): " + path + ": the sparse one-hot features of " +
+                            std::to_string(static_cast<long long>(nodes)) + " nodes",
+                        nodes, 3);
   std::map<long long, arma::uword> row_of;
   for (arma::uword r = 0; r < out.tags.size(); ++r) row_of[out.tags[r]] = r;
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 
@@ -116,6 +117,15 @@ TEST_CASE("TU bounds: 15,000 one-node graphs with distinct tags load sparse; the
                      x.n_nonzero == 1 && x(i, 0) == 1.0 && d.tags[i] == 100000 + long(i);
   }
   CHECK(sparse_one_hot);
+  // The memory guard counts them (value, row index, column pointer per node: 360 kB here).
+  const BoundedOutcome capped = bounded_run([&] {
+    setenv("NTKLAB_MAX_BYTES", "100000", 1);  // in the child only
+    read_tu_graphs(path, false);
+  });
+  INFO(capped.describe());
+  CHECK(capped.kind == BoundedOutcome::error);
+  CHECK_THAT(capped.message, Catch::Contains("the sparse one-hot features of 15000 nodes") &&
+                                 Catch::Contains("NTKLAB_MAX_BYTES"));
 
   // The GNTK of 50 of them against its closed form. Distinct tags: Σ₀ = I. Diagonal (ρ = 1):
   // Σ 1 → 1/2 → 1/2 → 1/4, Θ 1 → 1/2 → 1 → 1/2, readout Θ = 1/2 + 1/4. Off-diagonal: the
