@@ -10,7 +10,18 @@
 //          used as the factorisation's workspace and restored (no second n × n copy); any
 //          other K is copied first.
 //   ntk.solve.interpolate(K, Y [, options]) -> the same with λ = 0 (minimum-norm interpolation)
-//   ntk.solve.predict(K_test_train, alpha | result) -> k × m predictions (K_test_train·alpha)ᵀ
+//   ntk.solve.ridge(F, Y, lambda [, {tolerance = 1e-10, max_steps = 20, max_condition = 3e8,
+//       max_residual = 1e-6, keep_kernel = true}]) with an ntk.fmatrix F (float32, issue 14)
+//       -> the same fields (method = "cholesky_float32_refined", discarded = 0) plus residual
+//          (‖(F + λI)alpha − Yᵀ‖/‖Y‖ in float64), refinement_steps, residual_history,
+//          kernel_restored and seconds = {check, factorisation, condition, refinement, restore}:
+//          spotrf in F's own memory, iterative refinement to float64 accuracy; F is restored
+//          bit for bit (keep_kernel = false leaves the factor in it). Refused with an error: a
+//          non-finite entry (named), a failed factorisation (column, pivot, a ridge to use),
+//          a condition estimate above max_condition (see core/solve/ridge_float32.hpp).
+//          ntk.solve.interpolate(F, Y [, options]) likewise with λ = 0.
+//   ntk.solve.predict(K_test_train, alpha | result) -> k × m predictions (K_test_train·alpha)ᵀ;
+//       K_test_train may be an ntk.fmatrix (summed in float64, no float64 copy of it)
 //   ntk.solve.spectral(K, Y [, {u0 =, K_test =, f0_test =}]) -> spectral solver object
 //       (methods in solve_spectral.cpp: ridge, train_predictions, test_predictions, loss,
 //        loss_curve, residual_norm2, eigenvalues, warnings)
@@ -32,11 +43,14 @@
 
 #include "core/solve/cross_validation.hpp"
 #include "core/solve/kernel_ridge.hpp"
+#include "core/solve/ridge_float32.hpp"
 #include "lua/args.hpp"
+#include "lua/fmatrix.hpp"
 #include "lua/module.hpp"
 #include "lua/table_reader.hpp"
 #include "lua/solve_args.hpp"
 #include "lua/solve_models.hpp"
+#include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
@@ -55,10 +69,72 @@ void push_ridge_solution(lua_State* L, solve::RidgeSolution s) {
   set_strings(L, "warnings", s.warnings);
 }
 
+void push_float32_solution(lua_State* L, solve::Float32RidgeSolution s) {
+  lua_createtable(L, 0, 11);
+  set_matrix(L, "alpha", std::move(s.alpha));
+  set_string(L, "method", s.method);
+  set_number(L, "condition_number", s.condition_number);
+  lua_pushinteger(L, 0);
+  lua_setfield(L, -2, "discarded");
+  set_strings(L, "warnings", s.warnings);
+  set_number(L, "residual", s.residual);
+  lua_pushinteger(L, s.refinement_steps);
+  lua_setfield(L, -2, "refinement_steps");
+  lua_createtable(L, static_cast<int>(s.residual_history.size()), 0);
+  for (std::size_t i = 0; i < s.residual_history.size(); ++i) {
+    lua_pushnumber(L, s.residual_history[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, "residual_history");
+  lua_pushboolean(L, s.kernel_restored);
+  lua_setfield(L, -2, "kernel_restored");
+  lua_createtable(L, 0, 5);
+  set_number(L, "check", s.seconds.check);
+  set_number(L, "factorisation", s.seconds.factorisation);
+  set_number(L, "condition", s.seconds.condition);
+  set_number(L, "refinement", s.seconds.refinement);
+  set_number(L, "restore", s.seconds.restore);
+  lua_setfield(L, -2, "seconds");
+}
+
+// ridge / interpolate on an ntk.fmatrix: the float32 solver, in the fmatrix's own memory.
+void ridge_float32(lua_State* L, const char* fn, bool has_ridge, arma::fmat& K) {
+  const arma::mat Y = targets(L, 2, K.n_rows, fn, "Y");
+  const double ridge = has_ridge ? number_arg(L, 3, fn) : 0.0;
+  const int options_index = has_ridge ? 4 : 3;
+  solve::Float32RidgeOptions options;
+  if (!lua_isnoneornil(L, options_index)) {
+    const TableReader args(L, options_index, std::string("ntk.solve.") + fn + " (float32 kernel)",
+                           {"tolerance", "max_steps", "max_condition", "max_residual",
+                            "keep_kernel"});
+    options.tolerance = args.number("tolerance", options.tolerance, Range::positive());
+    options.max_steps = static_cast<int>(
+        args.integer("max_steps", options.max_steps, Range::between(0, 1000)));
+    options.max_condition = args.number("max_condition", options.max_condition, Range::positive());
+    options.max_residual = args.number("max_residual", options.max_residual, Range::positive());
+    options.keep_kernel = args.boolean("keep_kernel", options.keep_kernel);
+  }
+  // An fmatrix over memory it does not own (a mapped kernel file) may be read-only or shared:
+  // the factorisation works on an owned copy then, if one fits.
+  if (K.mem_state != 0) {
+    sdk::check_allocation(std::string("ntk.solve.") + fn +
+                              "(): the owned copy of a float32 kernel view (a mapped file)",
+                          double(K.n_rows), double(K.n_cols), sizeof(float));
+    arma::fmat copy = K;
+    push_float32_solution(L, solve::kernel_ridge_float32(copy, Y, ridge, options));
+    return;
+  }
+  push_float32_solution(L, solve::kernel_ridge_float32(K, Y, ridge, options));
+}
+
 int ridge_common(lua_State* L, const char* fn, bool has_ridge) {
   return protect(L, [&] {
+    if (arma::fmat* F = test_fmatrix(L, 1)) {
+      ridge_float32(L, fn, has_ridge, *F);
+      return 1;
+    }
     arma::mat* K = test_matrix(L, 1);
-    if (!K) argument_error(L, 1, fn, "ntk.matrix");
+    if (!K) argument_error(L, 1, fn, "ntk.matrix or ntk.fmatrix");
     const arma::mat Y = targets(L, 2, K->n_rows, fn, "Y");
     const double ridge = has_ridge ? number_arg(L, 3, fn) : 0.0;
     const int options_index = has_ridge ? 4 : 3;
@@ -84,7 +160,8 @@ int l_interpolate(lua_State* L) { return ridge_common(L, "interpolate", false); 
 
 int l_predict(lua_State* L) {
   return protect(L, [&] {
-    const arma::mat& K_test = matrix_arg(L, 1, "predict");
+    const arma::fmat* K_test32 = test_fmatrix(L, 1);
+    const arma::mat* K_test = K_test32 ? nullptr : &matrix_arg(L, 1, "predict");
     arma::mat* alpha = test_matrix(L, 2);
     if (!alpha && lua_istable(L, 2)) {
       lua_getfield(L, 2, "alpha");
@@ -92,7 +169,8 @@ int l_predict(lua_State* L) {
       lua_pop(L, 1);  // the result table keeps it alive
     }
     if (!alpha) argument_error(L, 2, "predict", "ntk.matrix alpha or a ridge result");
-    push_matrix(L, solve::predict(K_test, *alpha));
+    push_matrix(L, K_test32 ? solve::predict_float32(*K_test32, *alpha)
+                            : solve::predict(*K_test, *alpha));
     return 1;
   });
 }

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -101,6 +102,14 @@ arma::mat float32_solve(const char* fn, const arma::fmat& factor, const arma::ma
               "to converge), or solve in float64 (an ntk.matrix kernel)");
 }
 
+// Seconds since `start`, and `start` moved to now.
+double lap(std::chrono::steady_clock::time_point& start) {
+  const auto now = std::chrono::steady_clock::now();
+  const double seconds = std::chrono::duration<double>(now - start).count();
+  start = now;
+  return seconds;
+}
+
 }  // namespace
 
 double MemoryPlan::total() const {
@@ -161,9 +170,11 @@ Float32RidgeSolution kernel_ridge_float32(arma::fmat& K, const arma::mat& Y, dou
                                         " x " + std::to_string(n) + " float32 kernel (" +
                                         format_bytes(4.0 * double(n) * double(n)) +
                                         ", used in place) the solve");
+  auto clock = std::chrono::steady_clock::now();
   const float32_kernel::Scan scan = float32_kernel::scan(fn, K, ridge, options.symmetry_tolerance);
 
   Float32RidgeSolution out;
+  out.seconds.check = lap(clock);
   if (scan.max_asymmetry > 0)
     emit_warning(options.on_warning, out.warnings,
                  std::string(fn) + ": the kernel is not exactly symmetric (largest relative "
@@ -180,6 +191,7 @@ Float32RidgeSolution kernel_ridge_float32(arma::fmat& K, const arma::mat& Y, dou
   const char lower = 'L';
   int info = 0;
   spotrf_(&lower, &ni, K.memptr(), &ni, &info, 1);
+  out.seconds.factorisation = lap(clock);
   if (info < 0) throw_error(fn, ": spotrf rejected argument ", -info, " (internal error)");
   if (info > 0) {
     // On failure spotrf leaves the non-positive Schur complement in the failing diagonal entry.
@@ -194,6 +206,7 @@ Float32RidgeSolution kernel_ridge_float32(arma::fmat& K, const arma::mat& Y, dou
   std::vector<int> iwork(n);
   spocon_(&lower, &ni, K.memptr(), &ni, &anorm, &rcond, work.data(), iwork.data(), &info, 1);
   if (info != 0) throw_error(fn, ": spocon failed with info ", info, " (internal error)");
+  out.seconds.condition = lap(clock);
   out.condition_number = rcond > 0 ? 1.0 / rcond : arma::datum::inf;
   if (!(out.condition_number <= options.max_condition))
     throw_error(fn, ": K + lambda*I (lambda = ", ridge, ") is too ill-conditioned for a float32 "
@@ -231,12 +244,12 @@ Float32RidgeSolution kernel_ridge_float32(arma::fmat& K, const arma::mat& Y, dou
     ++out.refinement_steps;
   }
 
+  out.seconds.refinement = lap(clock);
+  restorer.release();
   if (options.keep_kernel) {
-    restorer.release();
     float32_kernel::restore(K, diagonal);
     out.kernel_restored = true;
-  } else {
-    restorer.release();
+    out.seconds.restore = lap(clock);
   }
   if (!(out.residual <= options.max_residual))
     throw_error(fn, ": iterative refinement did not converge: relative residual ",

@@ -59,6 +59,15 @@ struct Float32RidgeOptions {
   WarningSink on_warning;  // empty: print on stderr
 };
 
+// Wall-clock seconds of the solve's phases (the issue 14 run reports its time split).
+struct Float32RidgeTimings {
+  double check = 0;          // the pass over K: finite, symmetric, ‖K + λI‖₁
+  double factorisation = 0;  // spotrf
+  double condition = 0;      // spocon
+  double refinement = 0;     // the first spotrs and every step (residuals and spotrs)
+  double restore = 0;        // K's lower triangle and diagonal back
+};
+
 struct Float32RidgeSolution {
   arma::mat alpha;  // n × k, float64
   std::string method = "cholesky_float32_refined";
@@ -71,6 +80,7 @@ struct Float32RidgeSolution {
   // The relative residual after the first solve and after each accepted correction.
   std::vector<double> residual_history;
   bool kernel_restored = false;
+  Float32RidgeTimings seconds;
   std::vector<std::string> warnings;
 };
 
