@@ -5,6 +5,7 @@
 
 #include "kernel_program_steps.hpp"
 #include "layers_conv.hpp"
+#include "layers_tiled.hpp"
 #include "progress_counter.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/stax.hpp"
@@ -28,6 +29,8 @@ Shape stax::checked_output_shape(const Layer& layer, const Shape& in, const Laye
     throw Error(position + " (" + layer.name() + "): " + e.what());
   }
 }
+
+using layers::check_kernel_memory;
 
 void KernelProgram::apply(const Layer& layer, const LayerContext& context,
                           const std::string& position) {
@@ -193,11 +196,43 @@ void KernelProgram::spatial_readout(ReadoutKind kind, arma::uword window, arma::
   (void)out_shape;
 }
 
+namespace {
+
+// Float32 output of an engine that works in float64 (the conv tile engine, the graph engine):
+// the finished double matrices are converted one at a time, each freed after its conversion.
+void convert_to_float32(Kernels& k, const std::string& caller) {
+  if (!k.nngp.is_empty()) k.nngp32 = layers::to_float32(k.nngp, caller, "NNGP");
+  if (!k.ntk.is_empty()) k.ntk32 = layers::to_float32(k.ntk, caller, "NTK");
+}
+
+std::string kernel_name(const std::string& caller, arma::uword n1, arma::uword n2,
+                        const KernelRequest& what) {
+  std::ostringstream name;
+  name << caller << ": the " << n1 << " x " << n2 << " "
+       << (what.nngp && what.ntk ? "NNGP and NTK" : (what.ntk ? "NTK" : "NNGP"));
+  return name.str();
+}
+
+}  // namespace
+
 Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
                            Precision precision, const std::string& caller) const {
   const KernelProgramSteps& s = *steps_;
-  if (s.graph.active) return run_graph_program(s, a, b, what, caller);  // graph_kernel.cpp
   const bool symmetric = &a == &b;
+  const bool float32 = what.output == Precision::float32;
+  const int matrices = int(what.nngp) + int(what.ntk);
+  if (s.graph.active) {  // graph_kernel.cpp, in float64
+    if (float32 && matrices > 0) {
+      // Its peak: the double NNGP (always) and NTK, then one float copy at a time.
+      const arma::uword n1 = a.size(), n2 = symmetric ? a.size() : b.size();
+      check_kernel_memory(kernel_name(caller, n1, n2, what) + " (float64, then float32)",
+                          double(n1), double(n2), 1 + int(what.ntk), 4.0 * double(n1) * double(n2),
+                          0);
+    }
+    Kernels out = run_graph_program(s, a, b, what, caller);
+    if (float32) convert_to_float32(out, caller);
+    return out;
+  }
   Kernels out;
   if (!what.nngp && !what.ntk) return out;
   if (s.on_images && !s.image_rules.empty())
@@ -207,19 +242,35 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
   const arma::mat& xb = symmetric ? xa : b.x();
   check_finite(caller + ", first input", xa);
   if (!symmetric) check_finite(caller + ", second input", xb);
-  const int matrices = int(what.nngp) + int(what.ntk);
-  std::ostringstream name;
-  name << caller << ": the " << xa.n_cols << " x " << (symmetric ? xa.n_cols : xb.n_cols) << " "
-       << (matrices == 2 ? "NNGP and NTK" : (what.ntk ? "NTK" : "NNGP"));
-  check_allocation(name.str(), double(xa.n_cols),
-                   double(symmetric ? xa.n_cols : xb.n_cols) * matrices);
+  const arma::uword n1 = xa.n_cols, n2 = symmetric ? xa.n_cols : xb.n_cols;
+  const std::string name = kernel_name(caller, n1, n2, what);
+
+  const bool plain_flatten = s.image_rules.empty() && s.readout.kind == layers::SpatialReadout::Kind::flatten;
+  const bool conv_engine = s.has_readout && s.input.is_image() && !plain_flatten;
+  const ProgressSpan progress{what.progress};
+  if (float32 && !conv_engine) {
+    // Vector inputs (and images read as vectors): column blocks straight into float32, no
+    // n1 x n2 double matrix at any time (layers_tiled.hpp).
+    layers::Float32Kernels k = layers::tiled_float32_kernels(
+        xa, xb, symmetric, s.rules, what.nngp, what.ntk, what.log_scale, caller, progress);
+    out.nngp32 = std::move(k.nngp);
+    out.ntk32 = std::move(k.ntk);
+    out.log2_scale = k.log2_scale;
+    return out;
+  }
+  // The float64 result (also the conv engine's float32 result, converted at the end, one
+  // float matrix more at its peak); for vector inputs the message says what float32 would need.
+  const double float32_bytes =
+      conv_engine ? 0.0
+                  : layers::tiled_memory(xa.n_rows, n1, n2, symmetric, s.rules.size(), matrices)
+                        .total();
+  check_kernel_memory(name + (float32 ? " (float64, then float32)" : ""), double(n1), double(n2),
+                      matrices, float32 ? 4.0 * double(n1) * double(n2) : 0.0, float32_bytes);
 
   KernelState state;
-  const bool plain_flatten = s.image_rules.empty() && s.readout.kind == layers::SpatialReadout::Kind::flatten;
   // The pixel-pair tiles cost far more than the example-pair rules after the readout.
-  const ProgressSpan progress{what.progress};
   double rules_start = 0;
-  if (s.has_readout && s.input.is_image() && !plain_flatten) {
+  if (conv_engine) {
     const ImageShape shape{s.input.channels, s.input.height, s.input.width};
     rules_start = 0.95;
     state = layers::image_kernel(xa, xb, shape, symmetric, s.image_rules, s.readout, what.ntk,
@@ -240,6 +291,7 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
       state.ntk.zeros(state.rows(), state.cols());
     out.ntk = std::move(state.ntk);
   }
+  if (float32) convert_to_float32(out, caller);
   return out;
 }
 

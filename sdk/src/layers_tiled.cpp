@@ -1,0 +1,353 @@
+// The float32 block driver (layers_tiled.hpp).
+#include "layers_tiled.hpp"
+
+#include <algorithm>
+#include <cfloat>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <sstream>
+
+#include <sys/mman.h>
+
+#include "layers_fused.hpp"
+#include "ntk/sdk/checks.hpp"
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::sdk::layers {
+namespace {
+
+constexpr arma::uword kDefaultBlock = 512;
+constexpr double kBlockBytes = 256e6;  // the Gram block's cap
+
+// Asks the kernel for transparent huge pages on a large buffer that is not yet touched: its
+// first writes then fault once per 2 MB instead of once per 4 KB (page faults were a quarter
+// of a float32 kernel's time on this project's VM; THP is "madvise" there, as on Debian).
+template <class T>
+void advise_huge_pages(arma::Mat<T>& m) {
+  constexpr std::uintptr_t huge = std::uintptr_t(1) << 21;
+  const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(m.memptr());
+  const std::uintptr_t end = begin + std::uintptr_t(m.n_elem) * sizeof(T);
+  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1), last = end & ~(huge - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
+arma::uword block_width(arma::uword n1, arma::uword n2, const TiledOptions& o) {
+  if (o.block > 0) return std::min(o.block, std::max<arma::uword>(n2, 1));
+  const double fit = kBlockBytes / (8.0 * double(std::max<arma::uword>(n1, 1)));
+  const arma::uword w = std::clamp<arma::uword>(arma::uword(fit), 64, kDefaultBlock);
+  return std::min(w, std::max<arma::uword>(n2, 1));
+}
+
+std::string about(int binary_exponent) {
+  std::ostringstream s;
+  s << "2^" << binary_exponent << " (about 1e" << long(std::floor(binary_exponent * 0.30102999566398120))
+    << ")";
+  return s.str();
+}
+
+// The Gram block (1/d)·A(:, rows)ᵀ·B(:, j0..j1) into g (leading dimension `ld`): in the
+// symmetric case rows 0..j1-1, by gemm above the block's diagonal square and syrk on it
+// (upper triangle), else all n1 rows by gemm.
+template <class T>
+void gram_block(const arma::Mat<T>& a, const arma::Mat<T>& b, bool symmetric, arma::uword j0,
+                arma::uword j1, T scale, T* g, arma::uword ld) {
+  const arma::blas_int k = arma::blas_int(a.n_rows), w = arma::blas_int(j1 - j0);
+  const arma::blas_int ldc = arma::blas_int(ld);
+  const char t = 'T', n = 'N', upper = 'U';
+  const T zero = 0;
+  if (!symmetric) {
+    const arma::blas_int m = arma::blas_int(a.n_cols);
+    arma::blas::gemm<T>(&t, &n, &m, &w, &k, &scale, a.memptr(), &k, b.colptr(j0), &k, &zero, g,
+                        &ldc);
+    return;
+  }
+  if (j0 > 0) {
+    const arma::blas_int m = arma::blas_int(j0);
+    arma::blas::gemm<T>(&t, &n, &m, &w, &k, &scale, a.memptr(), &k, a.colptr(j0), &k, &zero, g,
+                        &ldc);
+  }
+  arma::blas::syrk<T>(&upper, &t, &w, &k, &scale, a.colptr(j0), &k, &zero, g + j0, &ldc);
+}
+
+// An output value that is not a float: the first one a thread met.
+struct RangeFault {
+  bool any = false;
+  double value = 0;
+  arma::uword i = 0, j = 0;
+  const char* which = "";
+  void record(double v, arma::uword row, arma::uword col, const char* matrix) {
+    if (any) return;
+    any = true;
+    value = v;
+    i = row;
+    j = col;
+    which = matrix;
+  }
+};
+
+// dst ← float(src · factor) (factor an exact power of two); false when a value is beyond
+// float's range (it is recorded).
+bool store_float(const double* src, float* dst, arma::uword len, double factor, arma::uword i0,
+                 arma::uword j, const char* which, RangeFault& fault) {
+  double largest = 0;
+#pragma omp simd reduction(max : largest)
+  for (arma::uword i = 0; i < len; ++i) {
+    const double v = src[i] * factor;
+    largest = std::max(largest, std::fabs(v));
+    dst[i] = float(std::clamp(v, -double(FLT_MAX), double(FLT_MAX)));
+  }
+  if (largest <= double(FLT_MAX)) return true;
+  for (arma::uword i = 0; i < len; ++i)
+    if (std::fabs(src[i] * factor) > double(FLT_MAX)) {
+      fault.record(src[i] * factor, i0 + i, j, which);
+      break;
+    }
+  return false;
+}
+
+// Copies the upper triangle over the lower one (blocked), as mirror_upper() does for doubles.
+void mirror_upper_float(arma::fmat& m) {
+  const arma::uword n = m.n_rows;
+  constexpr arma::uword block = 64;
+  float* data = m.memptr();
+#pragma omp parallel for schedule(dynamic)
+  for (arma::uword jb = 0; jb < n; jb += block) {
+    const arma::uword j_end = std::min(jb + block, n);
+    for (arma::uword ib = jb; ib < n; ib += block) {
+      const arma::uword i_end = std::min(ib + block, n);
+      for (arma::uword j = jb; j < j_end; ++j)
+        for (arma::uword i = std::max(ib, j + 1); i < i_end; ++i) data[j * n + i] = data[i * n + j];
+    }
+  }
+}
+
+// The output's power of two: 0 when every true variance is a normal float; with log_scale the
+// exponent of the largest (so the stored variances are near 1); otherwise an error naming the
+// layer where the values left float's range.
+int output_scale(const KernelState& s, bool log_scale, const std::string& caller) {
+  int hi = INT_MIN, lo = INT_MAX;
+  for (const arma::vec* v : {&s.diag1, &s.diag2})
+    for (double x : *v)
+      if (x > 0 && std::isfinite(x)) {
+        hi = std::max(hi, std::ilogb(x) + s.log2_scale);
+        lo = std::min(lo, std::ilogb(x) + s.log2_scale);
+      }
+  // 2^126 leaves room for the rounding to float and for an NTK a little above its NNGP.
+  if (hi == INT_MIN || (hi <= fused::kFloatHigh - 1 && lo >= fused::kFloatLow)) return 0;
+  if (log_scale && hi - lo <= fused::kFloatHigh - 1 - fused::kFloatLow) return hi;
+  const bool above = hi > fused::kFloatHigh - 1;
+  const int worst = above ? hi : lo;
+  const bool doubles = worst <= 1022 && worst >= -1021;
+  const std::string where = s.float_left_at.empty() ? std::string() : "; they left it at " + s.float_left_at;
+  if (log_scale)
+    throw_error(caller, ": the kernel's variances span 2^", lo, " to 2^", hi, ", more than float32's "
+                "range holds even with a common scale", where, ". Ask for precision = \"float64\"");
+  throw_error(caller, ": the kernel's values reach ", about(worst), ", ", above ? "above" : "below",
+              " float32's range (", above ? "3.4e38" : "1.2e-38", ")", where, ". Ask for ",
+              doubles ? "precision = \"float64\", or " : "",
+              "a common scale (log_scale = true returns K / 2^s and s)",
+              doubles ? "" : " — the values are beyond the double range too",
+              ", or use smaller weight scales (w_std), a shallower network or rescaled inputs");
+}
+
+}  // namespace
+
+TiledMemory tiled_memory(arma::uword d, arma::uword n1, arma::uword n2, bool symmetric,
+                         std::size_t rules, int matrices, const TiledOptions& options) {
+  TiledMemory m;
+  m.output = 4.0 * double(n1) * double(n2) * matrices;
+  const double w = double(block_width(n1, n2, options));
+  const double inputs = double(d) * double(n1 + (symmetric ? 0 : n2));
+  m.working = 8.0 * double(n1) * w                                    // the Gram block
+              + (options.float32_gram ? 4.0 * double(n1) * w + 4.0 * inputs : 0.0)
+              + 8.0 * double(n1 + n2) * double(rules + 2);            // prepared variances
+  return m;
+}
+
+void check_kernel_memory(const std::string& what, double n1, double n2, int matrices,
+                         double extra_bytes, double float32_bytes) {
+  const double bytes = 8.0 * n1 * n2 * matrices + extra_bytes;
+  if (bytes < 16e6 && !std::getenv("NTKLAB_MAX_BYTES")) return;
+  const MemoryLimit limit = memory_limit();
+  if (bytes <= limit.bytes) return;
+  std::string hint;
+  if (float32_bytes > 0 && float32_bytes <= limit.bytes)
+    hint = "; as float32 it needs " + detail::gb(float32_bytes) +
+           ": ask for precision = \"float32\"";
+  else if (float32_bytes > 0)
+    hint = "; as float32 it would still need " + detail::gb(float32_bytes) +
+           ": use fewer examples";
+  throw_error(what, " would need ", n1, " x ", n2 * matrices, " values = ", detail::gb(bytes),
+              ", more than the ", detail::gb(limit.bytes), " available (bounded by ", limit.source,
+              "; set NTKLAB_MAX_BYTES to change the RAM share)", hint);
+}
+
+arma::fmat to_float32(arma::mat& m, const std::string& caller, const char* which) {
+  arma::fmat out(m.n_rows, m.n_cols);
+  RangeFault fault;
+  bool ok = true;
+  for (arma::uword j = 0; j < m.n_cols && ok; ++j)
+    ok = store_float(m.colptr(j), out.colptr(j), m.n_rows, 1.0, 0, j, which, fault);
+  if (!ok)
+    throw_error(caller, ": the ", which, " entry (", fault.i + 1, ", ", fault.j + 1, ") is ",
+                fault.value, ", beyond float32's range (3.4e38); ask for precision = \"float64\"");
+  m.reset();
+  return out;
+}
+
+Float32Kernels tiled_float32_kernels(const arma::mat& a_in, const arma::mat& b_in,
+                                     bool symmetric, const std::vector<Rule>& rules,
+                                     bool want_nngp, bool want_ntk, bool log_scale,
+                                     const std::string& caller, const ProgressSpan& progress,
+                                     const TiledOptions& options) {
+  Float32Kernels out;
+  if (!want_nngp && !want_ntk) return out;
+  const arma::mat& b_ref = symmetric ? a_in : b_in;
+  // Inputs beyond about 1e±120 are divided by 2^e (input_kernel's prescale) before the Gram.
+  const int prescale = input_prescale(a_in, b_ref, symmetric);
+  KernelState s = input_variances(a_in, b_ref, symmetric, want_ntk, caller, prescale);
+  const arma::uword d = a_in.n_rows, n1 = a_in.n_cols, n2 = b_ref.n_cols;
+  const int matrices = int(want_nngp) + int(want_ntk);
+  {
+    TiledMemory need = tiled_memory(d, n1, n2, symmetric, rules.size(), matrices, options);
+    if (prescale != 0) need.working += 8.0 * double(d) * double(n1 + (symmetric ? 0 : n2));
+    if (need.total() >= 16e6 || std::getenv("NTKLAB_MAX_BYTES")) {
+      const MemoryLimit limit = memory_limit();
+      if (need.total() > limit.bytes)
+        throw_error(caller, ": the ", n1, " x ", n2, " ",
+                    matrices == 2 ? "NNGP and NTK" : (want_ntk ? "NTK" : "NNGP"),
+                    " as float32 would need ", detail::gb(need.output), " (the kernel) + ",
+                    detail::gb(need.working), " (working memory) = ", detail::gb(need.total()),
+                    ", more than the ", detail::gb(limit.bytes), " available (bounded by ",
+                    limit.source, "; set NTKLAB_MAX_BYTES to change the RAM share); use fewer "
+                    "examples");
+    }
+  }
+  // Prescaled copies only when needed (rare: inputs beyond 1e±120).
+  arma::mat a_scaled, b_scaled;
+  const arma::mat* a = &a_in;
+  const arma::mat* b = &b_ref;
+  if (prescale != 0) {
+    a_scaled = a_in * std::ldexp(1.0, -prescale);
+    a = &a_scaled;
+    if (!symmetric) {
+      b_scaled = b_ref * std::ldexp(1.0, -prescale);
+      b = &b_scaled;
+    } else {
+      b = a;
+    }
+  }
+  const arma::vec input_var1 = s.diag1;  // the Gram's diagonal (symmetric case)
+  const fused::PreparedRules prepared = fused::prepare(s, rules);
+  const int out_scale = output_scale(s, log_scale, caller);
+  out.log2_scale = out_scale;
+  // stored × 2^(log2_scale − out_scale) = true / 2^out_scale: |exponent| < 400, a double.
+  const double factor = std::ldexp(1.0, s.log2_scale - out_scale);
+
+  const bool with_ntk = want_ntk;
+  if (want_nngp) {
+    out.nngp.set_size(n1, n2);
+    advise_huge_pages(out.nngp);
+  }
+  if (want_ntk) {
+    out.ntk.set_size(n1, n2);
+    advise_huge_pages(out.ntk);
+  }
+  if (n1 == 0 || n2 == 0) return out;
+
+  // Option B's float copies, scaled so their largest entry is near 1 (float's range is
+  // narrow); the Gram block is then 2^(2m − 2·prescale) too small.
+  arma::fmat af, bf;
+  int gram_shift = 0;
+  if (options.float32_gram) {
+    double m = arma::abs(*a).max();
+    if (!symmetric) m = std::max(m, double(arma::abs(*b).max()));
+    const int e = fused::exponent_of(m, 0);
+    af = arma::conv_to<arma::fmat>::from(*a * std::ldexp(1.0, -e));
+    if (!symmetric) bf = arma::conv_to<arma::fmat>::from(*b * std::ldexp(1.0, -e));
+    gram_shift = 2 * e;
+  }
+  const double gram_factor = std::ldexp(1.0, gram_shift);
+
+  const arma::uword width = block_width(n1, n2, options);
+  arma::mat gram(options.float32_gram ? 0 : n1, options.float32_gram ? 0 : width, arma::fill::none);
+  arma::fmat gram32(options.float32_gram ? n1 : 0, options.float32_gram ? width : 0,
+                    arma::fill::none);
+  advise_huge_pages(gram);
+  advise_huge_pages(gram32);
+  ProgressCounter counter(progress, symmetric ? 0.5 * double(n2) * double(n2 + 1)
+                                              : double(n1) * double(n2));
+  const double inv_d = 1.0 / double(d);
+
+  for (arma::uword j0 = 0; j0 < n2; j0 += width) {
+    const arma::uword j1 = std::min(j0 + width, n2);
+    const arma::uword ld = symmetric ? j1 : n1;  // the block's rows
+    if (options.float32_gram)
+      gram_block<float>(af, symmetric ? af : bf, symmetric, j0, j1, float(inv_d), gram32.memptr(),
+                        ld);
+    else
+      gram_block<double>(*a, *b, symmetric, j0, j1, inv_d, gram.memptr(), ld);
+    fused::PassFaults faults;
+    RangeFault range;
+#pragma omp parallel
+    {
+      fused::ChunkBuffers buffers(prepared.nesting);
+      fused::PassFaults mine;
+      RangeFault my_range;
+#pragma omp for schedule(dynamic, 4)
+      for (arma::uword j = j0; j < j1; ++j) {
+        const arma::uword rows = symmetric ? j + 1 : n1;
+        const arma::uword c = j - j0;
+        for (arma::uword i0 = 0; i0 < rows; i0 += fused::kChunk) {
+          const arma::uword len = std::min(fused::kChunk, rows - i0);
+          auto load = [&] {
+            double* dst = buffers.c.data();
+            if (options.float32_gram) {
+              const float* src = gram32.memptr() + c * ld + i0;
+              for (arma::uword i = 0; i < len; ++i) dst[i] = double(src[i]) * gram_factor;
+            } else {
+              std::copy_n(gram.memptr() + c * ld + i0, len, dst);
+            }
+            // Σ(x_j, x_j) is the variance itself (as input_kernel takes the variances from
+            // the Gram's diagonal): their rounding difference would become √ulp in
+            // √(Σ11Σ22 − Σ12²).
+            if (symmetric && j >= i0 && j < i0 + len) dst[j - i0] = input_var1[j];
+            if (with_ntk) std::fill_n(buffers.t.data(), len, 0.0);
+          };
+          if (!fused::carry_chunk(prepared, buffers, i0, len, j, symmetric, with_ntk, load, mine))
+            continue;
+          if (want_nngp)
+            store_float(buffers.c.data(), out.nngp.colptr(j) + i0, len, factor, i0, j, "NNGP",
+                        my_range);
+          if (want_ntk)
+            store_float(buffers.t.data(), out.ntk.colptr(j) + i0, len, factor, i0, j, "NTK",
+                        my_range);
+        }
+        counter.add(double(rows));
+      }
+#pragma omp critical(ntk_tiled_faults)
+      {
+        faults.merge(mine);
+        if (my_range.any && !range.any) range = my_range;
+      }
+    }
+    faults.throw_if_any(prepared, n1, n2);
+    if (range.any) {
+      const std::string last = prepared.rules.empty() ? std::string("the input kernel")
+                                                      : fused::label_of(prepared.rules.back().rule);
+      throw_error(caller, ": the ", range.which, " entry (", range.i + 1, ", ", range.j + 1,
+                  ") is ", about(std::ilogb(range.value) + out_scale), " after ", last, ", beyond float32's range (3.4e38); ask for precision = "
+                  "\"float64\"", log_scale ? "" : " or a common scale (log_scale = true)");
+    }
+  }
+  counter.finish();
+  if (symmetric) {
+    if (want_nngp) mirror_upper_float(out.nngp);
+    if (want_ntk) mirror_upper_float(out.ntk);
+  }
+  return out;
+}
+
+}  // namespace ntk::sdk::layers
