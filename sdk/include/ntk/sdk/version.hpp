@@ -19,6 +19,8 @@
 // 4.0: Kernels gained `log2_scale` and KernelRequest `log_scale` (a common power-of-two scale
 // for kernels beyond the double range), and float32 outputs (KernelRequest::output,
 // Kernels::nngp32 / ntk32); Kernels is returned by value, so its layout changed.
+// sdk::Graph::features is an arma::sp_mat (f × n_nodes; was arma::mat): one-hot node labels
+// cost one entry per node; build one from a dense matrix with arma::sp_mat(x).
 #define NTK_SDK_VERSION_MAJOR 4
 #define NTK_SDK_VERSION_MINOR 0
 
