@@ -7,6 +7,7 @@
 
 #include "layers_fused.hpp"
 #include "layers_rule_markers.hpp"
+#include "layers_tiled.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -147,21 +148,23 @@ KernelState input_kernel(const arma::mat& a, const arma::mat& b, bool symmetric,
   s.ntk_is_zero = true;
   s.gaussian = false;
   s.width = d;
+  s.nngp.set_size(n1, n2);
+  advise_huge_pages(s.nngp);
   if (symmetric) {
     // Σ = XᵀX/d, upper triangle only. The diagonal is taken from the same product so that
     // Σ(x_i, x_i) and the variance are the same number (their rounding difference would
     // otherwise become √ulp in √(Σ11Σ22 − Σ12²)).
-    s.nngp.set_size(n1, n1);
-    if (n1 > 0) {
-      const char uplo = 'U', trans = 'T';
-      const arma::blas_int n = arma::blas_int(n1), k = arma::blas_int(a.n_rows);
-      const double alpha = 1.0 / d, beta = 0.0;
-      arma::blas::syrk<double>(&uplo, &trans, &n, &k, &alpha, a.memptr(), &k, &beta,
-                               s.nngp.memptr(), &n);
-    }
+    gram_upper(a, s.nngp);
     s.diag1 = s.nngp.diag();
   } else {
-    s.nngp = (1.0 / d) * (a.t() * b);
+    if (n1 > 0 && n2 > 0) {
+      const char t = 'T', n = 'N';
+      const arma::blas_int m = arma::blas_int(n1), w = arma::blas_int(n2),
+                           k = arma::blas_int(a.n_rows);
+      const double alpha = 1.0 / d, beta = 0.0;
+      arma::blas::gemm<double>(&t, &n, &m, &w, &k, &alpha, a.memptr(), &k, b.memptr(), &k, &beta,
+                               s.nngp.memptr(), &m);
+    }
     s.diag1 = arma::sum(arma::square(a), 0).t() / d;
     s.diag2 = arma::sum(arma::square(b), 0).t() / d;
   }
@@ -187,6 +190,7 @@ void apply_rules(KernelState& s, const std::vector<Rule>& rules, bool keep_nngp,
                            " NTK",
                        double(n1), double(n2));
       s.ntk.set_size(n1, n2);
+      advise_huge_pages(s.ntk);
     }
     ntk_out = s.ntk.is_empty() ? s.nngp.memptr() : s.ntk.memptr();
   }

@@ -21,18 +21,6 @@ namespace {
 constexpr arma::uword kDefaultBlock = 512;
 constexpr double kBlockBytes = 256e6;  // the Gram block's cap
 
-// Asks the kernel for transparent huge pages on a large buffer that is not yet touched: its
-// first writes then fault once per 2 MB instead of once per 4 KB (page faults were a quarter
-// of a float32 kernel's time on this project's VM; THP is "madvise" there, as on Debian).
-template <class T>
-void advise_huge_pages(arma::Mat<T>& m) {
-  constexpr std::uintptr_t huge = std::uintptr_t(1) << 21;
-  const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(m.memptr());
-  const std::uintptr_t end = begin + std::uintptr_t(m.n_elem) * sizeof(T);
-  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1), last = end & ~(huge - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
-}
-
 arma::uword block_width(arma::uword n1, arma::uword n2, const TiledOptions& o) {
   if (o.block > 0) return std::min(o.block, std::max<arma::uword>(n2, 1));
   const double fit = kBlockBytes / (8.0 * double(std::max<arma::uword>(n1, 1)));
@@ -184,8 +172,23 @@ void check_kernel_memory(const std::string& what, double n1, double n2, int matr
               "; set NTKLAB_MAX_BYTES to change the RAM share)", hint);
 }
 
+void gram_upper(const arma::mat& a, arma::mat& out) {
+  const arma::uword n = a.n_cols;
+  const double scale = 1.0 / double(a.n_rows);
+  for (arma::uword j0 = 0; j0 < n; j0 += kDefaultBlock)
+    gram_block<double>(a, a, true, j0, std::min(j0 + kDefaultBlock, n), scale, out.colptr(j0), n);
+}
+
+void advise_huge_pages(void* data, std::size_t bytes) {
+  constexpr std::uintptr_t huge = std::uintptr_t(1) << 21;
+  const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(data), end = begin + bytes;
+  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1), last = end & ~(huge - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
 arma::fmat to_float32(arma::mat& m, const std::string& caller, const char* which) {
-  arma::fmat out(m.n_rows, m.n_cols);
+  arma::fmat out(m.n_rows, m.n_cols, arma::fill::none);
+  advise_huge_pages(out);
   RangeFault fault;
   bool ok = true;
   for (arma::uword j = 0; j < m.n_cols && ok; ++j)

@@ -63,6 +63,20 @@ TiledMemory tiled_memory(arma::uword d, arma::uword n1, arma::uword n2, bool sym
 void check_kernel_memory(const std::string& what, double n1, double n2, int matrices,
                          double extra_bytes, double float32_bytes);
 
+// One triangle of aᵀa/d (rows 0..j of column j) into the n × n `out`, by column blocks of 512:
+// gemm above each block's diagonal square and syrk on it. OpenBLAS's syrk runs at about half
+// its gemm rate, so this is faster than one syrk of the whole matrix for the same flops.
+void gram_upper(const arma::mat& a, arma::mat& out);
+
+// Asks the kernel for transparent huge pages on a large buffer not yet touched: its first
+// writes then fault once per 2 MB instead of once per 4 KB (page faults were a quarter of a
+// float32 kernel's time on this project's VM, where THP is "madvise", as on Debian).
+void advise_huge_pages(void* data, std::size_t bytes);
+template <class T>
+void advise_huge_pages(arma::Mat<T>& m) {
+  advise_huge_pages(m.memptr(), std::size_t(m.n_elem) * sizeof(T));
+}
+
 // A finished float64 kernel as float32 (the double matrix is freed); refuses (naming `caller`
 // and the entry) values beyond float's range, suggesting float64.
 arma::fmat to_float32(arma::mat& m, const std::string& caller, const char* which);
