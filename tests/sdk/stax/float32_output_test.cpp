@@ -7,6 +7,7 @@
 // kernel's size) and float64 is refused with the float32 suggestion.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdlib>
@@ -288,4 +289,19 @@ TEST_CASE("float32 output: no n x n double matrix for vector inputs (n = 3000)",
   ScopedEnv small("NTKLAB_MAX_BYTES", "30e6");
   CHECK_THROWS_WITH(arch->kernels(x, x, request(false, true, Precision::float32)),
                     Catch::Contains("as float32 would need") && Catch::Contains("working memory"));
+}
+
+TEST_CASE("float32 output: progress rises to 1 from the calling thread", "[stax][float32]") {
+  struct Recorder : ntk::sdk::ProgressSink {
+    std::vector<double> fractions;
+    void progress(double f) override { fractions.push_back(f); }
+  } sink;
+  const Inputs x = mnist_like(30, 1500, 8);
+  KernelRequest r = request(true, true, Precision::float32);
+  r.progress = &sink;
+  st::composition(mlp(2, "relu"), {})->kernels(x, x, r);
+  REQUIRE(sink.fractions.size() >= 2);
+  CHECK(std::is_sorted(sink.fractions.begin(), sink.fractions.end()));
+  CHECK(sink.fractions.front() >= 0);
+  CHECK(sink.fractions.back() == 1.0);
 }
