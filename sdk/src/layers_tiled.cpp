@@ -167,8 +167,11 @@ void check_kernel_memory(const std::string& what, double n1, double n2, int matr
   else if (float32_bytes > 0)
     hint = "; as float32 it would still need " + detail::gb(float32_bytes) +
            ": use fewer examples";
-  throw_error(what, " would need ", n1, " x ", n2 * matrices, " values = ", detail::gb(bytes),
-              ", more than the ", detail::gb(limit.bytes), " available (bounded by ", limit.source,
+  std::ostringstream size;
+  size << n1 << " x " << n2 * matrices << " values";
+  if (extra_bytes > 0) size << " and " << detail::gb(extra_bytes) << " more";
+  throw_error(what, " would need ", size.str(), " = ", detail::gb(bytes), ", more than the ",
+              detail::gb(limit.bytes), " available (bounded by ", limit.source,
               "; set NTKLAB_MAX_BYTES to change the RAM share)", hint);
 }
 

@@ -225,7 +225,7 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
     if (float32 && matrices > 0) {
       // Its peak: the double NNGP (always) and NTK, then one float copy at a time.
       const arma::uword n1 = a.size(), n2 = symmetric ? a.size() : b.size();
-      check_kernel_memory(kernel_name(caller, n1, n2, what) + " (float64, then float32)",
+      check_kernel_memory(kernel_name(caller, n1, n2, what) + " in float64 and its float32 copy",
                           double(n1), double(n2), 1 + int(what.ntk), 4.0 * double(n1) * double(n2),
                           0);
     }
@@ -264,7 +264,7 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
       conv_engine ? 0.0
                   : layers::tiled_memory(xa.n_rows, n1, n2, symmetric, s.rules.size(), matrices)
                         .total();
-  check_kernel_memory(name + (float32 ? " (float64, then float32)" : ""), double(n1), double(n2),
+  check_kernel_memory(name + (float32 ? " in float64 and its float32 copy" : ""), double(n1), double(n2),
                       matrices, float32 ? 4.0 * double(n1) * double(n2) : 0.0, float32_bytes);
 
   KernelState state;

@@ -285,6 +285,21 @@ TEST_CASE("float32 output: no n x n double matrix for vector inputs (n = 3000)",
     INFO("peak resident growth " << growth / 1e6 << " MB");
     CHECK(growth < 0.75 * float64_kernel);
   }
+  // The conv engine computes in float64 and converts: its check counts both, and does not
+  // suggest float32.
+  {
+    ScopedEnv tiny("NTKLAB_MAX_BYTES", "4e5");
+    const Inputs images = Inputs::images(arma::randu(1 * 3 * 3, 200), {1, 3, 3});
+    st::ConvOptions c;
+    c.filter_height = c.filter_width = 3;
+    const auto cnn = st::composition({st::conv(c), st::activation("relu"), st::global_avg_pool(),
+                                      st::dense()},
+                                     {});
+    CHECK_THROWS_WITH(cnn->kernels(images, images, request(false, true, Precision::float32)),
+                      Catch::Contains("in float64 and its float32 copy") &&
+                          !Catch::Contains("ask for precision"));
+  }
+  ScopedEnv restored("NTKLAB_MAX_BYTES", "60e6");
   // The float32 kernel itself is refused, with its estimate, under a smaller cap.
   ScopedEnv small("NTKLAB_MAX_BYTES", "30e6");
   CHECK_THROWS_WITH(arch->kernels(x, x, request(false, true, Precision::float32)),
