@@ -1,7 +1,7 @@
 // Float32 ridge with iterative refinement (issue 14; figures in docs/benchmarks.md, "float32
 // ridge (issue 14)"): kernel_ridge_float32 on an n × n float32 Cauchy kernel against LAPACK's spotrf
-// alone on the same matrix, in the same run. The bar: the whole solve (check, spotrf, spocon,
-// refinement, restoring K) within 1.2× spotrf alone.
+// alone on the same matrix, in the same run. The bar: the whole solve (check, spotrf,
+// refinement with the condition estimate, restoring K) within 1.2× spotrf alone.
 //
 // Usage: ridge_float32_benchmark [n = 20000] [k = 10] [ridge = 0.01] [m_test = 2000] [repeats = 1]
 // The kernel (4n² bytes) exists once; spotrf alone runs in place on it and K is restored
@@ -125,9 +125,9 @@ int main(int argc, char** argv) {
     cpu = std::min(cpu, solve_cpu);
     const solve::Float32RidgeTimings& p = one.seconds;
     std::printf("[%d] kernel_ridge_float32: wall %8.2f s  cpu %8.2f s\n", r + 1, solve_wall, solve_cpu);
-    std::printf("    check %.2f s, spotrf %.2f s (%.0f GFLOP/s), spocon %.2f s, refinement %.2f s, "
+    std::printf("    check %.2f s, spotrf %.2f s (%.0f GFLOP/s), refinement %.2f s, condition %.2f s, "
                 "restore %.2f s\n", p.check, p.factorisation, flops / p.factorisation / 1e9,
-                p.condition, p.refinement, p.restore);
+                p.refinement, p.condition, p.restore);
     if (solve_wall < wall) {
       wall = solve_wall;
       s = std::move(one);
@@ -141,9 +141,9 @@ int main(int argc, char** argv) {
   std::printf("  condition estimate %.3g, %d refinement steps, relative residual %.2e (first "
               "solve %.2e)\n", s.condition_number, s.refinement_steps, s.residual,
               s.residual_history.front());
-  // Each step: one residual (2kn² flops in float64) and one spotrs (2kn²); plus the first spotrs.
+  // Each step: one residual (2kn² flops in float64) and one solve (2kn²); plus the first solve.
   const double residual_flops = 2.0 * k * n * n;
-  std::printf("  refinement: %.2f s a step, residual + spotrs at %.1f GFLOP/s together\n",
+  std::printf("  refinement: %.2f s a step, residual + solve at %.1f GFLOP/s together\n",
               p.refinement / (s.refinement_steps + 1),
               (s.refinement_steps + 1) * 2 * residual_flops / p.refinement / 1e9);
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/solve/lapack_float32.hpp"
+#include "core/solve/mixed_precision_kernels.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::core::solve::float32_kernel {
@@ -17,31 +17,6 @@ namespace {
 // Block edge of the element-wise passes (scan, restore): a 64 × 64 float block and its
 // transpose stay in L1 while one is read by columns and the other by rows.
 constexpr arma::uword kBlock = 64;
-
-// OpenMP threads share the tiles; a multi-threaded dgemm inside each would oversubscribe the
-// cores (OpenBLAS here is the pthreads build, which does not see OpenMP's parallel region).
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() : previous_(openblas_get_num_threads()) {
-    if (previous_ > 1) openblas_set_num_threads(1);
-  }
-  ~SingleThreadedBlas() {
-    if (previous_ > 1) openblas_set_num_threads(previous_);
-  }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_;
-};
-
-// C(m × k, ldc) += op(A)(m × inner) B(inner × k, ldb), A column-major with leading dimension lda.
-void gemm_add(char trans_a, int m, int k, int inner, const double* a, int lda, const double* b,
-              int ldb, double* c, int ldc) {
-  const char no = 'N';
-  const double one = 1.0;
-  dgemm_(&trans_a, &no, &m, &k, &inner, &one, a, &lda, b, &ldb, &one, c, &ldc, 1, 1);
-}
 
 // Serial search for the first non-finite entry in column-major order (the error path only).
 void throw_first_non_finite(const char* fn, const arma::fmat& K) {
@@ -129,52 +104,46 @@ void restore(arma::fmat& K, const arma::vec& diagonal) {
 void residual(const arma::fmat& K, const arma::vec& diagonal, double ridge, const arma::mat& X,
               const arma::mat& B, arma::mat& R) {
   const arma::uword n = K.n_rows, k = X.n_cols;
-  const int ni = static_cast<int>(n), ki = static_cast<int>(k);
-  const arma::uword tiles_per_side = (n + kTile - 1) / kTile;
-  std::vector<std::pair<arma::uword, arma::uword>> tiles;  // (row tile, column tile), row <= column
-  tiles.reserve(tiles_per_side * (tiles_per_side + 1) / 2);
-  for (arma::uword J = 0; J < tiles_per_side; ++J)
-    for (arma::uword I = 0; I <= J; ++I) tiles.emplace_back(I, J);
-  const auto threads = static_cast<arma::uword>(omp_get_max_threads());
-  arma::mat sums(n * k, threads, arma::fill::zeros);  // per thread, an n × k accumulator
-
-  SingleThreadedBlas single;
+  const int ki = static_cast<int>(k);
+  const auto tiles = static_cast<std::ptrdiff_t>((n + kTile - 1) / kTile);
+  // λX apart from K's tiles: K(j,j) + λ would round in float64 for every entry of a column.
+  arma::mat product(n, k, arma::fill::zeros);
+  // Each thread owns a block of output rows and adds its tiles in a fixed order, so the result
+  // does not depend on the number of threads or their schedule.
 #pragma omp parallel
   {
-    std::vector<double> tile(kTile * kTile);
-    double* acc = sums.colptr(static_cast<arma::uword>(omp_get_thread_num()));
-#pragma omp for schedule(dynamic, 2)
-    for (std::size_t t = 0; t < tiles.size(); ++t) {
-      const arma::uword ib = tiles[t].first * kTile, jb = tiles[t].second * kTile;
-      const arma::uword ie = std::min(n, ib + kTile), je = std::min(n, jb + kTile);
-      const int mi = static_cast<int>(ie - ib), mj = static_cast<int>(je - jb);
-      if (ib != jb) {
-        // Strictly above the diagonal: K(I, J) is stored; K(J, I) = K(I, J)ᵀ is used from it.
-        for (arma::uword j = jb; j < je; ++j) {
-          const float* source = K.colptr(j) + ib;
-          double* target = tile.data() + (j - jb) * static_cast<arma::uword>(mi);
-          for (int i = 0; i < mi; ++i) target[i] = source[i];
-        }
-        gemm_add('N', mi, ki, mj, tile.data(), mi, X.memptr() + jb, ni, acc + ib, ni);
-        gemm_add('T', mj, ki, mi, tile.data(), mi, X.memptr() + ib, ni, acc + jb, ni);
-      } else {
-        // A diagonal tile: its lower part holds the factor; mirror the upper part, diagonal saved.
-        for (int j = 0; j < mj; ++j) {
-          for (int i = 0; i < j; ++i) {
-            const double v = K(ib + static_cast<arma::uword>(i), jb + static_cast<arma::uword>(j));
-            tile[static_cast<std::size_t>(i + j * mi)] = v;
-            tile[static_cast<std::size_t>(j + i * mi)] = v;
+    std::vector<float> diagonal_tile(kTile * kTile);
+#pragma omp for schedule(dynamic, 1)
+    for (std::ptrdiff_t I = 0; I < tiles; ++I) {
+      const arma::uword ib = static_cast<arma::uword>(I) * kTile, ie = std::min(n, ib + kTile);
+      const int mi = static_cast<int>(ie - ib);
+      double* out = product.colptr(0) + ib;
+      for (arma::uword jb = 0; jb < n; jb += kTile) {
+        const arma::uword je = std::min(n, jb + kTile);
+        const int mj = static_cast<int>(je - jb);
+        const double* x = X.colptr(0) + jb;
+        if (jb > ib) {  // K(I, J) is stored above the diagonal
+          mixed_precision::tile_product<false>(mi, mj, K.colptr(jb) + ib, n, x, n, out, n, ki);
+        } else if (jb < ib) {  // K(I, J) = K(J, I)ᵀ, and K(J, I) is stored
+          mixed_precision::tile_product<true>(mj, mi, K.colptr(ib) + jb, n, x, n, out, n, ki);
+        } else {
+          // The diagonal tile: its lower part holds the factor; mirror the upper part, and the
+          // saved diagonal (float values, held exactly in float64).
+          for (int j = 0; j < mj; ++j) {
+            for (int i = 0; i < j; ++i) {
+              const float v = K(ib + static_cast<arma::uword>(i), jb + static_cast<arma::uword>(j));
+              diagonal_tile[static_cast<std::size_t>(i + j * mi)] = v;
+              diagonal_tile[static_cast<std::size_t>(j + i * mi)] = v;
+            }
+            diagonal_tile[static_cast<std::size_t>(j + j * mi)] =
+                static_cast<float>(diagonal[jb + static_cast<arma::uword>(j)]);
           }
-          tile[static_cast<std::size_t>(j + j * mi)] = diagonal[jb + static_cast<arma::uword>(j)];
+          mixed_precision::tile_product<false>(mi, mj, diagonal_tile.data(), mi, x, n, out, n, ki);
         }
-        gemm_add('N', mi, ki, mi, tile.data(), mi, X.memptr() + ib, ni, acc + ib, ni);
       }
     }
   }
-  // λX apart from K's tiles: K(j,j) + λ would round in float64 for every entry of a column.
-  R = B - ridge * X;
-  for (arma::uword t = 0; t < threads; ++t)
-    R -= arma::mat(sums.colptr(t), n, k, false, true);
+  R = B - ridge * X - product;
 }
 
 arma::mat times(const arma::fmat& A, const arma::mat& X) {
@@ -182,39 +151,28 @@ arma::mat times(const arma::fmat& A, const arma::mat& X) {
     throw_error("float32_kernel::times(): A is ", A.n_rows, " x ", A.n_cols, " but X is ",
                 X.n_rows, " x ", X.n_cols);
   const arma::uword m = A.n_rows, n = A.n_cols, k = X.n_cols;
-  if (m == 0 || n == 0 || k == 0) return arma::mat(m, k, arma::fill::zeros);
-  const int mi_all = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
-  const arma::uword row_tiles = (m + kTile - 1) / kTile, column_tiles = (n + kTile - 1) / kTile;
-  const auto threads = static_cast<arma::uword>(omp_get_max_threads());
-  arma::mat sums(m * k, threads, arma::fill::zeros);
-
-  SingleThreadedBlas single;
-#pragma omp parallel
-  {
-    std::vector<double> tile(kTile * kTile);
-    double* acc = sums.colptr(static_cast<arma::uword>(omp_get_thread_num()));
-#pragma omp for schedule(dynamic, 2)
-    for (arma::uword t = 0; t < row_tiles * column_tiles; ++t) {
-      const arma::uword ib = (t % row_tiles) * kTile, jb = (t / row_tiles) * kTile;
-      const arma::uword ie = std::min(m, ib + kTile), je = std::min(n, jb + kTile);
-      const int mi = static_cast<int>(ie - ib), mj = static_cast<int>(je - jb);
-      for (arma::uword j = jb; j < je; ++j) {
-        const float* source = A.colptr(j) + ib;
-        double* target = tile.data() + (j - jb) * static_cast<arma::uword>(mi);
-        for (int i = 0; i < mi; ++i) target[i] = source[i];
-      }
-      gemm_add('N', mi, ki, mj, tile.data(), mi, X.memptr() + jb, ni, acc + ib, mi_all);
+  arma::mat out(m, k, arma::fill::zeros);
+  if (m == 0 || n == 0 || k == 0) return out;
+  const int ki = static_cast<int>(k);
+  const auto row_tiles = static_cast<std::ptrdiff_t>((m + kTile - 1) / kTile);
+  // As in residual(): a thread owns a block of rows and sums its tiles in a fixed order (m test
+  // points make m / 256 blocks to share).
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::ptrdiff_t I = 0; I < row_tiles; ++I) {
+    const arma::uword ib = static_cast<arma::uword>(I) * kTile, ie = std::min(m, ib + kTile);
+    for (arma::uword jb = 0; jb < n; jb += kTile) {
+      const arma::uword je = std::min(n, jb + kTile);
+      mixed_precision::tile_product<false>(static_cast<int>(ie - ib), static_cast<int>(je - jb),
+                                           A.colptr(jb) + ib, m, X.colptr(0) + jb, n,
+                                           out.colptr(0) + ib, m, ki);
     }
   }
-  arma::mat out(m, k, arma::fill::zeros);
-  for (arma::uword t = 0; t < threads; ++t) out += arma::mat(sums.colptr(t), m, k, false, true);
   return out;
 }
 
 double workspace_bytes(arma::uword rows, arma::uword k, int threads) {
-  return static_cast<double>(threads) *
-         (static_cast<double>(rows) * static_cast<double>(k) + double(kTile * kTile)) *
-         sizeof(double);
+  return static_cast<double>(rows) * static_cast<double>(k) * sizeof(double) +
+         static_cast<double>(threads) * double(kTile * kTile) * sizeof(float);
 }
 
 }  // namespace ntk::core::solve::float32_kernel

@@ -4,17 +4,17 @@
 // diagonal with the Cholesky factor, the strict upper triangle keeps K, and the diagonal of K is
 // saved in a float64 vector. These passes read K from that upper triangle and the saved
 // diagonal only, so they work while the factor is in place; none of them forms a second n × n
-// matrix. Products with float64 matrices convert one tile (kTile × kTile) of K to float64 at a
-// time and multiply it with dgemm (BLAS-3), so every product is exact in the float32 entries
-// and accumulates in float64. Tiles are shared among OpenMP threads, each with its own float64
-// accumulator; OpenBLAS runs one thread inside them (scoped, restored after).
+// matrix. Products with float64 matrices read K a kTile × kTile tile at a time, convert its
+// entries in registers and accumulate in float64 (mixed_precision_kernels.hpp), so every
+// product is exact in the float32 entries. OpenMP threads share blocks of output rows; each
+// block sums its tiles in a fixed order, so results do not depend on the thread count.
 #pragma once
 
 #include <armadillo>
 
 namespace ntk::core::solve::float32_kernel {
 
-// Tile edge of the float64 conversions (a 256 × 256 tile is 512 KB: it stays in a core's L2).
+// Tile edge of the products (a 256 × 256 float32 tile is 256 KB: it stays in a core's L2).
 inline constexpr arma::uword kTile = 256;
 
 struct Scan {
@@ -41,8 +41,8 @@ void residual(const arma::fmat& K, const arma::vec& diagonal, double ridge, cons
 // A X for a float32 A (m × n, all of it) and a float64 X (n × k), in float64: m × k.
 arma::mat times(const arma::fmat& A, const arma::mat& X);
 
-// Working memory of residual() / times() besides their arguments and result, in bytes: one
-// float64 tile and one rows × k accumulator per thread.
+// Working memory of residual() / times() besides their arguments and result, in bytes: the
+// rows × k float64 product and one float32 tile (for diagonal tiles) per thread.
 double workspace_bytes(arma::uword rows, arma::uword k, int threads);
 
 }  // namespace ntk::core::solve::float32_kernel

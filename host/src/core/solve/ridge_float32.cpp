@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/solve/float32_factor.hpp"
 #include "core/solve/float32_kernel.hpp"
 #include "core/solve/lapack_float32.hpp"
 #include "ntk/sdk/checks.hpp"
@@ -68,23 +69,62 @@ class KernelRestorer {
   bool armed_ = true;
 };
 
-// δ = (K + λI)⁻¹ r by the float32 factor. r is scaled to max |r| = 1 first: late residuals are
-// tiny, and float32 would flush them to subnormals or zero.
-arma::mat float32_solve(const char* fn, const arma::fmat& factor, const arma::mat& r) {
-  const double scale = arma::abs(r).max();
-  if (scale == 0) return arma::mat(r.n_rows, r.n_cols, arma::fill::zeros);
-  arma::fmat rhs = arma::conv_to<arma::fmat>::from(r / scale);
-  const int n = static_cast<int>(factor.n_rows), k = static_cast<int>(r.n_cols);
-  const char lower = 'L';
-  int info = 0;
-  spotrs_(&lower, &n, &k, factor.memptr(), &n, rhs.memptr(), &n, &info, 1);
-  if (info != 0) throw_error(fn, ": spotrs failed with info ", info, " (internal error)");
-  arma::mat delta = arma::conv_to<arma::mat>::from(rhs) * scale;
-  if (!delta.is_finite())
-    throw_error(fn, ": the float32 triangular solves overflowed (condition number too large "
-                "for float32; use a larger ridge or the float64 solver)");
-  return delta;
-}
+// The float32 solves of the refinement, δ = (K + λI)⁻¹ r by the factor. Each also carries the
+// condition estimator's vector as one more column while the estimator wants solves (a solve costs
+// about the same with one column more; see float32_factor.hpp).
+class FactorSolver {
+ public:
+  FactorSolver(const char* fn, const arma::fmat& factor)
+      : fn_(fn), factor_(factor), estimator_(factor.n_rows) {}
+
+  arma::mat solve(const arma::mat& r) {
+    const arma::uword n = factor_.n_rows, k = r.n_cols;
+    const bool carry = !estimate_done();
+    arma::fmat rhs(n, k + (carry ? 1 : 0));
+    // Scaled to max |r| = 1: late residuals are tiny, and float32 would flush them to zero.
+    const double scale = arma::abs(r).max();
+    rhs.cols(0, k - 1) = scale > 0 ? arma::conv_to<arma::fmat>::from(r / scale)
+                                   : arma::fmat(n, k, arma::fill::zeros);
+    if (carry) std::copy_n(estimator_.vector(), n, rhs.colptr(k));
+    float32_factor::solve_with_factor(factor_, rhs);
+    if (carry) take_estimator_column(rhs.colptr(k));
+    arma::mat delta = arma::conv_to<arma::mat>::from(rhs.cols(0, k - 1)) * scale;
+    if (!delta.is_finite())
+      throw_error(fn_, ": the float32 triangular solves overflowed (condition number too large "
+                  "for float32; use a larger ridge or the float64 solver)");
+    return delta;
+  }
+
+  // The estimator's remaining solves, one column each.
+  void finish_estimate() {
+    arma::fmat column(factor_.n_rows, 1);
+    while (!estimate_done()) {
+      std::copy_n(estimator_.vector(), column.n_rows, column.memptr());
+      float32_factor::solve_with_factor(factor_, column);
+      take_estimator_column(column.memptr());
+    }
+  }
+
+  bool estimate_done() const { return overflow_ || estimator_.done(); }
+  // ‖(K + λI)⁻¹‖₁ (infinite when a solve of the estimator overflowed float32).
+  double inverse_norm() const { return overflow_ ? arma::datum::inf : estimator_.estimate(); }
+
+ private:
+  void take_estimator_column(const float* x) {
+    const arma::uword n = factor_.n_rows;
+    if (!std::all_of(x, x + n, [](float v) { return std::isfinite(v); })) {
+      overflow_ = true;
+      return;
+    }
+    std::copy_n(x, n, estimator_.vector());
+    estimator_.solved();
+  }
+
+  const char* fn_;
+  const arma::fmat& factor_;
+  float32_factor::InverseNormEstimator estimator_;
+  bool overflow_ = false;
+};
 
 [[noreturn]] void throw_pivot_failure(const char* fn, double pivot, int column, arma::uword n,
                                       double ridge, double one_norm, double max_condition) {
@@ -143,11 +183,11 @@ MemoryPlan ridge_float32_memory_plan(arma::uword n, arma::uword k) {
   MemoryPlan plan;
   plan.items = {{"saved diagonal", 8 * dn},
                 {"targets, alpha, correction and residual (float64 n x k, 2 of each)", 8 * 7 * nk},
-                {"float32 right-hand side", 4 * nk},
-                {"per-thread residual sums and tiles",
+                {"float32 right-hand side (and the estimator's column)", 4 * (nk + dn)},
+                {"residual product and per-thread tiles",
                  float32_kernel::workspace_bytes(n, k, threads)},
                 {"per-thread column sums of the check", 8 * dn * threads},
-                {"condition estimate work", 16 * dn}};
+                {"condition estimator", 16 * dn}};
   return plan;
 }
 
@@ -155,9 +195,7 @@ MemoryPlan predict_float32_memory_plan(arma::uword m, arma::uword n, arma::uword
   (void)n;
   const double mk = static_cast<double>(m) * static_cast<double>(k);
   MemoryPlan plan;
-  plan.items = {{"predictions (float64, and their transpose)", 16 * mk},
-                {"per-thread sums and tiles",
-                 float32_kernel::workspace_bytes(m, k, omp_get_max_threads())}};
+  plan.items = {{"predictions (float64, and their transpose)", 16 * mk}};
   return plan;
 }
 
@@ -200,30 +238,29 @@ Float32RidgeSolution kernel_ridge_float32(arma::fmat& K, const arma::mat& Y, dou
                         options.max_condition);
   }
 
-  const float anorm = static_cast<float>(scan.one_norm);
-  float rcond = 0;
-  std::vector<float> work(3 * n);
-  std::vector<int> iwork(n);
-  spocon_(&lower, &ni, K.memptr(), &ni, &anorm, &rcond, work.data(), iwork.data(), &info, 1);
-  if (info != 0) throw_error(fn, ": spocon failed with info ", info, " (internal error)");
-  out.seconds.condition = lap(clock);
-  out.condition_number = rcond > 0 ? 1.0 / rcond : arma::datum::inf;
-  if (!(out.condition_number <= options.max_condition))
-    throw_error(fn, ": K + lambda*I (lambda = ", ridge, ") is too ill-conditioned for a float32 "
-                "factorisation: condition number about ", format_number(out.condition_number),
-                " (1-norm estimate, spocon), above max_condition = ",
-                format_number(options.max_condition), "; with float32's epsilon ",
-                format_number(kEpsilon32), " iterative refinement would not reach float64 "
-                "accuracy (it needs condition * epsilon well below 1). The kernel is restored. "
-                "Use a larger ridge (lambda >= about ",
-                format_number(2.0 * scan.one_norm / options.max_condition),
-                " = 2*|K|_1/max_condition) or solve in float64 (an ntk.matrix kernel)");
+  // Refused as soon as the estimate is known (during the refinement or after it).
+  FactorSolver solver(fn, K);
+  const auto check_condition = [&] {
+    if (!solver.estimate_done()) return;
+    out.condition_number = scan.one_norm * solver.inverse_norm();
+    if (!(out.condition_number <= options.max_condition))
+      throw_error(fn, ": K + lambda*I (lambda = ", ridge, ") is too ill-conditioned for a float32 "
+                  "factorisation: condition number about ", format_number(out.condition_number),
+                  " (1-norm estimate from the factor, as spocon's), above max_condition = ",
+                  format_number(options.max_condition), "; with float32's epsilon ",
+                  format_number(kEpsilon32), " iterative refinement would not reach float64 "
+                  "accuracy (it needs condition * epsilon below about 1). The kernel is restored. "
+                  "Use a larger ridge (lambda >= about ",
+                  format_number(2.0 * scan.one_norm / options.max_condition),
+                  " = 2*|K|_1/max_condition) or solve in float64 (an ntk.matrix kernel)");
+  };
 
   // Iterative refinement (mixed precision: float32 factor, float64 residuals).
   const arma::mat targets = Y.t();
   const double target_norm = arma::norm(targets, "fro");
   arma::mat residual;
-  out.alpha = float32_solve(fn, K, targets);
+  out.alpha = solver.solve(targets);
+  check_condition();
   if (target_norm == 0) {
     out.residual = 0;
   } else {
@@ -232,7 +269,8 @@ Float32RidgeSolution kernel_ridge_float32(arma::fmat& K, const arma::mat& Y, dou
   }
   out.residual_history.push_back(out.residual);
   while (out.residual > options.tolerance && out.refinement_steps < options.max_steps) {
-    const arma::mat trial = out.alpha + float32_solve(fn, K, residual);
+    const arma::mat trial = out.alpha + solver.solve(residual);
+    check_condition();
     arma::mat trial_residual;
     float32_kernel::residual(K, diagonal, ridge, trial, targets, trial_residual);
     const double trial_norm = arma::norm(trial_residual, "fro") / target_norm;
@@ -243,8 +281,11 @@ Float32RidgeSolution kernel_ridge_float32(arma::fmat& K, const arma::mat& Y, dou
     out.residual_history.push_back(trial_norm);
     ++out.refinement_steps;
   }
-
   out.seconds.refinement = lap(clock);
+  solver.finish_estimate();
+  check_condition();
+  out.seconds.condition = lap(clock);
+
   restorer.release();
   if (options.keep_kernel) {
     float32_kernel::restore(K, diagonal);

@@ -9,14 +9,16 @@
 //  1. one blocked pass checks K (finite, symmetric) and computes ‖K + λI‖₁; the diagonal of K is
 //     saved in float64 and λ added to it; spotrf factorises K + λI in K's lower triangle, while
 //     the strict upper triangle keeps K;
-//  2. spocon estimates the condition number from the factor; the solve is refused when it is so
-//     large that refinement from a float32 factor cannot converge (it converges when
+//  2. iterative refinement: α₀ from the float32 factor, then r = Yᵀ − (K + λI)α in float64 from
+//     the stored triangle (float32_kernel::residual, tiles summed in float64), δ from the factor,
+//     α += δ, until ‖r‖_F/‖Y‖_F ≤ tolerance or the residual stops decreasing;
+//  3. the condition number ‖K + λI‖₁·‖(K + λI)⁻¹‖₁ is estimated from the factor by LAPACK's
+//     estimator (slacn2, the one spocon uses), whose vectors ride along as one more column of
+//     the refinement's solves (float32_factor.hpp); the solve is refused as soon as the estimate
+//     shows that refinement from a float32 factor cannot converge (it converges when
 //     cond₂ · ε₃₂ is below about 1; Higham, "Accuracy and Stability of Numerical Algorithms",
 //     2nd ed., §12.1; Carson & Higham, SIAM J. Sci. Comput. 40(2), 2018; the default threshold
 //     on the 1-norm estimate is measured, see Float32RidgeOptions::max_condition);
-//  3. iterative refinement: α₀ from spotrs, then r = Yᵀ − (K + λI)α in float64 from the stored
-//     triangle (float32_kernel::residual, BLAS-3 on float64 tiles), δ = spotrs(r), α += δ,
-//     until ‖r‖_F/‖Y‖_F ≤ tolerance or the residual stops decreasing;
 //  4. K is restored (lower triangle from the upper one, diagonal from the saved vector) — bit
 //     for bit when K was exactly symmetric — also when the solve throws.
 //
@@ -40,11 +42,11 @@ namespace ntk::core::solve {
 struct Float32RidgeOptions {
   // Stop refining when ‖Yᵀ − (K + λI)α‖_F / ‖Y‖_F is at most this.
   double tolerance = 1e-10;
-  // Refinement steps at most (each: one residual, 2kn² flops in float64, and one spotrs).
+  // Refinement steps at most (each: one residual, 2kn² flops in float64, and one float32 solve).
   int max_steps = 20;
-  // Refuse when spocon's 1-norm condition estimate of K + λI exceeds this. Each refinement step
+  // Refuse when the 1-norm condition estimate of K + λI exceeds this. Each refinement step
   // multiplies the error by about 0.1-0.2 · cond₂ · ε₃₂ (ε₃₂ = 2⁻²³ ≈ 1.2e-7), so it converges
-  // up to cond₂ ≈ 1e7 and fails from about 3e7; spocon's 1-norm estimate is 7-70 times cond₂
+  // up to cond₂ ≈ 1e7 and fails from about 3e7; the 1-norm estimate is 7-70 times cond₂
   // (more for larger n). Measured (n = 1000, 3000; random spectra, RBF kernels with small λ):
   // every estimate ≤ 2.4e8 converged (≤ 14 steps), estimates from 7.6e8 up could fail.
   double max_condition = 3e8;
@@ -63,15 +65,15 @@ struct Float32RidgeOptions {
 struct Float32RidgeTimings {
   double check = 0;          // the pass over K: finite, symmetric, ‖K + λI‖₁
   double factorisation = 0;  // spotrf
-  double condition = 0;      // spocon
-  double refinement = 0;     // the first spotrs and every step (residuals and spotrs)
+  double refinement = 0;     // the first solve and every step (residuals and solves)
+  double condition = 0;      // the estimator's solves after the refinement's (often none)
   double restore = 0;        // K's lower triangle and diagonal back
 };
 
 struct Float32RidgeSolution {
   arma::mat alpha;  // n × k, float64
   std::string method = "cholesky_float32_refined";
-  // spocon's 1-norm estimate of the condition number of K + λI.
+  // The 1-norm estimate of the condition number of K + λI (slacn2, as spocon).
   double condition_number = std::numeric_limits<double>::quiet_NaN();
   // ‖Yᵀ − (K + λI)α‖_F / ‖Y‖_F in float64 from the stored float32 K (0 when Y = 0).
   double residual = std::numeric_limits<double>::quiet_NaN();

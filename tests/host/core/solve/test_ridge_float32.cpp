@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <omp.h>
+
+#include "core/solve/float32_kernel.hpp"
 #include "core/solve/kernel_ridge.hpp"
 #include "core/solve/ridge_float32.hpp"
 #include "ntk/sdk/error.hpp"
@@ -108,8 +111,8 @@ TEST_CASE("several ridges on one float32 kernel equal solves on fresh copies", "
   for (double ridge : {1e-3, 1e-1, 1.0}) {
     arma::fmat fresh = rbf_kernel(n, 3);
     const arma::mat alpha = kernel_ridge_float32(fresh, Y, ridge).alpha;
-    // The same operations on the same bits (1e-14 allows another thread schedule's sums).
-    CHECK(relative_error(reused[j++], alpha) < 1e-14);
+    // The same operations on the same bits, in the same order whatever the threads.
+    CHECK(arma::approx_equal(reused[j++], alpha, "absdiff", 0));
   }
 }
 
@@ -239,4 +242,32 @@ TEST_CASE("float32 ridge: symmetry, keep_kernel, zero targets, arguments, memory
     CHECK(plan.total() > 7 * 8 * 60000.0 * 10);
     CHECK(plan.total() < 100e6);  // besides the 14.4 GB kernel, well under 1 %
   }
+}
+
+TEST_CASE("float32 kernel residual: float64 truth, the same bits for any thread count",
+          "[solve][float32]") {
+  // n = 600: two full 256-tiles and a partial one; k = 14: one block of 12 outputs and one of 2.
+  const arma::uword n = 600, k = 14;
+  arma::fmat K = rbf_kernel(n, 12);
+  arma::arma_rng::set_seed(13);
+  const arma::mat X = arma::randn(n, k), B = arma::randn(n, k);
+  const arma::vec diagonal = arma::conv_to<arma::vec>::from(K.diag());
+  // The lower triangle must not be read: fill it with what the factor would leave (garbage).
+  arma::fmat stored = K;
+  stored.diag().fill(-7.0f);
+  for (arma::uword j = 0; j < n; ++j)
+    for (arma::uword i = j + 1; i < n; ++i) stored(i, j) = 1e30f;
+  const arma::mat truth = B - (arma::conv_to<arma::mat>::from(K) + 0.3 * arma::eye(n, n)) * X;
+  const int threads = omp_get_max_threads();
+  arma::mat R1, R3;
+  omp_set_num_threads(1);
+  float32_kernel::residual(stored, diagonal, 0.3, X, B, R1);
+  omp_set_num_threads(3);
+  float32_kernel::residual(stored, diagonal, 0.3, X, B, R3);
+  omp_set_num_threads(threads);
+  CHECK(relative_error(R1, truth) < 1e-14);
+  CHECK(arma::approx_equal(R1, R3, "absdiff", 0));
+  // A rectangular product (the predictions' kernel) likewise.
+  const arma::fmat A = arma::conv_to<arma::fmat>::from(arma::randn(301, n));
+  CHECK(relative_error(float32_kernel::times(A, X), arma::conv_to<arma::mat>::from(A) * X) < 1e-14);
 }
