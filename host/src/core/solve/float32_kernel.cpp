@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -14,9 +17,23 @@
 namespace ntk::core::solve::float32_kernel {
 namespace {
 
-// Block edge of the element-wise passes (scan, restore): a 64 × 64 float block and its
-// transpose stay in L1 while one is read by columns and the other by rows.
+// Block edge of restore()'s transposed copy: a 64 × 64 float block and its transpose stay in L1
+// while one is read by columns and the other written by rows.
 constexpr arma::uword kBlock = 64;
+
+// splitmix64 (Steele, Lea & Flood, OOPSLA 2014): well-spread weights for the symmetry hashes.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t bits(float v) {
+  std::uint32_t b;
+  std::memcpy(&b, &v, sizeof b);
+  return b;
+}
 
 // Serial search for the first non-finite entry in column-major order (the error path only).
 void throw_first_non_finite(const char* fn, const arma::fmat& K) {
@@ -32,50 +49,80 @@ void throw_first_non_finite(const char* fn, const arma::fmat& K) {
 
 Scan scan(const char* fn, const arma::fmat& K, double ridge, double symmetry_tolerance) {
   const arma::uword n = K.n_rows;
-  const arma::uword blocks = (n + kBlock - 1) / kBlock;
   const auto threads = static_cast<arma::uword>(omp_get_max_threads());
+  // Symmetry by two exact hashes read column by column (no transposed access): the pair p > q
+  // weighs K(p, q) and K(q, p) by the same odd number A_p·C_q; integer sums modulo 2^64 do not
+  // depend on the order, and a single differing pair always changes the sum (an odd weight
+  // times a non-zero difference of bit patterns is not 0 modulo 2^64).
+  std::vector<std::uint64_t> row_weight(n), column_weight(n);
+  for (arma::uword i = 0; i < n; ++i) {
+    row_weight[i] = mix(2 * i) | 1u;
+    column_weight[i] = mix(2 * i + 1) | 1u;
+  }
   arma::mat column_sums(n, threads, arma::fill::zeros);
-  bool non_finite = false, asymmetric = false;
-#pragma omp parallel for schedule(dynamic) reduction(|| : non_finite, asymmetric)
-  for (arma::uword b = 0; b < blocks; ++b) {
-    double* sums = column_sums.colptr(static_cast<arma::uword>(omp_get_thread_num()));
-    const arma::uword jb = b * kBlock, je = std::min(n, jb + kBlock);
-    // Flags without early exits keep the inner loops vectorised; the error path searches again.
-    bool bad = false, differ = false;
-    for (arma::uword ib = jb; ib < n; ib += kBlock) {
-      const arma::uword ie = std::min(n, ib + kBlock);
-      for (arma::uword j = jb; j < je; ++j) {
-        double column = 0;
-        for (arma::uword i = std::max(ib, j + 1); i < ie; ++i) {
-          const float lower = K(i, j), upper = K(j, i);
-          bad |= !(std::abs(lower) <= FLT_MAX) | !(std::abs(upper) <= FLT_MAX);
-          differ |= lower != upper;
-          const double magnitude = std::abs(static_cast<double>(upper));
-          column += magnitude;
-          sums[i] += magnitude;
-        }
-        sums[j] += column;
+  std::vector<std::uint64_t> lower_hash(threads, 0), upper_hash(threads, 0);
+  bool non_finite = false;
+#pragma omp parallel reduction(|| : non_finite)
+  {
+    const auto t = static_cast<arma::uword>(omp_get_thread_num());
+    double* sums = column_sums.colptr(t);
+    std::uint64_t lower = 0, upper = 0;
+    int bad = 0;  // flags, not early exits, keep the loops vectorised
+#pragma omp for schedule(dynamic, 16)
+    for (arma::uword j = 0; j < n; ++j) {
+      const float* column = K.colptr(j);
+      // Above the diagonal: the pair (j, i), |K(i, j)| counts in columns j and i (symmetric K).
+      // (omp simd lets the sums be reordered: the 1-norm is an estimate's input.)
+      double above = 0;
+      std::uint64_t upper_j = 0;
+#pragma omp simd reduction(+ : above, upper_j) reduction(| : bad)
+      for (arma::uword i = 0; i < j; ++i) {
+        const float v = column[i];
+        bad |= !(std::abs(v) <= FLT_MAX);
+        const double magnitude = std::abs(static_cast<double>(v));
+        above += magnitude;
+        sums[i] += magnitude;
+        upper_j += column_weight[i] * bits(v);
       }
+      std::uint64_t lower_j = 0;
+#pragma omp simd reduction(+ : lower_j) reduction(| : bad)
+      for (arma::uword i = j + 1; i < n; ++i) {
+        const float v = column[i];
+        bad |= !(std::abs(v) <= FLT_MAX);
+        lower_j += row_weight[i] * bits(v);
+      }
+      bad |= !(std::abs(column[j]) <= FLT_MAX);
+      sums[j] += above + std::abs(static_cast<double>(column[j]) + ridge);
+      upper += row_weight[j] * upper_j;
+      lower += column_weight[j] * lower_j;
     }
-    for (arma::uword j = jb; j < je; ++j) {
-      bad |= !(std::abs(K(j, j)) <= FLT_MAX);
-      sums[j] += std::abs(static_cast<double>(K(j, j)) + ridge);
-    }
-    non_finite = non_finite || bad;
-    asymmetric = asymmetric || differ;
+    lower_hash[t] = lower;
+    upper_hash[t] = upper;
+    non_finite = non_finite || bad != 0;
   }
   if (non_finite) throw_first_non_finite(fn, K);
 
   Scan out;
   out.one_norm = arma::sum(column_sums, 1).max();
-  if (asymmetric) {  // rare (a kernel computed on one triangle is exactly symmetric): serial
+  std::uint64_t lower = 0, upper = 0;
+  for (arma::uword t = 0; t < threads; ++t) {
+    lower += lower_hash[t];
+    upper += upper_hash[t];
+  }
+  if (lower != upper) {  // rare (a kernel computed on one triangle is exactly symmetric): serial
     for (arma::uword j = 0; j < n; ++j)
       for (arma::uword i = j + 1; i < n; ++i) {
-        const double lower = K(i, j), upper = K(j, i);
-        const double ratio = std::abs(lower - upper) / (std::abs(lower) + std::abs(upper));
+        if (bits(K(i, j)) == bits(K(j, i))) continue;
+        const double below = K(i, j), above = K(j, i);
+        const double ratio = below == above ? 0.0  // +0 and -0
+                                            : std::abs(below - above) / (std::abs(below) + std::abs(above));
+        if (out.max_asymmetry == 0 && ratio == 0) {  // where, if only signs of zeros differ
+          out.asymmetry_row = i;
+          out.asymmetry_col = j;
+        }
         if (ratio > symmetry_tolerance)
-          throw_error(fn, ": the kernel is not symmetric: K(", i + 1, ", ", j + 1, ") = ", lower,
-                      " but K(", j + 1, ", ", i + 1, ") = ", upper, " (relative difference ",
+          throw_error(fn, ": the kernel is not symmetric: K(", i + 1, ", ", j + 1, ") = ", below,
+                      " but K(", j + 1, ", ", i + 1, ") = ", above, " (relative difference ",
                       ratio, " > ", symmetry_tolerance, ")");
         if (ratio > out.max_asymmetry) {
           out.max_asymmetry = ratio;
@@ -83,6 +130,8 @@ Scan scan(const char* fn, const arma::fmat& K, double ridge, double symmetry_tol
           out.asymmetry_col = j;
         }
       }
+    // Different bit patterns of equal values (+0 and -0) change the hashes only.
+    if (out.max_asymmetry == 0) out.max_asymmetry = std::numeric_limits<double>::min();
   }
   return out;
 }

@@ -206,6 +206,21 @@ TEST_CASE("float32 ridge: symmetry, keep_kernel, zero targets, arguments, memory
     CHECK(bit_identical(K, original));
     K(20, 3) *= 1.01f;
     CHECK_THAT(error_of(K, Y, 0.01), Contains("not symmetric: K(21, 4)"));
+    // One bit in the far corner, and +0 against -0: found by the symmetry hashes.
+    for (const bool zeros : {false, true}) {
+      const arma::uword row = zeros ? 150 : 299;
+      K = original;
+      if (zeros) {
+        K(row, 0) = -0.0f;
+        K(0, row) = 0.0f;
+      } else {
+        K(row, 0) = std::nextafter(K(row, 0), 1.0f);
+      }
+      sink.clear();
+      kernel_ridge_float32(K, Y, 1.0, options);  // λ = 1 keeps the zeroed pair positive definite
+      REQUIRE(sink.size() == 1);
+      CHECK_THAT(sink[0], Contains("(" + std::to_string(row + 1) + ", 1)"));
+    }
   }
   SECTION("keep_kernel = false leaves the factor in the lower triangle") {
     arma::fmat K = original;
