@@ -31,7 +31,9 @@ const sdk::Inputs& FcNetwork::checked(const sdk::Inputs& x, const char* caller,
                 " but the network expects ", input_dim_, " rows");
   if (input_dim_ == 0) input_dim_ = x.dim();
   if (x.kind() == sdk::Inputs::Kind::dense) return x;
-  copy = sdk::Inputs::dense(x.x());
+  // The image's matrix read as dense vectors in place (an alias, no copy of the pixels).
+  copy = sdk::Inputs::dense(
+      arma::mat(const_cast<double*>(x.x().memptr()), x.x().n_rows, x.x().n_cols, false, true));
   return copy;
 }
 

@@ -28,7 +28,9 @@ const sdk::Inputs& ResnetNetwork::checked(const sdk::Inputs& x, const char* call
                 shape_.height, ", ", shape_.width, "}");
   }
   if (config_.kind == Kind::conv || x.kind() == sdk::Inputs::Kind::dense) return x;
-  copy = sdk::Inputs::dense(x.x());
+  // The image's matrix read as dense vectors in place (an alias, no copy of the pixels).
+  copy = sdk::Inputs::dense(
+      arma::mat(const_cast<double*>(x.x().memptr()), x.x().n_rows, x.x().n_cols, false, true));
   return copy;
 }
 

@@ -6,6 +6,7 @@
 // and the branch's NTK terms are taken with the signals α·δ.
 #include <sstream>
 
+#include "finite_blas.hpp"
 #include "finite_chain.hpp"
 #include "ntk/sdk/stax.hpp"
 
@@ -50,6 +51,30 @@ arma::mat FiniteChain::backward(const double* p, const LayerCache& cache, const 
                              grad ? grad + offsets_[i] : nullptr, need);
   }
   return need_input ? d : arma::mat();
+}
+
+const arma::mat& FiniteChain::forward_into(const double* p, const arma::mat& in,
+                                           LayerCache& cache) const {
+  cache.input_ref = nullptr;
+  // Resized only when the structure changes: the children's buffers are kept between calls.
+  if (cache.children.size() != layers_.size()) cache.children.resize(layers_.size());
+  const arma::mat* h = &in;
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    h = &layers_[i]->forward_into(p + offsets_[i], *h, cache.children[i]);
+  return *h;
+}
+
+const arma::mat& FiniteChain::backward_into(const double* p, LayerCache& cache,
+                                            const arma::mat& delta, arma::uword r, double* grad,
+                                            bool need_input) const {
+  const arma::mat* d = &delta;
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    const bool need = i > 0 || need_input;
+    if (!need && (grad == nullptr || layers_[i]->num_params() == 0)) break;
+    d = &layers_[i]->backward_into(p + offsets_[i], cache.children[i], *d, r,
+                                   grad ? grad + offsets_[i] : nullptr, need);
+  }
+  return need_input ? *d : finite::no_signal();
 }
 
 arma::mat FiniteChain::jvp(const double* p, const double* dp, const LayerCache& cache,
@@ -150,6 +175,28 @@ class FiniteResidual : public FiniteLayer {
     arma::mat d = branch_->backward(p, cache.children[0], alpha_ * delta, r, grad, need_input);
     if (!need_input) return {};
     return delta + d;
+  }
+  const arma::mat& forward_into(const double* p, const arma::mat& in,
+                                LayerCache& cache) const override {
+    cache.input_ref = nullptr;
+    if (cache.children.size() != 1) cache.children.resize(1);
+    const arma::mat& branch = branch_->forward_into(p, in, cache.children[0]);
+    arma::mat& out = cache.output;
+    out.set_size(in.n_rows, in.n_cols);
+    for (arma::uword i = 0; i < in.n_elem; ++i) out[i] = in[i] + alpha_ * branch[i];
+    return out;
+  }
+  const arma::mat& backward_into(const double* p, LayerCache& cache, const arma::mat& delta,
+                                 arma::uword r, double* grad, bool need_input) const override {
+    arma::mat& scaled = cache.scratch;  // α·δ, the branch's output signal
+    scaled.set_size(delta.n_rows, delta.n_cols);
+    for (arma::uword i = 0; i < delta.n_elem; ++i) scaled[i] = alpha_ * delta[i];
+    const arma::mat& d = branch_->backward_into(p, cache.children[0], scaled, r, grad, need_input);
+    if (!need_input) return finite::no_signal();
+    arma::mat& out = cache.signal;
+    out.set_size(delta.n_rows, delta.n_cols);
+    for (arma::uword i = 0; i < delta.n_elem; ++i) out[i] = delta[i] + d[i];
+    return out;
   }
   arma::mat jvp(const double* p, const double* dp, const LayerCache& cache,
                 const arma::mat& din) const override {

@@ -2,10 +2,13 @@
 // the engine (KernelProgram) and finite networks as a chain of finite layers with the
 // structured empirical NTK.
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <sstream>
 
 #include "finite_chain.hpp"
+#include "finite_workspace.hpp"
 #include "graph_batch.hpp"
 #include "layers.hpp"
 #include "lazy_network.hpp"
@@ -98,9 +101,22 @@ class CompositionNetwork : public LazyNetwork {
     return mask;
   }
 
+  // A parameter change invalidates the forward pass kept in the workspace.
+  void set_params(const arma::vec& params) override {
+    LazyNetwork::set_params(params);
+    ++generation_;
+  }
+
+  // forward, vjp and jvp run in the network's workspace (finite_workspace.hpp): buffers kept
+  // between calls, and vjp/jvp after a forward on the same input reuse that pass. A forward
+  // on a batch larger than training uses and than kKeepBytes allows runs without keeping its
+  // activations (each layer's output freed after the next one has read it).
   arma::mat forward(const Inputs& x) const override {
     const arma::mat& in = checked(x, "forward()");
-    return chain_->forward(params_.memptr(), in, nullptr);
+    if (in.n_cols > trained_columns_ && workspace_bytes(in.n_cols) > kKeepBytes)
+      return chain_->forward(params_.memptr(), in, nullptr);
+    WorkspaceLease workspace(workspace_);
+    return workspace->forward(*chain_, params_.memptr(), generation_, in);
   }
 
   arma::vec vjp(const Inputs& x, const arma::mat& cotangent) const override {
@@ -108,10 +124,11 @@ class CompositionNetwork : public LazyNetwork {
     if (cotangent.n_rows != outputs() || cotangent.n_cols != x.size())
       throw_error(name(), " vjp(): the cotangent is ", cotangent.n_rows, " x ", cotangent.n_cols,
                   ", expected k x n = ", outputs(), " x ", x.size());
-    LayerCache cache;
-    chain_->forward(params_.memptr(), in, &cache);
+    if (in.n_cols > trained_columns_) trained_columns_ = in.n_cols;
+    WorkspaceLease workspace(workspace_);
+    workspace->forward(*chain_, params_.memptr(), generation_, in);
     arma::vec grad(params_.n_elem, arma::fill::zeros);
-    chain_->backward(params_.memptr(), cache, cotangent, 1, grad.memptr(), false);
+    chain_->backward_into(params_.memptr(), workspace->cache(), cotangent, 1, grad.memptr(), false);
     return grad;
   }
 
@@ -120,9 +137,18 @@ class CompositionNetwork : public LazyNetwork {
     if (tangent.n_elem != params_.n_elem)
       throw_error(name(), " jvp(): the tangent has ", tangent.n_elem,
                   " entries, the network has ", params_.n_elem, " parameters");
-    LayerCache cache;
-    chain_->forward(params_.memptr(), in, &cache);
-    return chain_->jvp(params_.memptr(), tangent.memptr(), cache, arma::mat());
+    if (in.n_cols > trained_columns_) trained_columns_ = in.n_cols;
+    WorkspaceLease workspace(workspace_);
+    workspace->forward(*chain_, params_.memptr(), generation_, in);
+    return chain_->jvp(params_.memptr(), tangent.memptr(), workspace->cache(), arma::mat());
+  }
+
+  // What the workspace holds for n examples: the input copy, and per layer its output, the
+  // cached derivative or input and the backward signal (an estimate, 8 bytes a value).
+  double workspace_bytes(arma::uword n) const {
+    double values = double(chain_input_size());
+    for (const auto& layer : chain_->layers()) values += 3.0 * double(layer->output_shape().size());
+    return 8.0 * values * double(n);
   }
 
   // The structured walks keep every layer's input for all n examples (the forward cache) and
@@ -282,6 +308,7 @@ class CompositionNetwork : public LazyNetwork {
     chain_->init(params.memptr(), rng);
     input_ = in;
     adopt_params(std::move(params));
+    ++generation_;
   }
 
   std::shared_ptr<const Plan> plan_;
@@ -289,6 +316,12 @@ class CompositionNetwork : public LazyNetwork {
   std::uint64_t seed_;
   mutable std::unique_ptr<FiniteChain> chain_;
   mutable Shape input_;
+  // The workspace (finite_workspace.hpp); the parameters' generation, advanced by each change;
+  // the largest batch vjp/jvp have seen (forward keeps the workspace for batches up to it).
+  static constexpr double kKeepBytes = 256.0 * 1024 * 1024;
+  mutable SharedWorkspace workspace_;
+  mutable std::uint64_t generation_ = 0;
+  mutable std::atomic<arma::uword> trained_columns_{0};
 };
 
 class CompositionArchitecture : public Architecture {

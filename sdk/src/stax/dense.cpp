@@ -7,6 +7,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "finite_blas.hpp"
 #include "ntk/sdk/stax.hpp"
 
 namespace ntk::sdk::stax {
@@ -32,66 +33,98 @@ class FiniteDense : public FiniteLayer {
     for (arma::uword i = 0; i < fan_out_; ++i) p[nw + i] = b * normal(rng);
   }
   arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const override {
-    arma::mat z = scale_ * (weight(p) * in);
-    z.each_col() += bias_scale_ * bias(p);
-    if (cache != nullptr) cache->input = in;
+    arma::mat z(fan_out_, in.n_cols);
+    affine(p, in, z);
+    if (cache != nullptr) {
+      cache->input_ref = nullptr;
+      cache->input = in;
+    }
     return z;
+  }
+  const arma::mat& forward_into(const double* p, const arma::mat& in,
+                                LayerCache& cache) const override {
+    cache.input_ref = &in;
+    cache.output.set_size(fan_out_, in.n_cols);
+    affine(p, in, cache.output);
+    return cache.output;
   }
   arma::mat backward(const double* p, const LayerCache& cache, const arma::mat& delta,
                      arma::uword r, double* grad, bool need_input) const override {
-    if (grad != nullptr && o_.trainable) {
-      arma::mat gw(grad, fan_out_, fan_in_, false, true);
-      arma::vec gb(grad + fan_out_ * fan_in_, fan_out_, false, true);
-      if (r == 1) {
-        gw += scale_ * (delta * cache.input.t());
-      } else {  // each example's input serves its r signals
-        gw += scale_ * (delta * arma::repelem(cache.input, 1, r).t());
-      }
-      gb += bias_scale_ * arma::sum(delta, 1);
-    }
+    add_gradient(cache.layer_input(), delta, r, grad);
     if (!need_input) return {};
-    return scale_ * (weight(p).t() * delta);
+    arma::mat d(fan_in_, delta.n_cols);
+    finite::gemm(scale_, weight(p), true, delta, false, 0.0, d);
+    return d;
+  }
+  const arma::mat& backward_into(const double* p, LayerCache& cache, const arma::mat& delta,
+                                 arma::uword r, double* grad, bool need_input) const override {
+    add_gradient(cache.layer_input(), delta, r, grad);
+    if (!need_input) return finite::no_signal();
+    cache.signal.set_size(fan_in_, delta.n_cols);
+    finite::gemm(scale_, weight(p), true, delta, false, 0.0, cache.signal);
+    return cache.signal;
   }
   arma::mat jvp(const double* p, const double* dp, const LayerCache& cache,
                 const arma::mat& din) const override {
     // dz = s·(dW·h + W·dh) + β·db; a frozen layer's parameters do not move.
-    arma::mat dz(fan_out_, cache.input.n_cols, arma::fill::zeros);
-    if (o_.trainable) {
-      dz = scale_ * (weight(dp) * cache.input);
-      dz.each_col() += bias_scale_ * bias(dp);
-    }
-    if (!din.is_empty()) dz += scale_ * (weight(p) * din);
+    const arma::mat& h = cache.layer_input();
+    arma::mat dz(fan_out_, h.n_cols, arma::fill::zeros);
+    if (o_.trainable) affine(dp, h, dz);
+    if (!din.is_empty()) finite::gemm(scale_, weight(p), false, din, false, 1.0, dz);
     return dz;
   }
   void ntk_term(const double* p, const LayerCache& ca, const arma::mat& da, const LayerCache& cb,
                 const arma::mat& db, arma::uword r, bool symmetric,
                 arma::mat& theta) const override {
     (void)p;
-    const arma::uword n1 = ca.input.n_cols;
+    const arma::mat& ha = ca.layer_input();
+    const arma::mat& hb = cb.layer_input();
+    const arma::uword n1 = ha.n_cols;
     if (r > 1 && theta.n_rows == n1 * r) {
       // Per output pair: (δ_aᵀδ_b)(i·r+o, j·r+o') times the feature factor of (i, j).
-      const arma::mat gram = symmetric ? arma::mat(ca.input.t() * ca.input)
-                                       : arma::mat(ca.input.t() * cb.input);
+      const arma::mat gram = symmetric ? arma::mat(ha.t() * ha) : arma::mat(ha.t() * hb);
       const arma::mat factor = scale_ * scale_ * gram + bias_scale_ * bias_scale_;
       const arma::mat signal = symmetric ? arma::mat(da.t() * da) : arma::mat(da.t() * db);
       theta += signal % arma::kron(factor, arma::ones(r, r));
       return;
     }
     // Σ_o ⟨δ_o(a_i), δ_o(b_j)⟩: the n·r signal columns viewed as (fan_out·r) × n.
-    const arma::mat va(const_cast<double*>(da.memptr()), fan_out_ * r, ca.input.n_cols, false, true);
+    const arma::mat va(const_cast<double*>(da.memptr()), fan_out_ * r, ha.n_cols, false, true);
     arma::mat signal, gram;
     if (symmetric) {
       signal = va.t() * va;
-      gram = ca.input.t() * ca.input;
+      gram = ha.t() * ha;
     } else {
-      const arma::mat vb(const_cast<double*>(db.memptr()), fan_out_ * r, cb.input.n_cols, false, true);
+      const arma::mat vb(const_cast<double*>(db.memptr()), fan_out_ * r, hb.n_cols, false, true);
       signal = va.t() * vb;
-      gram = ca.input.t() * cb.input;
+      gram = ha.t() * hb;
     }
     theta += signal % (scale_ * scale_ * gram + bias_scale_ * bias_scale_);
   }
 
  private:
+  // z = s·W·h + β·b into z (fan_out × n, already sized), one dgemm then the bias column.
+  void affine(const double* p, const arma::mat& h, arma::mat& z) const {
+    finite::gemm(scale_, weight(p), false, h, false, 0.0, z);
+    if (bias_scale_ == 0) return;
+    const double* b = p + fan_out_ * fan_in_;
+    for (arma::uword j = 0; j < z.n_cols; ++j) {
+      double* col = z.colptr(j);
+      for (arma::uword i = 0; i < fan_out_; ++i) col[i] += bias_scale_ * b[i];
+    }
+  }
+  // grad += (s·δ·hᵀ, β·Σ_columns δ) for a trained layer; δ has r columns per example.
+  void add_gradient(const arma::mat& h, const arma::mat& delta, arma::uword r, double* grad) const {
+    if (grad == nullptr || !o_.trainable) return;
+    arma::mat gw(grad, fan_out_, fan_in_, false, true);
+    if (r == 1) {
+      finite::gemm(scale_, delta, false, h, true, 1.0, gw);
+    } else {  // each example's input serves its r signals
+      gw += scale_ * (delta * arma::repelem(h, 1, r).t());
+    }
+    arma::vec gb(grad + fan_out_ * fan_in_, fan_out_, false, true);
+    gb += bias_scale_ * arma::sum(delta, 1);  // fan_out values: a small heap block, no pages
+  }
   arma::mat weight(const double* p) const {
     return arma::mat(const_cast<double*>(p), fan_out_, fan_in_, false, true);
   }

@@ -4,10 +4,12 @@
 // y = (x − mean(x)) / √(var(x) + ε) over the features (population variance). Its kernel rule
 // is Σ ← Σ/√(Σ11Σ22), Θ ← Θ/√(Σ11Σ22): at infinite width the mean over features vanishes and
 // the variance is Σ(x, x).
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "conv_patches.hpp"
+#include "finite_blas.hpp"
 #include "ntk/sdk/stax.hpp"
 
 namespace ntk::sdk::stax {
@@ -41,14 +43,50 @@ class FiniteActivation : public FiniteLayer {
     }
     return out;
   }
+  // The workspace form: φ(z) into cache.output, φ'(z) into cache.extra. Relu is one serial
+  // loop (memory-bound: an OpenMP region would cost more than it saves next to the GEMMs and
+  // would compete with OpenBLAS's threads); erf keeps sdk::relu_or_erf's parallel loop.
+  const arma::mat& forward_into(const double* p, const arma::mat& in,
+                                LayerCache& cache) const override {
+    cache.input_ref = nullptr;  // backward needs φ'(z) only
+    arma::mat& out = cache.output;
+    arma::mat& d = cache.extra;
+    out.set_size(in.n_rows, in.n_cols);
+    d.set_size(in.n_rows, in.n_cols);
+    if (kind_ == Kind::relu) {
+      const double* z = in.memptr();
+      double* y = out.memptr();
+      double* dy = d.memptr();
+      for (arma::uword i = 0; i < in.n_elem; ++i) {
+        const bool positive = z[i] > 0;
+        y[i] = positive ? z[i] : 0.0;
+        dy[i] = positive ? 1.0 : 0.0;
+      }
+    } else if (kind_ == Kind::erf) {
+      std::copy(in.begin(), in.end(), out.begin());
+      relu_or_erf(out, &d, false);
+    } else {
+      (void)p;
+      for (arma::uword i = 0; i < in.n_elem; ++i) {
+        d[i] = act_->derivative(in[i]);
+        out[i] = act_->value(in[i]);
+      }
+    }
+    return out;
+  }
   arma::mat backward(const double*, const LayerCache& cache, const arma::mat& delta,
                      arma::uword r, double*, bool need_input) const override {
     if (!need_input) return {};
-    const arma::mat& d = cache.extra;
-    if (r == 1) return delta % d;
-    arma::mat out = delta;
-    for (arma::uword c = 0; c < out.n_cols; ++c) out.col(c) %= d.col(c / r);
+    arma::mat out(delta.n_rows, delta.n_cols);
+    times_derivative(cache.extra, delta, r, out);
     return out;
+  }
+  const arma::mat& backward_into(const double*, LayerCache& cache, const arma::mat& delta,
+                                 arma::uword r, double*, bool need_input) const override {
+    if (!need_input) return finite::no_signal();
+    cache.signal.set_size(delta.n_rows, delta.n_cols);
+    times_derivative(cache.extra, delta, r, cache.signal);
+    return cache.signal;
   }
   arma::mat jvp(const double*, const double*, const LayerCache& cache,
                 const arma::mat& din) const override {
@@ -57,6 +95,17 @@ class FiniteActivation : public FiniteLayer {
   }
 
  private:
+  // out = δ ⊙ φ'(z), column c of δ taking example c / r's derivative.
+  static void times_derivative(const arma::mat& d, const arma::mat& delta, arma::uword r,
+                               arma::mat& out) {
+    const arma::uword rows = delta.n_rows;
+    for (arma::uword c = 0; c < delta.n_cols; ++c) {
+      const double* dc = d.colptr(c / r);
+      const double* in = delta.colptr(c);
+      double* o = out.colptr(c);
+      for (arma::uword i = 0; i < rows; ++i) o[i] = in[i] * dc[i];
+    }
+  }
   enum class Kind { relu, erf, other };
   Shape shape_;
   ActivationPtr act_;
@@ -91,6 +140,7 @@ class FiniteLayerNorm : public FiniteLayer {
     arma::rowvec inv_sigma;
     arma::mat y = normalise(in, inv_sigma);
     if (cache != nullptr) {
+      cache->input_ref = nullptr;
       cache->input = in;
       cache->extra = inv_sigma;
     }
@@ -101,7 +151,7 @@ class FiniteLayerNorm : public FiniteLayer {
                      arma::uword r, double*, bool need_input) const override {
     if (!need_input) return {};
     arma::rowvec inv_sigma;
-    const arma::mat y = normalise(cache.input, inv_sigma);
+    const arma::mat y = normalise(cache.layer_input(), inv_sigma);
     arma::mat out(delta.n_rows, delta.n_cols);
     for (arma::uword c = 0; c < delta.n_cols; ++c) {
       const arma::uword e = c / r;
@@ -112,9 +162,10 @@ class FiniteLayerNorm : public FiniteLayer {
   }
   arma::mat jvp(const double*, const double*, const LayerCache& cache,
                 const arma::mat& din) const override {
-    if (din.is_empty()) return arma::zeros(cache.input.n_rows, cache.input.n_cols);
+    const arma::mat& x = cache.layer_input();
+    if (din.is_empty()) return arma::zeros(x.n_rows, x.n_cols);
     arma::rowvec inv_sigma;
-    const arma::mat y = normalise(cache.input, inv_sigma);
+    const arma::mat y = normalise(x, inv_sigma);
     arma::mat out(din.n_rows, din.n_cols);
     for (arma::uword c = 0; c < din.n_cols; ++c) {
       const arma::vec dx = din.col(c);

@@ -27,6 +27,11 @@ class FiniteChain : public FiniteLayer {
   arma::mat forward(const double* p, const arma::mat& in, LayerCache* cache) const override;
   arma::mat backward(const double* p, const LayerCache& cache, const arma::mat& delta,
                      arma::uword r, double* grad, bool need_input) const override;
+  // Each layer reads its predecessor's result in place (layer.hpp, the workspace forms).
+  const arma::mat& forward_into(const double* p, const arma::mat& in,
+                                LayerCache& cache) const override;
+  const arma::mat& backward_into(const double* p, LayerCache& cache, const arma::mat& delta,
+                                 arma::uword r, double* grad, bool need_input) const override;
   arma::mat jvp(const double* p, const double* dp, const LayerCache& cache,
                 const arma::mat& din) const override;
   void ntk_backward(const double* p, const LayerCache& ca, arma::mat& da, const LayerCache& cb,

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "conv_patches.hpp"
+#include "finite_blas.hpp"
 #include "ntk/sdk/stax.hpp"
 
 namespace ntk::sdk::stax {
@@ -62,10 +63,65 @@ class FiniteConv : public FiniteLayer {
     arma::mat z = scale_ * (weight(p) * patches);
     z.each_col() += o_.b_std * bias(p);
     if (cache != nullptr) {
+      cache->input_ref = nullptr;
       cache->input = in;
       cache->extra = std::move(patches);
     }
     return channel_major(z, out_);
+  }
+  // The workspace form works per example on the channel-major columns directly: example e's
+  // output column, read as an H'W' × C matrix, is Z_e = s·P_e·Wᵀ + β·1bᵀ with P_e the
+  // H'W' × (C_in·qh·qw) patches of that example (one dgemm, no layout conversions). P_e is
+  // rebuilt in a reused buffer instead of keeping all examples' patches (qh·qw times the input).
+  const arma::mat& forward_into(const double* p, const arma::mat& in,
+                                LayerCache& cache) const override {
+    cache.input_ref = &in;
+    const arma::uword area = out_.height * out_.width, c = out_.channels;
+    cache.output.set_size(out_.size(), in.n_cols);
+    for (arma::uword e = 0; e < in.n_cols; ++e) {
+      example_patches(in, e, cache.scratch);
+      double* z = cache.output.colptr(e);
+      finite::gemm(false, true, area, c, fan_in_, scale_, cache.scratch.memptr(), area, p, c, 0.0,
+                   z, area);
+      if (o_.b_std == 0) continue;
+      const double* b = p + c * fan_in_;
+      for (arma::uword ch = 0; ch < c; ++ch)
+        for (arma::uword i = 0; i < area; ++i) z[ch * area + i] += o_.b_std * b[ch];
+    }
+    return cache.output;
+  }
+  // Per signal column (example e = column / r), δ read as H'W' × C: grad W += s·δᵀP_e,
+  // grad b += β·Σ_pixels δ, and the input signal scatters s·δ·W (H'W' × C_in·qh·qw) back onto
+  // the input pixels (the adjoint of the patches).
+  const arma::mat& backward_into(const double* p, LayerCache& cache, const arma::mat& delta,
+                                 arma::uword r, double* grad, bool need_input) const override {
+    const arma::mat& in = cache.layer_input();
+    const arma::uword area = out_.height * out_.width, c = out_.channels;
+    const bool gradient = grad != nullptr && o_.trainable;
+    if (need_input) cache.signal.zeros(in_.size(), delta.n_cols);
+    arma::uword built = arma::uword(-1);  // the example whose patches are in scratch
+    for (arma::uword col = 0; col < delta.n_cols; ++col) {
+      const double* d = delta.colptr(col);
+      if (gradient) {
+        const arma::uword e = col / r;
+        if (e != built) example_patches(in, e, cache.scratch);
+        built = e;
+        finite::gemm(true, false, c, fan_in_, area, scale_, d, area, cache.scratch.memptr(), area,
+                     1.0, grad, c);
+        double* gb = grad + c * fan_in_;
+        for (arma::uword ch = 0; ch < c; ++ch) {
+          double sum = 0;
+          for (arma::uword i = 0; i < area; ++i) sum += d[ch * area + i];
+          gb[ch] += o_.b_std * sum;
+        }
+      }
+      if (!need_input) continue;
+      cache.extra.set_size(area, fan_in_);
+      finite::gemm(false, false, area, fan_in_, c, scale_, d, area, p, c, 0.0, cache.extra.memptr(),
+                   area);
+      scatter_patches(cache.extra, cache.signal.colptr(col));
+    }
+    return need_input ? cache.signal : finite::no_signal();
   }
   arma::mat backward(const double* p, const LayerCache& cache, const arma::mat& delta,
                      arma::uword r, double* grad, bool need_input) const override {
@@ -74,7 +130,8 @@ class FiniteConv : public FiniteLayer {
     if (grad != nullptr && o_.trainable) {
       arma::mat gw(grad, out_.channels, fan_in_, false, true);
       arma::vec gb(grad + out_.channels * fan_in_, out_.channels, false, true);
-      const arma::mat& patches = cache.extra;
+      arma::mat rebuilt;
+      const arma::mat& patches = stacked_patches(cache, rebuilt);
       if (r == 1) {
         gw += scale_ * (dz * patches.t());
       } else {
@@ -92,9 +149,11 @@ class FiniteConv : public FiniteLayer {
   }
   arma::mat jvp(const double* p, const double* dp, const LayerCache& cache,
                 const arma::mat& din) const override {
-    arma::mat dz(out_.channels, cache.extra.n_cols, arma::fill::zeros);
+    arma::mat rebuilt;
+    const arma::mat& patches = stacked_patches(cache, rebuilt);
+    arma::mat dz(out_.channels, patches.n_cols, arma::fill::zeros);
     if (o_.trainable) {
-      dz = scale_ * (weight(dp) * cache.extra);
+      dz = scale_ * (weight(dp) * patches);
       dz.each_col() += o_.b_std * bias(dp);
     }
     if (!din.is_empty())
@@ -109,19 +168,22 @@ class FiniteConv : public FiniteLayer {
     const arma::uword area = out_.height * out_.width;
     const arma::mat za = pixels_by_channel(da, image_shape(out_));
     const arma::mat zb = symmetric ? arma::mat() : pixels_by_channel(db, image_shape(out_));
-    if (r > 1 && theta.n_rows == (ca.extra.n_cols / area) * r) {
+    arma::mat rebuilt_a, rebuilt_b;
+    const arma::mat& pa = stacked_patches(ca, rebuilt_a);
+    const arma::mat& pb = symmetric ? pa : stacked_patches(cb, rebuilt_b);
+    if (r > 1 && theta.n_rows == (pa.n_cols / area) * r) {
       // Per output pair: one gradient row per signal column i·r + o.
-      const arma::mat ga = all_gradients(za, ca.extra, r, area);
+      const arma::mat ga = all_gradients(za, pa, r, area);
       if (symmetric) theta += ga * ga.t();
-      else theta += ga * all_gradients(zb, cb.extra, r, area).t();
+      else theta += ga * all_gradients(zb, pb, r, area).t();
       return;
     }
     for (arma::uword o = 0; o < r; ++o) {
-      const arma::mat ga = gradients(za, ca.extra, r, o, area);
+      const arma::mat ga = gradients(za, pa, r, o, area);
       if (symmetric) {
         theta += ga * ga.t();
       } else {
-        theta += ga * gradients(zb, cb.extra, r, o, area).t();
+        theta += ga * gradients(zb, pb, r, o, area).t();
       }
     }
   }
@@ -144,6 +206,43 @@ class FiniteConv : public FiniteLayer {
     for (arma::uword e = 0; e < n; ++e)
       picked.cols(e * area, (e + 1) * area - 1) = dz.cols((e * r + o) * area, (e * r + o + 1) * area - 1);
     return conv_layer_gradients(picked, patches, area, scale_, o_.b_std);
+  }
+  // The (C_in·qh·qw) × (H'W'·n) patches of forward(): kept by the old form, rebuilt into
+  // `rebuilt` from a cache that forward_into() filled.
+  const arma::mat& stacked_patches(const LayerCache& cache, arma::mat& rebuilt) const {
+    if (cache.input_ref == nullptr) return cache.extra;
+    rebuilt = im2col(pixels_by_channel(*cache.input_ref, image_shape(in_)), taps_, in_area());
+    return rebuilt;
+  }
+  // Example e's patches as H'W' × (C_in·qh·qw): entry (i, c·T + t) is channel c of the pixel
+  // that tap t of output pixel i reads (0 in the padding), read from the channel-major column.
+  void example_patches(const arma::mat& in, arma::uword e, arma::mat& out) const {
+    const arma::uword area = taps_.n_cols, taps = taps_.n_rows, a_in = in_area();
+    out.set_size(area, fan_in_);
+    const double* x = in.colptr(e);
+    for (arma::uword ch = 0; ch < in_.channels; ++ch)
+      for (arma::uword t = 0; t < taps; ++t) {
+        double* o = out.colptr(ch * taps + t);
+        const double* xc = x + ch * a_in;
+        for (arma::uword i = 0; i < area; ++i) {
+          const arma::uword src = taps_(t, i);
+          o[i] = src == 0 ? 0.0 : xc[src - 1];
+        }
+      }
+  }
+  // The adjoint of example_patches: adds each patch entry onto the input pixel it was read
+  // from, in the channel-major column dx.
+  void scatter_patches(const arma::mat& patches, double* dx) const {
+    const arma::uword area = taps_.n_cols, taps = taps_.n_rows, a_in = in_area();
+    for (arma::uword ch = 0; ch < in_.channels; ++ch)
+      for (arma::uword t = 0; t < taps; ++t) {
+        const double* pc = patches.colptr(ch * taps + t);
+        double* xc = dx + ch * a_in;
+        for (arma::uword i = 0; i < area; ++i) {
+          const arma::uword src = taps_(t, i);
+          if (src != 0) xc[src - 1] += pc[i];
+        }
+      }
   }
   arma::uword in_area() const { return in_.height * in_.width; }
   arma::mat weight(const double* p) const {
@@ -224,13 +323,50 @@ class FiniteReadout : public FiniteLayer {
       : in_(in), out_(out), map_(std::move(map)) {}
   Shape output_shape() const override { return out_; }
   arma::mat forward(const double*, const arma::mat& in, LayerCache* cache) const override {
-    if (cache != nullptr) cache->input.set_size(0, in.n_cols);  // only the count is needed
+    if (cache != nullptr) {
+      cache->input_ref = nullptr;
+      cache->input.set_size(0, in.n_cols);  // only the count is needed
+    }
     return map_.n_nonzero == 0 ? in : arma::mat(map_ * in);
   }
   arma::mat backward(const double*, const LayerCache&, const arma::mat& delta, arma::uword,
                      double*, bool need_input) const override {
     if (!need_input) return {};
     return map_.n_nonzero == 0 ? delta : arma::mat(map_.t() * delta);
+  }
+  // Flatten passes its argument on (no copy); pooling runs over the map's non-zeros into the
+  // cached buffers.
+  const arma::mat& forward_into(const double*, const arma::mat& in,
+                                LayerCache& cache) const override {
+    cache.input_ref = nullptr;
+    cache.input.set_size(0, in.n_cols);
+    if (map_.n_nonzero == 0) return in;
+    cache.output.zeros(out_.size(), in.n_cols);
+    for (arma::uword e = 0; e < in.n_cols; ++e) {
+      const double* x = in.colptr(e);
+      double* y = cache.output.colptr(e);
+      for (arma::uword j = 0; j < map_.n_cols; ++j)  // CSC: column j = input entry j
+        for (arma::uword k = map_.col_ptrs[j]; k < map_.col_ptrs[j + 1]; ++k)
+          y[map_.row_indices[k]] += map_.values[k] * x[j];
+    }
+    return cache.output;
+  }
+  const arma::mat& backward_into(const double*, LayerCache& cache, const arma::mat& delta,
+                                 arma::uword, double*, bool need_input) const override {
+    if (!need_input) return finite::no_signal();
+    if (map_.n_nonzero == 0) return delta;
+    cache.signal.set_size(in_.size(), delta.n_cols);
+    for (arma::uword e = 0; e < delta.n_cols; ++e) {
+      const double* d = delta.colptr(e);
+      double* x = cache.signal.colptr(e);
+      for (arma::uword j = 0; j < map_.n_cols; ++j) {
+        double sum = 0;
+        for (arma::uword k = map_.col_ptrs[j]; k < map_.col_ptrs[j + 1]; ++k)
+          sum += map_.values[k] * d[map_.row_indices[k]];
+        x[j] = sum;
+      }
+    }
+    return cache.signal;
   }
   arma::mat jvp(const double*, const double*, const LayerCache& cache,
                 const arma::mat& din) const override {

@@ -119,6 +119,12 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
     const bool stop = diverged || converged || budget;
     reporter.update(double(step), "objective " + short_number(objective));
 
+    // ∇_w objective = Jᵀ r / n (+ λ (w − w0));  ∇_b objective = √λ r / n. Taken before the
+    // test set's predictions below: a network that keeps its last forward pass (the
+    // compositions do) then reuses the one on the training set instead of recomputing it.
+    arma::vec gradient;
+    if (!stop) gradient = model.vjp(train.x, residual / nn);
+
     if (step % options.record_every == 0 || stop) {
       const Evaluation e = evaluate(model, train, test, f);
       result.history.push_back(
@@ -168,11 +174,15 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
       break;
     }
 
-    // ∇_w objective = Jᵀ r / n (+ λ (w − w0));  ∇_b objective = √λ r / n.
-    arma::vec gradient = model.vjp(train.x, residual / nn);
-    if (rdi) gradient += lambda * (w - w0);
-    w_prev = w;
-    w -= lr * gradient;
+    if (rdi) {
+      double* g = gradient.memptr();
+      for (arma::uword i = 0; i < gradient.n_elem; ++i) g[i] += lambda * (w[i] - w0[i]);
+    }
+    // The new parameters are written into w_prev's buffer, which then trades places with w:
+    // w_prev keeps the parameters before the step (for the divergence rollback) without a
+    // copy, and no P-sized buffer is allocated after the first step.
+    w_prev = w - lr * gradient;
+    w.swap(w_prev);
     model.set_params(w);
     if (aux) {
       b_prev = b;

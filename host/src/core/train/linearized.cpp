@@ -26,7 +26,8 @@ class LinearizedModel final : public DescentModel {
   arma::mat predict(const sdk::Inputs& x) override {
     auto it = f0_.find(&x);
     if (it == f0_.end()) it = f0_.emplace(&x, net_.forward(x)).first;
-    return it->second + net_.jvp(x, w_ - center_);
+    step_ = w_ - center_;  // into the kept buffer: no P-sized allocation per step
+    return it->second + net_.jvp(x, step_);
   }
   arma::vec vjp(const sdk::Inputs& x, const arma::mat& cotangent) override {
     return net_.vjp(x, cotangent);
@@ -37,7 +38,7 @@ class LinearizedModel final : public DescentModel {
   const sdk::Network& net_;
   std::map<const sdk::Inputs*, arma::mat> f0_;
   const arma::vec center_;
-  arma::vec w_;
+  arma::vec w_, step_;
 };
 
 // Spectral filters of the closed form, per eigenvalue λ of Θ, with a = η/n:

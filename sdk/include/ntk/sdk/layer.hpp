@@ -70,10 +70,24 @@ struct LayerContext {
 class KernelProgram;  // the kernel engine's program (stax.hpp): layers emit steps into it
 
 // What a finite layer keeps from forward() for backward(), jvp() and ntk_term().
+//
+// SDK 4.0: the cache is also the layer's workspace. The workspace forms forward_into() and
+// backward_into() refer to their input instead of copying it (input_ref) and leave their
+// results in `output` and `signal`, whose memory is reused from call to call while the batch
+// fits (Armadillo keeps an allocation when a matrix shrinks): a network that keeps its caches
+// between training steps allocates nothing per step once warm.
 struct LayerCache {
-  arma::mat input;                   // the layer's input, in.size() × n
+  arma::mat input;                   // the layer's input, in.size() × n (forward(): a copy)
   arma::mat extra;                   // layer-specific (e.g. layer_norm's per-column scale)
   std::vector<LayerCache> children;  // combinators: one per child
+  // forward_into(): its `in`, which must stay alive and unchanged while the cache is used.
+  const arma::mat* input_ref = nullptr;
+  arma::mat output;   // forward_into()'s result (layers that return their input leave it empty)
+  arma::mat signal;   // backward_into()'s result: ∂/∂input
+  arma::mat scratch;  // any other per-call buffer a layer wants to keep
+
+  // The input of the last forward pass, whichever form filled the cache.
+  const arma::mat& layer_input() const { return input_ref != nullptr ? *input_ref : input; }
 };
 
 class FiniteLayer {
@@ -100,6 +114,25 @@ class FiniteLayer {
   // gradient summed over all n·r columns into grad[0 .. num_params()).
   virtual arma::mat backward(const double* p, const LayerCache& cache, const arma::mat& delta,
                              arma::uword r, double* grad, bool need_input) const = 0;
+  // The workspace forms (SDK 4.0, LayerCache): the same values as forward() and backward(),
+  // left in cache.output / cache.signal (or the argument itself for layers that pass it on
+  // unchanged) and returned by reference, valid until the next call on the same cache. `in`
+  // is referred to, not copied: it must outlive the cache's use. backward_into() must follow a
+  // forward_into() on the same cache; its empty result when !need_input is a shared empty
+  // matrix. The defaults call forward()/backward() (a layer written for SDK 3 allocates, as
+  // before); the library's layers override them with BLAS calls on the cached buffers.
+  virtual const arma::mat& forward_into(const double* p, const arma::mat& in,
+                                        LayerCache& cache) const {
+    cache.input_ref = nullptr;
+    cache.output = forward(p, in, &cache);
+    return cache.output;
+  }
+  virtual const arma::mat& backward_into(const double* p, LayerCache& cache,
+                                         const arma::mat& delta, arma::uword r, double* grad,
+                                         bool need_input) const {
+    cache.signal = backward(p, cache, delta, r, grad, need_input);
+    return cache.signal;
+  }
   // Forward-mode: the output tangent for input tangent din (in_size × n; empty = 0) and
   // parameter tangent dp (num_params() entries).
   virtual arma::mat jvp(const double* p, const double* dp, const LayerCache& cache,

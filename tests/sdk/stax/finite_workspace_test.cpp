@@ -1,0 +1,145 @@
+// The workspace of finite composition networks (sdk/src/stax/finite_workspace.hpp, layer.hpp's
+// workspace forms): buffers kept between calls must never change a result. Repeated calls
+// give bitwise the same values as the first call and as a fresh network of the same seed,
+// whatever batch sizes came before; vjp and jvp after forward (which reuse its pass) equal
+// their values on a fresh network, and see an input changed in place or new parameters.
+// vjp is also checked against Jᵀ r from jacobian(), which takes the layers' allocating forms
+// one example at a time (an independent path through every layer).
+#include <catch2/catch.hpp>
+
+#include <functional>
+#include <memory>
+
+#include "derivative_checks.hpp"
+#include "ntk/sdk/stax.hpp"
+
+namespace st = ntk::sdk::stax;
+using ntk::sdk::Inputs;
+using ntk::sdk::Network;
+using ntk::sdk::test::rel;
+
+namespace {
+
+bool same(const arma::mat& a, const arma::mat& b) {
+  return a.n_rows == b.n_rows && a.n_cols == b.n_cols &&
+         std::equal(a.begin(), a.end(), b.begin());  // bitwise, not within a tolerance
+}
+
+struct Case {
+  const char* name;
+  std::function<std::unique_ptr<Network>()> make;
+  arma::mat pool;  // input columns to draw batches from
+  ntk::sdk::ImageShape shape{0, 0, 0};
+  Inputs batch(arma::uword first, arma::uword n) const {
+    const arma::mat x = pool.cols(first, first + n - 1);
+    return shape.size() == 0 ? Inputs::dense(x) : Inputs::images(x, shape);
+  }
+};
+
+std::vector<Case> cases() {
+  arma::arma_rng::set_seed(21);
+  std::vector<Case> out;
+  st::CompositionOptions o;
+  o.outputs = 3;
+  out.push_back({"dense, gelu, layer_norm, residual, relu, erf",
+                 [o] {
+                   return st::composition({st::dense(1.5, 0.1), st::activation("gelu"),
+                                           st::dense(1.5, 0.1), st::layer_norm(),
+                                           st::residual(0.5, {st::activation("relu"),
+                                                              st::dense(1.4, 0.3)}),
+                                           st::activation("erf"), st::dense(1.0, 0.2)},
+                                          o)
+                       ->network({16, 3});
+                 },
+                 arma::randn(7, 12)});
+  st::ConvOptions same_conv, valid_conv;
+  same_conv.w_std = 1.3;
+  same_conv.b_std = 0.2;
+  valid_conv.padding = ntk::sdk::Padding::valid;
+  valid_conv.filter_height = 3;
+  valid_conv.filter_width = 1;
+  valid_conv.b_std = 0.1;
+  out.push_back({"conv SAME, relu, residual conv, conv VALID 3x1, avg_pool, flatten",
+                 [=] {
+                   return st::composition(
+                              {st::conv(same_conv), st::activation("relu"),
+                               st::residual(0.7, {st::conv(same_conv), st::activation("erf")}),
+                               st::conv(valid_conv), st::avg_pool(2, 1), st::flatten(),
+                               st::dense(0.9, 0.1)},
+                              o)
+                       ->network({4, 5});
+                 },
+                 arma::randn(2 * 5 * 4, 12), ntk::sdk::ImageShape{2, 5, 4}});
+  out.push_back({"conv, relu, global_avg_pool",
+                 [=] {
+                   return st::composition({st::conv(same_conv), st::activation("relu"),
+                                           st::global_avg_pool(), st::dense(1.0, 0.0)},
+                                          o)
+                       ->network({5, 9});
+                 },
+                 arma::randn(1 * 4 * 4, 12), ntk::sdk::ImageShape{1, 4, 4}});
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("repeated forward and vjp calls give the same values at any batch size",
+          "[stax][finite][workspace]") {
+  for (const Case& c : cases()) {
+    INFO(c.name);
+    auto net = c.make();
+    // Batch sizes up, down and up again: the buffers grow, shrink (memory kept) and regrow.
+    for (const arma::uword n : {6, 2, 6, 9, 1, 9}) {
+      INFO("batch of " << n);
+      const Inputs x = c.batch(12 - n, n);
+      arma::arma_rng::set_seed(n);
+      const arma::mat r = arma::randn(3, n);
+      const arma::mat f = net->forward(x);
+      const arma::vec g = net->vjp(x, r);  // reuses the forward pass
+      CHECK(same(net->forward(x), f));
+      CHECK(same(net->vjp(x, r), g));
+      auto fresh = c.make();
+      CHECK(same(fresh->vjp(x, r), g));  // a vjp without any earlier pass
+      CHECK(same(fresh->forward(x), f));
+      // Jᵀ r from the per-example Jacobian (the layers' allocating forms).
+      CHECK(rel(arma::vec(net->jacobian(x).t() * arma::vectorise(r)), g) < 1e-12);
+    }
+  }
+}
+
+TEST_CASE("vjp and jvp after forward see new parameters and inputs changed in place",
+          "[stax][finite][workspace]") {
+  for (const Case& c : cases()) {
+    INFO(c.name);
+    auto net = c.make();
+    Inputs x = c.batch(0, 5);  // not const: one entry is changed below
+    const Inputs other = c.batch(6, 3);
+    // Networks draw their parameters at the first input: one forward on other examples.
+    const auto fresh_at = [&](const arma::vec& params) {
+      auto fresh = c.make();
+      (void)fresh->forward(other);
+      fresh->set_params(params);
+      return fresh;
+    };
+    (void)net->forward(x);
+    arma::arma_rng::set_seed(4);
+    const arma::mat r = arma::randn(3, 5);
+    const arma::vec v = arma::randn(net->num_params());
+
+    // New parameters between forward and vjp / jvp.
+    const arma::vec moved = net->params() + 0.01 * v;
+    net->set_params(moved);
+    auto fresh = fresh_at(moved);
+    CHECK(same(net->vjp(x, r), fresh->vjp(x, r)));
+    (void)net->forward(x);
+    CHECK(same(net->jvp(x, v), fresh->jvp(x, v)));
+
+    // The same Inputs object with one entry changed in place (as a script may change a
+    // matrix between two calls): the kept pass must not be reused.
+    (void)net->forward(x);
+    const_cast<double&>(x.x()(1, 2)) += 0.5;
+    auto fresh2 = fresh_at(moved);
+    CHECK(same(net->vjp(x, r), fresh2->vjp(x, r)));
+    CHECK(same(net->forward(x), fresh2->forward(x)));
+  }
+}
