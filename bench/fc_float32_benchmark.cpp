@@ -7,6 +7,8 @@
 //
 //   fc_float32_benchmark [--n N] [--reps R] [--accuracy-n M] [--random]
 //   fc_float32_benchmark --near-duplicates N   (only: the 200 most alike pairs of N examples)
+//   fc_float32_benchmark --only float32|float64 [--n N] [--reps R]   (that kernel alone, for a
+//                                                                     profiler)
 //
 // Inputs: the first N Fashion-MNIST training images (pixels / 255, d = 784) from
 // /usr/share/datasets/fashion-mnist, or with --random (or when the files are missing)
@@ -337,16 +339,18 @@ int main(int argc, char** argv) {
   arma::uword n = 8000, accuracy_n = 2000, duplicates_n = 0;
   int reps = 3;
   bool random = false;
+  std::string only;  // "float32" or "float64": that kernel alone, R times (for a profiler)
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--n") == 0 && i + 1 < argc) n = std::strtoull(argv[++i], nullptr, 10);
     else if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = std::atoi(argv[++i]);
     else if (std::strcmp(argv[i], "--accuracy-n") == 0 && i + 1 < argc)
       accuracy_n = std::strtoull(argv[++i], nullptr, 10);
     else if (std::strcmp(argv[i], "--random") == 0) random = true;
+    else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     else if (std::strcmp(argv[i], "--near-duplicates") == 0 && i + 1 < argc)
       duplicates_n = std::strtoull(argv[++i], nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: fc_float32_benchmark [--n N] [--reps R] [--accuracy-n M] [--random] [--near-duplicates N]\n");
+      std::fprintf(stderr, "usage: fc_float32_benchmark [--n N] [--reps R] [--accuracy-n M] [--random] [--near-duplicates N] [--only float32|float64]\n");
       return 2;
     }
   }
@@ -359,6 +363,19 @@ int main(int argc, char** argv) {
   if (x.is_empty()) {
     x = mnist_like(std::max({n, accuracy_n, duplicates_n}), 1);
     data_name = "MNIST-like random images";
+  }
+  if (!only.empty()) {
+    const auto arch = ntk::fc::make_architecture({{"depth", 3.0}, {"activation", std::string("relu")}});
+    const Inputs in = Inputs::dense(x.cols(0, n - 1));
+    KernelRequest r;
+    if (only == "float32") r.output = Precision::float32;
+    for (int k = 0; k < reps; ++k) {
+      const auto start = Clock::now();
+      const ntk::sdk::Kernels kernels = arch->kernels(in, in, r);
+      std::printf("%s NTK: %.3f s\n", only.c_str(),
+                  std::chrono::duration<double>(Clock::now() - start).count());
+    }
+    return 0;
   }
   if (duplicates_n > 0) {
     near_duplicates(x.cols(0, duplicates_n - 1), 200, data_name);

@@ -2,6 +2,7 @@
 #include "layers_tiled.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cfloat>
 #include <climits>
 #include <cmath>
@@ -11,6 +12,8 @@
 
 #include <sys/mman.h>
 
+#include <omp.h>
+
 #include "layers_fused.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
@@ -18,15 +21,81 @@
 namespace ntk::sdk::layers {
 namespace {
 
-constexpr arma::uword kDefaultBlock = 512;
-constexpr double kBlockBytes = 256e6;  // the Gram block's cap
+constexpr arma::uword kDefaultBlock = 512;  // gram_upper's column blocks
 
-arma::uword block_width(arma::uword n1, arma::uword n2, const TiledOptions& o) {
-  if (o.block > 0) return std::min(o.block, std::max<arma::uword>(n2, 1));
-  const double fit = kBlockBytes / (8.0 * double(std::max<arma::uword>(n1, 1)));
-  const arma::uword w = std::clamp<arma::uword>(arma::uword(fit), 64, kDefaultBlock);
-  return std::min(w, std::max<arma::uword>(n2, 1));
+// Tiles of at most tile_rows × tile_columns entries: each thread computes a tile's Gram with
+// single-threaded BLAS and carries it through the rules while it is in cache (4 MB of doubles).
+// A symmetric kernel's tiles cover its upper triangle: for each column block, the rows above
+// its diagonal square in tiles (gemm) and the square itself (syrk).
+struct Tile {
+  arma::uword i0, i1, j0, j1;
+  bool diagonal;  // the diagonal square of a symmetric kernel: rows 0..j of column j only
+};
+
+arma::uword tile_rows(const TiledOptions& o) { return o.tile_rows > 0 ? o.tile_rows : 2048; }
+arma::uword tile_columns(arma::uword n2, const TiledOptions& o) {
+  return std::max<arma::uword>(1, std::min<arma::uword>(o.block > 0 ? o.block : 256,
+                                                        std::max<arma::uword>(n2, 1)));
 }
+
+std::vector<Tile> make_tiles(arma::uword n1, arma::uword n2, bool symmetric,
+                             const TiledOptions& o) {
+  const arma::uword rows = tile_rows(o), cols = tile_columns(n2, o);
+  std::vector<Tile> tiles;
+  for (arma::uword j0 = 0; j0 < n2; j0 += cols) {
+    const arma::uword j1 = std::min(j0 + cols, n2);
+    const arma::uword above = symmetric ? j0 : n1;
+    for (arma::uword i0 = 0; i0 < above; i0 += rows)
+      tiles.push_back({i0, std::min(i0 + rows, above), j0, j1, false});
+    if (symmetric) {  // the diagonal square, split in row tiles if it is taller than `rows`
+      for (arma::uword i0 = j0; i0 < j1; i0 += rows)
+        tiles.push_back({i0, std::min(i0 + rows, j1), j0, j1, i0 == j0 && i0 + rows >= j1});
+    }
+  }
+  return tiles;
+}
+
+// The Gram tile scale·A(:, i0..i1)ᵀ·B(:, j0..j1) into g (leading dimension i1 − i0): gemm, or
+// syrk (its upper triangle) for a diagonal square.
+template <class T>
+void gram_tile(const arma::Mat<T>& a, const arma::Mat<T>& b, const Tile& t, T scale, T* g) {
+  const arma::blas_int k = arma::blas_int(a.n_rows), m = arma::blas_int(t.i1 - t.i0),
+                       w = arma::blas_int(t.j1 - t.j0);
+  const char tr = 'T', n = 'N', upper = 'U';
+  const T zero = 0;
+  if (t.diagonal)
+    arma::blas::syrk<T>(&upper, &tr, &w, &k, &scale, a.colptr(t.j0), &k, &zero, g, &m);
+  else
+    arma::blas::gemm<T>(&tr, &n, &m, &w, &k, &scale, a.colptr(t.i0), &k, b.colptr(t.j0), &k,
+                        &zero, g, &m);
+}
+
+}  // namespace
+}  // namespace ntk::sdk::layers
+
+// OpenBLAS (the project's BLAS, ntk_armadillo): its own thread pool for one call.
+extern "C" {
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int threads);
+}
+
+namespace ntk::sdk::layers {
+namespace {
+
+// BLAS single-threaded while the driver's OpenMP threads each compute their own tiles: with
+// BLAS on its thread pool between passes of the rules, the pool's threads spun beside the
+// OpenMP threads (float32 output 1.3x the float64 one at n = 8000, in CPU time as in wall).
+struct SingleThreadedBlas {
+  int saved = openblas_get_num_threads();
+  SingleThreadedBlas() {
+    if (saved > 1) openblas_set_num_threads(1);
+  }
+  ~SingleThreadedBlas() {
+    if (saved > 1) openblas_set_num_threads(saved);
+  }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+};
 
 std::string about(int binary_exponent) {
   std::ostringstream s;
@@ -146,10 +215,10 @@ TiledMemory tiled_memory(arma::uword d, arma::uword n1, arma::uword n2, bool sym
                          std::size_t rules, int matrices, const TiledOptions& options) {
   TiledMemory m;
   m.output = 4.0 * double(n1) * double(n2) * matrices;
-  const double w = double(block_width(n1, n2, options));
+  const double tile = double(tile_rows(options)) * double(tile_columns(n2, options));
   const double inputs = double(d) * double(n1 + (symmetric ? 0 : n2));
-  m.working = 8.0 * double(n1) * w                                    // the Gram block
-              + (options.float32_gram ? 4.0 * double(n1) * w + 4.0 * inputs : 0.0)
+  m.working = double(omp_get_max_threads()) * tile * (options.float32_gram ? 4.0 : 8.0)
+              + (options.float32_gram ? 4.0 * inputs : 0.0)           // float copies
               + 8.0 * double(n1 + n2) * double(rules + 2);            // prepared variances
   return m;
 }
@@ -264,7 +333,7 @@ Float32Kernels tiled_float32_kernels(const arma::mat& a_in, const arma::mat& b_i
   if (n1 == 0 || n2 == 0) return out;
 
   // Option B's float copies, scaled so their largest entry is near 1 (float's range is
-  // narrow); the Gram block is then 2^(2m − 2·prescale) too small.
+  // narrow); the Gram tile is then 2^(2m − 2·prescale) too small.
   arma::fmat af, bf;
   int gram_shift = 0;
   if (options.float32_gram) {
@@ -277,61 +346,73 @@ Float32Kernels tiled_float32_kernels(const arma::mat& a_in, const arma::mat& b_i
   }
   const double gram_factor = std::ldexp(1.0, gram_shift);
 
-  const arma::uword width = block_width(n1, n2, options);
-  arma::mat gram(options.float32_gram ? 0 : n1, options.float32_gram ? 0 : width, arma::fill::none);
-  arma::fmat gram32(options.float32_gram ? n1 : 0, options.float32_gram ? width : 0,
-                    arma::fill::none);
-  advise_huge_pages(gram);
-  advise_huge_pages(gram32);
+  const std::vector<Tile> tiles = make_tiles(n1, n2, symmetric, options);
+  const arma::uword tile_entries = tile_rows(options) * tile_columns(n2, options);
   ProgressCounter counter(progress, symmetric ? 0.5 * double(n2) * double(n2 + 1)
                                               : double(n1) * double(n2));
   const double inv_d = 1.0 / double(d);
-
-  for (arma::uword j0 = 0; j0 < n2; j0 += width) {
-    const arma::uword j1 = std::min(j0 + width, n2);
-    const arma::uword ld = symmetric ? j1 : n1;  // the block's rows
-    if (options.float32_gram)
-      gram_block<float>(af, symmetric ? af : bf, symmetric, j0, j1, float(inv_d), gram32.memptr(),
-                        ld);
-    else
-      gram_block<double>(*a, *b, symmetric, j0, j1, inv_d, gram.memptr(), ld);
-    fused::PassFaults faults;
-    RangeFault range;
+  fused::PassFaults faults;
+  RangeFault range;
+  std::atomic<bool> stop{false};
+  {
+    const SingleThreadedBlas single;
 #pragma omp parallel
     {
+      // This thread's Gram tile (at most 4 MB) and chunk buffers.
+      std::vector<double> gram(options.float32_gram ? 0 : tile_entries);
+      std::vector<float> gram32(options.float32_gram ? tile_entries : 0);
       fused::ChunkBuffers buffers(prepared.nesting);
       fused::PassFaults mine;
       RangeFault my_range;
-#pragma omp for schedule(dynamic, 4)
-      for (arma::uword j = j0; j < j1; ++j) {
-        const arma::uword rows = symmetric ? j + 1 : n1;
-        const arma::uword c = j - j0;
-        for (arma::uword i0 = 0; i0 < rows; i0 += fused::kChunk) {
-          const arma::uword len = std::min(fused::kChunk, rows - i0);
-          auto load = [&] {
-            double* dst = buffers.c.data();
-            if (options.float32_gram) {
-              const float* src = gram32.memptr() + c * ld + i0;
-              for (arma::uword i = 0; i < len; ++i) dst[i] = double(src[i]) * gram_factor;
-            } else {
-              std::copy_n(gram.memptr() + c * ld + i0, len, dst);
+#pragma omp for schedule(dynamic, 1)
+      for (std::size_t t = 0; t < tiles.size(); ++t) {
+        if (stop.load(std::memory_order_relaxed)) continue;
+        const Tile& tile = tiles[t];
+        const arma::uword ld = tile.i1 - tile.i0;
+        if (options.float32_gram)
+          gram_tile<float>(af, symmetric ? af : bf, tile, float(inv_d), gram32.data());
+        else
+          gram_tile<double>(*a, *b, tile, inv_d, gram.data());
+        double entries = 0;
+        for (arma::uword j = tile.j0; j < tile.j1; ++j) {
+          // One triangle: rows 0..j of column j (a square taller than the tile rows is split
+          // into gemm tiles whose rows below the diagonal are skipped here).
+          const arma::uword rows_end = symmetric ? std::min(tile.i1, j + 1) : tile.i1;
+          const arma::uword c = j - tile.j0;
+          for (arma::uword i0 = tile.i0; i0 < rows_end; i0 += fused::kChunk) {
+            const arma::uword len = std::min(fused::kChunk, rows_end - i0);
+            const arma::uword offset = c * ld + (i0 - tile.i0);
+            auto load = [&] {
+              double* dst = buffers.c.data();
+              if (options.float32_gram) {
+                const float* src = gram32.data() + offset;
+                for (arma::uword i = 0; i < len; ++i) dst[i] = double(src[i]) * gram_factor;
+              } else {
+                std::copy_n(gram.data() + offset, len, dst);
+              }
+              // Σ(x_j, x_j) is the variance itself (input_kernel takes the variances from the
+              // Gram's diagonal): their rounding difference would become √ulp in
+              // √(Σ11Σ22 − Σ12²).
+              if (symmetric && j >= i0 && j < i0 + len) dst[j - i0] = input_var1[j];
+              if (with_ntk) std::fill_n(buffers.t.data(), len, 0.0);
+            };
+            if (!fused::carry_chunk(prepared, buffers, i0, len, j, symmetric, with_ntk, load,
+                                    mine)) {
+              stop = true;
+              continue;
             }
-            // Σ(x_j, x_j) is the variance itself (as input_kernel takes the variances from
-            // the Gram's diagonal): their rounding difference would become √ulp in
-            // √(Σ11Σ22 − Σ12²).
-            if (symmetric && j >= i0 && j < i0 + len) dst[j - i0] = input_var1[j];
-            if (with_ntk) std::fill_n(buffers.t.data(), len, 0.0);
-          };
-          if (!fused::carry_chunk(prepared, buffers, i0, len, j, symmetric, with_ntk, load, mine))
-            continue;
-          if (want_nngp)
-            store_float(buffers.c.data(), out.nngp.colptr(j) + i0, len, factor, i0, j, "NNGP",
-                        my_range);
-          if (want_ntk)
-            store_float(buffers.t.data(), out.ntk.colptr(j) + i0, len, factor, i0, j, "NTK",
-                        my_range);
+            if (want_nngp &&
+                !store_float(buffers.c.data(), out.nngp.colptr(j) + i0, len, factor, i0, j,
+                             "NNGP", my_range))
+              stop = true;
+            if (want_ntk &&
+                !store_float(buffers.t.data(), out.ntk.colptr(j) + i0, len, factor, i0, j, "NTK",
+                             my_range))
+              stop = true;
+          }
+          if (rows_end > tile.i0) entries += double(rows_end - tile.i0);
         }
-        counter.add(double(rows));
+        counter.add(entries);
       }
 #pragma omp critical(ntk_tiled_faults)
       {
@@ -339,14 +420,15 @@ Float32Kernels tiled_float32_kernels(const arma::mat& a_in, const arma::mat& b_i
         if (my_range.any && !range.any) range = my_range;
       }
     }
-    faults.throw_if_any(prepared, n1, n2);
-    if (range.any) {
-      const std::string last = prepared.rules.empty() ? std::string("the input kernel")
-                                                      : fused::label_of(prepared.rules.back().rule);
-      throw_error(caller, ": the ", range.which, " entry (", range.i + 1, ", ", range.j + 1,
-                  ") is ", about(std::ilogb(range.value) + out_scale), " after ", last, ", beyond float32's range (3.4e38); ask for precision = "
-                  "\"float64\"", log_scale ? "" : " or a common scale (log_scale = true)");
-    }
+  }
+  faults.throw_if_any(prepared, n1, n2);
+  if (range.any) {
+    const std::string last = prepared.rules.empty() ? std::string("the input kernel")
+                                                    : fused::label_of(prepared.rules.back().rule);
+    throw_error(caller, ": the ", range.which, " entry (", range.i + 1, ", ", range.j + 1, ") is ",
+                about(std::ilogb(range.value) + out_scale), " after ", last,
+                ", beyond float32's range (3.4e38); ask for precision = \"float64\"",
+                log_scale ? "" : " or a common scale (log_scale = true)");
   }
   counter.finish();
   if (symmetric) {

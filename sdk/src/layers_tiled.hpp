@@ -1,14 +1,15 @@
-// Float32 kernels of vector compositions in column blocks (issue 14): the n1 × n2 kernel exists
+// Float32 kernels of vector compositions in tiles (issue 14): the n1 × n2 kernel exists
 // once, as float (4 bytes an entry), and no n1 × n2 double matrix is ever allocated — a 60,000²
 // kernel is 14.4 GB as float32 and 28.8 GB as float64.
 //
-// For each block of `block` columns: the input kernel x·x'/d of the block in float64 BLAS-3
-// (dgemm for the rows above the block and dsyrk for its diagonal square when symmetric — rows
-// 0..j of column j only, one triangle; dgemm of all n1 rows otherwise), then every rule of the
-// composition by the fused pass (layers_fused.hpp: a 256-entry chunk through all rules in L1,
-// columns in parallel), each finished chunk rounded once to float into the output. The variance
-// recursion and the common scale are prepared once for all blocks. Working memory besides the
-// output: one n1 × block double Gram block (≤ 256 MB) and O(n·depth) variances.
+// The kernel is cut into tiles of up to 2048 rows × 256 columns (a symmetric kernel's upper
+// triangle only: the rows above each column block's diagonal square, and the square). Each
+// OpenMP thread takes tiles in turn and, for each, computes the input kernel x·x'/d of the
+// tile in float64 with single-threaded BLAS (dgemm; dsyrk on a diagonal square), carries it
+// through every rule of the composition by the fused pass (layers_fused.hpp: a 256-entry
+// chunk through all rules in L1) and rounds each finished chunk once to float into the output.
+// The variance recursion and the common scale are prepared once for all tiles. Working memory
+// besides the output: a 4 MB Gram tile per thread and O(n·depth) variances.
 //
 // Accuracy: the Gram, the rules and their accumulations are in double, so each output entry is
 // the float64 kernel rounded once to float (relative error ≤ 2^-24 of the entry). A Gram in
@@ -27,8 +28,9 @@
 namespace ntk::sdk::layers {
 
 struct TiledOptions {
-  arma::uword block = 0;      // columns per block; 0: 512, fewer when n1 × 512 doubles > 256 MB
-  bool float32_gram = false;  // Gram blocks by sgemm/ssyrk on float copies of the inputs
+  arma::uword block = 0;      // columns per tile; 0: 256
+  arma::uword tile_rows = 0;  // rows per tile; 0: 2048
+  bool float32_gram = false;  // Gram tiles by sgemm/ssyrk on float copies of the inputs
 };
 
 struct Float32Kernels {

@@ -156,7 +156,7 @@ TEST_CASE("float32 output: fc relu and erf compositions are the float64 kernels 
   }
 }
 
-TEST_CASE("float32 output: the block driver over several uneven blocks", "[stax][float32]") {
+TEST_CASE("float32 output: the tile driver over uneven tiles", "[stax][float32]") {
   namespace ly = ntk::sdk::layers;
   const Inputs x = mnist_like(30, 203, 3), y = mnist_like(30, 150, 4);
   const std::vector<ly::Rule> rules = {ly::dense(1.4, 0.1), ly::relu(), ly::dense(1.4, 0.1),
@@ -170,10 +170,14 @@ TEST_CASE("float32 output: the block driver over several uneven blocks", "[stax]
   const auto k64 = reference(x.x(), x.x(), true);
   const auto y64 = reference(y.x(), y.x(), true);
   const auto c64 = reference(x.x(), y.x(), false);
-  for (const arma::uword block : {1, 17, 64, 300}) {
-    CAPTURE(block);
+  // Columns per tile, and rows per tile (70: the diagonal squares of 300 columns are split).
+  const std::pair<arma::uword, arma::uword> sizes[] = {{1, 0}, {17, 0}, {64, 0}, {300, 0},
+                                                       {64, 50}, {300, 70}, {7, 1000}};
+  for (const auto& [block, rows] : sizes) {
+    CAPTURE(block, rows);
     ly::TiledOptions o;
     o.block = block;
+    o.tile_rows = rows;
     const auto sym = ly::tiled_float32_kernels(x.x(), x.x(), true, rules, true, true, false,
                                                "test", {}, o);
     CHECK(scaled_error(sym.nngp, k64.nngp) <= kRounding);
