@@ -99,8 +99,8 @@ struct SingleThreadedBlas {
 
 std::string about(int binary_exponent) {
   std::ostringstream s;
-  s << "2^" << binary_exponent << " (about 1e" << long(std::floor(binary_exponent * 0.30102999566398120))
-    << ")";
+  s << "2^" << binary_exponent << " (about 1e"
+    << long(std::floor(binary_exponent * 0.30102999566398120)) << ")";
   return s.str();
 }
 
@@ -193,14 +193,19 @@ int output_scale(const KernelState& s, bool log_scale, const std::string& caller
       }
   // 2^126 leaves room for the rounding to float and for an NTK a little above its NNGP.
   if (hi == INT_MIN || (hi <= fused::kFloatHigh - 1 && lo >= fused::kFloatLow)) return 0;
-  if (log_scale && hi - lo <= fused::kFloatHigh - 1 - fused::kFloatLow) return hi;
+  // With log_scale: the largest stored variance near 1 (room for an NTK far above its NNGP),
+  // or, for a wider spread, the smallest at float's smallest normal.
+  if (log_scale && hi - lo <= 120) return hi;
+  if (log_scale && hi - lo <= 236) return lo - fused::kFloatLow;
   const bool above = hi > fused::kFloatHigh - 1;
   const int worst = above ? hi : lo;
   const bool doubles = worst <= 1022 && worst >= -1021;
-  const std::string where = s.float_left_at.empty() ? std::string() : "; they left it at " + s.float_left_at;
+  const std::string where =
+      s.float_left_at.empty() ? std::string() : "; they left it at " + s.float_left_at;
   if (log_scale)
-    throw_error(caller, ": the kernel's variances span 2^", lo, " to 2^", hi, ", more than float32's "
-                "range holds even with a common scale", where, ". Ask for precision = \"float64\"");
+    throw_error(caller, ": the kernel's variances span 2^", lo, " to 2^", hi,
+                ", more than float32's range holds even with a common scale", where,
+                ". Ask for precision = \"float64\"");
   throw_error(caller, ": the kernel's values reach ", about(worst), ", ", above ? "above" : "below",
               " float32's range (", above ? "3.4e38" : "1.2e-38", ")", where, ". Ask for ",
               doubles ? "precision = \"float64\", or " : "",

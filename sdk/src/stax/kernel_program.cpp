@@ -249,8 +249,8 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
   const bool conv_engine = s.has_readout && s.input.is_image() && !plain_flatten;
   const ProgressSpan progress{what.progress};
   if (float32 && !conv_engine) {
-    // Vector inputs (and images read as vectors): column blocks straight into float32, no
-    // n1 x n2 double matrix at any time (layers_tiled.hpp).
+    // Vector inputs (and images read as vectors): tiles straight into float32, no n1 x n2
+    // double matrix at any time (layers_tiled.hpp).
     layers::Float32Kernels k = layers::tiled_float32_kernels(
         xa, xb, symmetric, s.rules, what.nngp, what.ntk, what.log_scale, caller, progress);
     out.nngp32 = std::move(k.nngp);
@@ -264,8 +264,9 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
       conv_engine ? 0.0
                   : layers::tiled_memory(xa.n_rows, n1, n2, symmetric, s.rules.size(), matrices)
                         .total();
-  check_kernel_memory(name + (float32 ? " in float64 and its float32 copy" : ""), double(n1), double(n2),
-                      matrices, float32 ? 4.0 * double(n1) * double(n2) : 0.0, float32_bytes);
+  check_kernel_memory(name + (float32 ? " in float64 and its float32 copy" : ""), double(n1),
+                      double(n2), matrices, float32 ? 4.0 * double(n1) * double(n2) : 0.0,
+                      float32_bytes);
 
   KernelState state;
   // The pixel-pair tiles cost far more than the example-pair rules after the readout.

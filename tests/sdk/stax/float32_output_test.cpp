@@ -258,6 +258,18 @@ TEST_CASE("float32 output: values beyond float's range are refused naming the la
   REQUIRE(k32.log2_scale > 0);
   const arma::mat back = arma::conv_to<arma::mat>::from(k32.ntk32) * std::ldexp(1.0, k32.log2_scale);
   CHECK(arma::abs(back - k64.ntk).max() <= 1e-6 * k64.ntk.max());
+  // Variances 2^140 apart (one example × 2^-70; relu nets without biases are homogeneous):
+  // beyond float's range at any one scale unless the smallest sits at float's smallest normal.
+  arma::mat spread = x.x();
+  spread.col(3) *= std::ldexp(1.0, -70);
+  const Inputs xs = Inputs::dense(spread);
+  const Kernels s64 = arch->kernels(xs, xs, request(false, true, Precision::float64));
+  const Kernels s32 = arch->kernels(xs, xs, scaled);
+  REQUIRE(s32.log2_scale != 0);
+  const arma::mat s_back =
+      arma::conv_to<arma::mat>::from(s32.ntk32) * std::ldexp(1.0, s32.log2_scale);
+  CHECK(scaled_error(s32.ntk32, arma::mat(s64.ntk * std::ldexp(1.0, -s32.log2_scale))) <= kRounding);
+  CHECK(std::fabs(s_back(3, 3) / s64.ntk(3, 3) - 1) <= 1e-6);
 }
 
 TEST_CASE("float32 output: no n x n double matrix for vector inputs (n = 3000)",
