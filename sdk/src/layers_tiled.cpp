@@ -180,9 +180,9 @@ void mirror_upper_float(arma::fmat& m) {
   }
 }
 
-// The output's power of two: 0 when every true variance is a normal float; with log_scale the
-// exponent of the largest (so the stored variances are near 1); otherwise an error naming the
-// layer where the values left float's range.
+// The output's power of two: 0 when every true variance is a normal float; with log_scale one
+// that makes them normal floats; otherwise an error naming the layer where the values left
+// float's range.
 int output_scale(const KernelState& s, bool log_scale, const std::string& caller) {
   int hi = INT_MIN, lo = INT_MAX;
   for (const arma::vec* v : {&s.diag1, &s.diag2})
