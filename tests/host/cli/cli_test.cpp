@@ -68,7 +68,7 @@ const std::string good_plugins = NTK_GOOD_PLUGINS;
 TEST_CASE("--version and --help", "[cli]") {
   const auto version = ntklab("--version");
   CHECK(version.status == 0);
-  CHECK_THAT(version.output, Catch::StartsWith("ntklab 0.1.0\nSDK 3.1 ("));
+  CHECK_THAT(version.output, Catch::StartsWith("ntklab 0.1.0\nSDK 4.0 ("));
   CHECK_THAT(version.output, Catch::Contains("BLAS OpenBLAS, core "));
   const auto help = ntklab("--help");
   CHECK(help.status == 0);
@@ -169,7 +169,7 @@ TEST_CASE("plugins lists fc with its options, defaults and docs", "[cli]") {
   // stack on the long listing (the stax plugin prints its layer catalog).
   const std::string& out = result.output;
   CHECK((out.rfind("fc ", 0) == 0 || out.find("\nfc ") != std::string::npos));
-  CHECK_THAT(result.output, Catch::Contains("SDK 3.1 ("));
+  CHECK_THAT(result.output, Catch::Contains("SDK 4.0 ("));
   CHECK_THAT(result.output, Catch::Contains("/plugins/ntk_fc.so"));
   CHECK(std::regex_search(out, std::regex("depth +=  *1 +hidden layers")));
   CHECK(std::regex_search(out, std::regex("activation += \"relu\" +")));
