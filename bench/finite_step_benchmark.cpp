@@ -1,21 +1,22 @@
 // Finite networks at BLAS speed (issue 14, "Performance", finite networks). Figures in
 // docs/benchmarks.md, "Finite networks (issue 14)".
 //
-//   finite_step_benchmark [fc|cnn|resnet|all] [--steps S = 40] [--warmup W = 5]
-//                         [--fault-steps F = 100]
+//   finite_step_benchmark [fc|cnn|resnet|all] [--rounds R = 20] [--warmup W = 5]
+//                         [--steps S = 100]
 //
 // For each network, with OpenBLAS and OpenMP at 1 and then 2 threads in the same process:
-//   step       one full-batch GD step as ntk.train.gd takes it (core/train/run_descent with the
-//              network: predict, residual, vjp, update, set_params), median of S steps after W
-//              warm-up steps; for fc also a hand-written reference of the same MLP (forward,
-//              residual, backward, update with dgemm on preallocated buffers — what PyTorch's
-//              CPU path does, without its allocator and dispatch), same parameters, same data.
 //   forward / vjp   net.forward(x) and net.vjp(x, r) alone, and forward then vjp (the pair a
-//              training step needs), as GFLOP/s of their GEMM work, next to the GFLOP/s of
-//              dgemm on exactly those shapes (timed here, interleaved).
-//   faults     minor page faults (getrusage ru_minflt) over F trainer steps after warm-up, in
-//              two halves: an allocation per step that the kernel must back with fresh pages
-//              shows as faults growing with the step count.
+//              training step needs), as GFLOP/s of their GEMM work next to dgemm on exactly
+//              those shapes; medians of R rounds, each timing every one of them once.
+//   step       one full-batch GD step as ntk.train.gd takes it (core/train/run_descent with the
+//              network: predict, residual, vjp, update, set_params), median of S steps after W,
+//              with the same dgemm passes and, for fc, one step of a hand-written reference of
+//              the same MLP (forward, residual, backward, update with dgemm on preallocated
+//              buffers — PyTorch's CPU path without its allocator and dispatch; same parameters,
+//              same data) timed between every two steps, outside them: same machine load.
+//   faults     minor page faults (getrusage ru_minflt) within the S steps, in two halves: an
+//              allocation per step that the kernel must back with fresh pages shows as faults
+//              in both halves.
 // Data: the first n MNIST test images (data/mnist), pixels / 255, one-hot targets (10 outputs).
 // OPENBLAS_CORETYPE as README's "OpenBLAS core type" (ntk.sh): SkylakeX on AVX-512 CPUs unless
 // NTKLAB_KEEP_CORETYPE=1 (the program re-executes itself once with it).
@@ -23,7 +24,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cblas.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "cnn_architecture.hpp"
+#include "finite_step_baselines.hpp"
 #include "core/data/data_dir.hpp"
 #include "core/data/mnist.hpp"
 #include "core/train/descent.hpp"
@@ -53,6 +54,11 @@ using Options = ntk::sdk::Options;
 
 namespace {
 
+using ntk_bench::Gemm;
+using ntk_bench::GemmSet;
+using ntk_bench::ReferenceMlp;
+using ntk_bench::flops;
+
 double now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -65,16 +71,6 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t m = v.size() / 2;
   return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
-double median_time(int reps, const std::function<void()>& work) {
-  std::vector<double> t;
-  work();  // warm-up: buffers sized, pages touched
-  for (int r = 0; r < reps; ++r) {
-    const double start = now();
-    work();
-    t.push_back(now() - start);
-  }
-  return median(t);
 }
 void set_threads(int t) {
   openblas_set_num_threads(t);
@@ -104,7 +100,9 @@ Labelled cropped(const Labelled& full, arma::uword n) {
 // count at each prediction: the time between two predictions is one whole step of the loop.
 class TimedModel final : public ntk::core::train::DescentModel {
  public:
-  explicit TimedModel(Network& net) : net_(net) {}
+  // `between` runs at the start of every prediction, outside the measured step: the other
+  // timings, interleaved step by step with the trainer so that both see the same load.
+  TimedModel(Network& net, std::function<void()> between) : net_(net), between_(std::move(between)) {}
   const arma::vec& params() const override { return net_.params(); }
   void set_params(const arma::vec& p) override {
     const double start = now();
@@ -112,8 +110,11 @@ class TimedModel final : public ntk::core::train::DescentModel {
     set_params_s.push_back(now() - start);
   }
   arma::mat predict(const Inputs& x) override {
-    times.push_back(now());
+    ends.push_back(now());  // the previous step ends here
+    end_faults.push_back(minor_faults());
+    if (between_) between_();
     faults.push_back(minor_faults());
+    times.push_back(now());  // and the next one starts here
     arma::mat f = net_.forward(x);
     predict_s.push_back(now() - times.back());
     return f;
@@ -125,159 +126,45 @@ class TimedModel final : public ntk::core::train::DescentModel {
     return g;
   }
   const Network& network() const override { return net_; }
-  std::vector<double> times, predict_s, vjp_s, set_params_s;
-  std::vector<long> faults;
+  std::vector<double> times, ends, predict_s, vjp_s, set_params_s;
+  std::vector<long> faults, end_faults;
 
  private:
   Network& net_;
+  std::function<void()> between_;
 };
 
-struct StepFigures {
-  double median_s = 0, predict_s = 0, vjp_s = 0, set_params_s = 0;
-  long faults_first = 0, faults_second = 0;  // over the two halves of the fault steps
+// Per-step samples of `steps` trainer steps after `warmup` (core/train/run_descent: whole
+// steps and their parts) and the minor faults of each step.
+struct StepSamples {
+  std::vector<double> step, forward, vjp, set_params;
+  std::vector<long> faults;
   double objective_first = 0, objective_last = 0;
 };
 
-StepFigures trainer_steps(Network& net, const Labelled& train, double lr, int warmup, int steps,
-                          int fault_steps) {
-  TimedModel model(net);
+StepSamples trainer_steps(Network& net, const Labelled& train, double lr, int warmup, int steps,
+                          const std::function<void()>& between) {
+  TimedModel model(net, between);
   ntk::core::train::TrainOptions o;
   o.lr = lr;
-  o.max_steps = arma::uword(warmup + std::max(steps, fault_steps));
+  o.max_steps = arma::uword(warmup + steps);
   o.record_every = o.max_steps;
   o.progress = false;
   const auto result = ntk::core::train::run_descent("benchmark", model, train, o, nullptr);
   if (result.status == ntk::core::train::Status::diverged)
     std::printf("  (training diverged: %s)\n", result.message.c_str());
-  StepFigures f;
-  std::vector<double> dt;
-  for (int i = warmup; i < warmup + steps && i + 1 < int(model.times.size()); ++i)
-    dt.push_back(model.times[i + 1] - model.times[i]);
-  f.median_s = median(dt);
-  const auto part = [&](const std::vector<double>& v) {
-    return median(std::vector<double>(v.begin() + warmup, v.begin() + warmup + steps));
-  };
-  f.predict_s = part(model.predict_s);
-  f.vjp_s = part(model.vjp_s);
-  f.set_params_s = part(model.set_params_s);
-  const int half = fault_steps / 2;
-  f.faults_first = model.faults[warmup + half] - model.faults[warmup];
-  f.faults_second = model.faults[warmup + 2 * half] - model.faults[warmup + half];
+  StepSamples f;
+  for (int i = warmup; i < warmup + steps; ++i) {
+    f.step.push_back(model.ends[i + 1] - model.times[i]);
+    f.forward.push_back(model.predict_s[i]);
+    f.vjp.push_back(model.vjp_s[i]);
+    f.set_params.push_back(model.set_params_s[i]);
+    f.faults.push_back(model.end_faults[i + 1] - model.faults[i]);
+  }
   f.objective_first = result.history.front().objective;
   f.objective_last = result.objective;
   return f;
 }
-
-void print_parts(const StepFigures& s) {
-  std::printf("    of which forward %.2f ms, vjp %.2f ms, set_params %.2f ms, the loop's own %.2f ms\n",
-              1e3 * s.predict_s, 1e3 * s.vjp_s, 1e3 * s.set_params_s,
-              1e3 * (s.median_s - s.predict_s - s.vjp_s - s.set_params_s));
-}
-
-// ---- dgemm of given shapes -----------------------------------------------------------------
-
-// C (m × n) = op(A) op(B), op(A) m × k: one GEMM of a network's forward or backward pass.
-struct Gemm {
-  int m, n, k;
-  bool ta = false, tb = false;
-  double flops() const { return 2.0 * m * n * k; }
-};
-double flops(const std::vector<Gemm>& g) {
-  double s = 0;
-  for (const Gemm& x : g) s += x.flops();
-  return s;
-}
-// Median time of running all the GEMMs once, on buffers allocated and touched beforehand.
-double gemm_time(const std::vector<Gemm>& shapes, int reps) {
-  std::vector<arma::mat> a, b, c;
-  for (const Gemm& g : shapes) {
-    a.push_back(arma::randn(g.ta ? g.k : g.m, g.ta ? g.m : g.k));
-    b.push_back(arma::randn(g.tb ? g.n : g.k, g.tb ? g.k : g.n));
-    c.push_back(arma::zeros(g.m, g.n));
-  }
-  return median_time(reps, [&] {
-    for (std::size_t i = 0; i < shapes.size(); ++i) {
-      const Gemm& g = shapes[i];
-      cblas_dgemm(CblasColMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans,
-                  g.m, g.n, g.k, 1.0, a[i].memptr(), int(a[i].n_rows), b[i].memptr(),
-                  int(b[i].n_rows), 0.0, c[i].memptr(), g.m);
-    }
-  });
-}
-
-// ---- the hand-written reference MLP (fc only) ----------------------------------------------
-
-// f = s_L W_L φ(… φ(s_1 W_1 x + β b_1) …) + β b_L with relu, NTK parametrisation, the ntklab
-// parameter layout (per layer W column-major then b), every buffer allocated once.
-class ReferenceMlp {
- public:
-  ReferenceMlp(std::vector<int> dims, double w_std, double b_std, const arma::vec& params,
-               const arma::mat& x, const arma::mat& y)
-      : dims_(std::move(dims)), beta_(b_std), w_(params), x_(x), y_(y), n_(int(x.n_cols)) {
-    std::size_t offset = 0;
-    for (std::size_t l = 0; l + 1 < dims_.size(); ++l) {
-      offset_.push_back(offset);
-      offset += std::size_t(dims_[l]) * dims_[l + 1] + dims_[l + 1];
-      scale_.push_back(w_std / std::sqrt(double(dims_[l])));
-      h_.push_back(arma::mat(dims_[l + 1], n_));
-      delta_.push_back(arma::mat(dims_[l + 1], n_));
-    }
-    g_.set_size(w_.n_elem);
-  }
-  const arma::mat& forward() {
-    for (std::size_t l = 0; l < h_.size(); ++l) {
-      const int in = dims_[l], out = dims_[l + 1];
-      const double* w = w_.memptr() + offset_[l];
-      const double* b = w + std::size_t(in) * out;
-      double* z = h_[l].memptr();
-      for (int j = 0; j < n_; ++j)
-        for (int i = 0; i < out; ++i) z[std::size_t(j) * out + i] = beta_ * b[i];
-      const double* h = l == 0 ? x_.memptr() : h_[l - 1].memptr();
-      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, out, n_, in, scale_[l], w, out, h,
-                  in, 1.0, z, out);
-      if (l + 1 < h_.size())
-        for (std::size_t i = 0; i < h_[l].n_elem; ++i) z[i] = z[i] > 0 ? z[i] : 0.0;
-    }
-    return h_.back();
-  }
-  // One GD step on 1/(2n) Σ ‖f − y‖².
-  void step(double lr) {
-    forward();
-    arma::mat& top = delta_.back();
-    for (std::size_t i = 0; i < top.n_elem; ++i) top[i] = (h_.back()[i] - y_[i]) / double(n_);
-    for (std::size_t l = h_.size(); l-- > 0;) {
-      const int in = dims_[l], out = dims_[l + 1];
-      const double* w = w_.memptr() + offset_[l];
-      double* gw = g_.memptr() + offset_[l];
-      double* gb = gw + std::size_t(in) * out;
-      const double* d = delta_[l].memptr();
-      const double* h = l == 0 ? x_.memptr() : h_[l - 1].memptr();
-      cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, out, in, n_, scale_[l], d, out, h, in,
-                  0.0, gw, out);
-      for (int i = 0; i < out; ++i) gb[i] = 0;
-      for (int j = 0; j < n_; ++j)
-        for (int i = 0; i < out; ++i) gb[i] += beta_ * d[std::size_t(j) * out + i];
-      if (l == 0) break;
-      double* below = delta_[l - 1].memptr();
-      cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, in, n_, out, scale_[l], w, out, d, out,
-                  0.0, below, in);
-      const double* hb = h_[l - 1].memptr();
-      for (std::size_t i = 0; i < delta_[l - 1].n_elem; ++i) below[i] = hb[i] > 0 ? below[i] : 0.0;
-    }
-    cblas_daxpy(int(w_.n_elem), -lr, g_.memptr(), 1, w_.memptr(), 1);
-  }
-  const arma::vec& params() const { return w_; }
-
- private:
-  std::vector<int> dims_;
-  double beta_;
-  arma::vec w_, g_;
-  arma::mat x_, y_;
-  int n_;
-  std::vector<std::size_t> offset_;
-  std::vector<double> scale_;
-  std::vector<arma::mat> h_, delta_;
-};
 
 // ---- one network, both thread counts ---------------------------------------------------------
 
@@ -290,69 +177,93 @@ struct Case {
   std::function<std::unique_ptr<ReferenceMlp>(const Network&)> reference;  // fc only
 };
 
-void run(const Case& c, int warmup, int steps, int fault_steps) {
+double seconds(const std::function<void()>& work) {
+  const double start = now();
+  work();
+  return now() - start;
+}
+double ms(const std::vector<double>& v) { return 1e3 * median(v); }
+
+// Forward and vjp: `rounds` rounds of (dgemm of the forward shapes, of the backward shapes,
+// forward, vjp, forward then vjp), on two inputs in turn that the trainer never sees (a network
+// reuses its last forward pass on an unchanged input). Then one training run of `steps` steps
+// after `warmup`, with the dgemm passes and a reference step between every two steps.
+void run(const Case& c, int rounds, int warmup, int steps) {
   std::printf("\n%s\n", c.label.c_str());
   const double ff = flops(c.forward_gemms), fb = flops(c.backward_gemms);
   std::printf("  GEMM work: forward %.3f GFLOP, backward %.3f GFLOP\n", ff * 1e-9, fb * 1e-9);
   const arma::mat cotangent = arma::randn(c.train.y.n_rows, c.train.size()) / double(c.train.size());
+  const arma::mat& x = c.train.x.x();
+  const Inputs flipped = Inputs::images(arma::fliplr(x), c.train.x.shape());
+  const Inputs shifted = Inputs::images(arma::shift(x, 1, 1), c.train.x.shape());
+  bool flip = false;
+  const auto next = [&]() -> const Inputs& {
+    flip = !flip;
+    return flip ? flipped : shifted;
+  };
   for (int threads : {1, 2}) {
     set_threads(threads);
-    std::printf(" %d thread%s (load %s)\n", threads, threads > 1 ? "s" : "", [] {
-      static char text[64];
-      double l[1] = {0};
-      getloadavg(l, 1);
-      std::snprintf(text, sizeof text, "%.2f", l[0]);
-      return text;
-    }());
+    double load[1] = {0};
+    getloadavg(load, 1);
+    std::printf(" %d thread%s (load %.2f at the start)\n", threads, threads > 1 ? "s" : "", load[0]);
     auto net = c.make();
     (void)net->forward(c.train.x);  // lazy networks draw their parameters here
     std::unique_ptr<ReferenceMlp> ref = c.reference ? c.reference(*net) : nullptr;
-    const int reps = std::max(steps / 2, 20);
-    const double t_gemm_f = gemm_time(c.forward_gemms, reps);
-    const double t_gemm_b = gemm_time(c.backward_gemms, reps);
-    // Two inputs in turn: a network may reuse its last forward pass on an unchanged input.
-    const Inputs flipped = Inputs::images(arma::fliplr(c.train.x.x()), c.train.x.shape());
-    bool flip = false;
-    const auto next = [&]() -> const Inputs& {
-      flip = !flip;
-      return flip ? flipped : c.train.x;
-    };
-    const double t_fwd = median_time(reps, [&] { (void)net->forward(next()); });
-    const double t_vjp = median_time(reps, [&] { (void)net->vjp(next(), cotangent); });
-    const double t_pair = median_time(reps, [&] {
-      const Inputs& x = next();
-      (void)net->forward(x);
-      (void)net->vjp(x, cotangent);
-    });
-    std::printf("  dgemm, forward shapes      %8.2f ms  %6.1f GFLOP/s\n", 1e3 * t_gemm_f, ff / t_gemm_f * 1e-9);
-    std::printf("  dgemm, all step shapes     %8.2f ms  %6.1f GFLOP/s\n", 1e3 * (t_gemm_f + t_gemm_b),
-                (ff + fb) / (t_gemm_f + t_gemm_b) * 1e-9);
-    std::printf("  ntklab forward             %8.2f ms  %6.1f GFLOP/s  (%.0f %% of dgemm)\n", 1e3 * t_fwd,
-                ff / t_fwd * 1e-9, 100 * t_gemm_f / t_fwd);
-    std::printf("  ntklab vjp (alone)         %8.2f ms  %6.1f GFLOP/s  (%.0f %% of dgemm)\n", 1e3 * t_vjp,
-                (ff + fb) / t_vjp * 1e-9, 100 * (t_gemm_f + t_gemm_b) / t_vjp);
-    std::printf("  ntklab forward then vjp    %8.2f ms  %6.1f GFLOP/s  (%.0f %% of dgemm)\n", 1e3 * t_pair,
-                (ff + fb) / t_pair * 1e-9, 100 * (t_gemm_f + t_gemm_b) / t_pair);
-    if (ref) {
-      const arma::mat fr = ref->forward(), fn = net->forward(c.train.x);
-      std::vector<double> dt;
-      const double t_ref = median_time(reps, [&] { ref->step(c.lr); });
-      std::printf("  reference step (dgemm)     %8.2f ms   (max |f_ref - f_ntklab| = %.1e)\n",
-                  1e3 * t_ref, arma::abs(fr - fn).max());
-      const StepFigures s = trainer_steps(*net, c.train, c.lr, warmup, steps, fault_steps);
-      std::printf("  ntklab train.gd step       %8.2f ms   ratio to reference %.2f\n", 1e3 * s.median_s,
-                  s.median_s / t_ref);
-      print_parts(s);
-      std::printf("  minor faults over %d steps: %ld then %ld (objective %.3g -> %.3g)\n",
-                  fault_steps, s.faults_first, s.faults_second, s.objective_first, s.objective_last);
-    } else {
-      const StepFigures s = trainer_steps(*net, c.train, c.lr, warmup, steps, fault_steps);
-      std::printf("  ntklab train.gd step       %8.2f ms   ratio to dgemm of its shapes %.2f\n",
-                  1e3 * s.median_s, s.median_s / (t_gemm_f + t_gemm_b));
-      print_parts(s);
-      std::printf("  minor faults over %d steps: %ld then %ld (objective %.3g -> %.3g)\n",
-                  fault_steps, s.faults_first, s.faults_second, s.objective_first, s.objective_last);
+    if (ref)
+      std::printf("  reference MLP: max |f_ref - f_ntklab| = %.1e\n",
+                  arma::abs(ref->forward() - net->forward(c.train.x)).max());
+    GemmSet gemm_f(c.forward_gemms), gemm_b(c.backward_gemms);
+    std::vector<double> t_gf, t_gb, t_fwd, t_vjp, t_pair, t_ref;
+    for (int r = 0; r <= rounds; ++r) {  // round 0: warm-up
+      const double gf = seconds([&] { gemm_f.run(); }), gb = seconds([&] { gemm_b.run(); });
+      const double fwd = seconds([&] { (void)net->forward(next()); });
+      const double vjp = seconds([&] { (void)net->vjp(next(), cotangent); });
+      const double pair = seconds([&] {
+        const Inputs& in = next();
+        (void)net->forward(in);
+        (void)net->vjp(in, cotangent);
+      });
+      if (r == 0) continue;
+      t_gf.push_back(gf), t_gb.push_back(gb), t_fwd.push_back(fwd), t_vjp.push_back(vjp);
+      t_pair.push_back(pair);
     }
+    const double gf = median(t_gf), gfb = median(t_gb) + gf;
+    std::printf("  dgemm, forward shapes      %8.2f ms  %6.1f GFLOP/s\n", 1e3 * gf, ff / gf * 1e-9);
+    std::printf("  dgemm, all step shapes     %8.2f ms  %6.1f GFLOP/s\n", 1e3 * gfb, (ff + fb) / gfb * 1e-9);
+    const auto line = [&](const char* what, double t, double work, double gemm) {
+      std::printf("  %-26s %8.2f ms  %6.1f GFLOP/s  (%.0f %% of dgemm)\n", what, 1e3 * t,
+                  work / t * 1e-9, 100 * gemm / t);
+    };
+    line("ntklab forward", median(t_fwd), ff, gf);
+    line("ntklab vjp (alone)", median(t_vjp), ff + fb, gfb);
+    line("ntklab forward then vjp", median(t_pair), ff + fb, gfb);
+
+    std::vector<double> s_gemm;
+    const StepSamples s = trainer_steps(*net, c.train, c.lr, warmup, steps, [&] {
+      s_gemm.push_back(seconds([&] {
+        gemm_f.run();
+        gemm_b.run();
+      }));
+      if (ref) t_ref.push_back(seconds([&] { ref->step(c.lr); }));
+    });
+    s_gemm.erase(s_gemm.begin(), s_gemm.begin() + warmup + 1);
+    const double step = median(s.step);
+    std::printf("  ntklab train.gd step       %8.2f ms   ratio to dgemm of its shapes %.2f (%.2f ms)\n",
+                1e3 * step, step / median(s_gemm), ms(s_gemm));
+    if (ref) {
+      t_ref.erase(t_ref.begin(), t_ref.begin() + warmup + 1);
+      std::printf("  reference step (dgemm)     %8.2f ms   ntklab / reference = %.2f\n", ms(t_ref),
+                  step / median(t_ref));
+    }
+    const double parts = median(s.forward) + median(s.vjp) + median(s.set_params);
+    std::printf("    ntklab's step: forward %.2f ms, vjp %.2f ms, set_params %.2f ms, the loop's own %.2f ms\n",
+                ms(s.forward), ms(s.vjp), ms(s.set_params), 1e3 * (step - parts));
+    const std::size_t half = s.faults.size() / 2;
+    long first = 0, second = 0;
+    for (std::size_t i = 0; i < 2 * half; ++i) (i < half ? first : second) += s.faults[i];
+    std::printf("  minor faults in the steps: %ld over steps %d-%d, %ld over steps %d-%d "
+                "(objective %.3g -> %.3g)\n", first, warmup, warmup + int(half) - 1, second,
+                warmup + int(half), warmup + int(2 * half) - 1, s.objective_first, s.objective_last);
   }
 }
 
@@ -450,23 +361,23 @@ int main(int argc, char** argv) {
     }
   }
   std::string which = "all";
-  int steps = 40, warmup = 5, fault_steps = 100;
+  int rounds = 20, warmup = 5, steps = 100;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--steps" && i + 1 < argc) steps = std::atoi(argv[++i]);
+    if (a == "--rounds" && i + 1 < argc) rounds = std::atoi(argv[++i]);
     else if (a == "--warmup" && i + 1 < argc) warmup = std::atoi(argv[++i]);
-    else if (a == "--fault-steps" && i + 1 < argc) fault_steps = std::atoi(argv[++i]);
+    else if (a == "--steps" && i + 1 < argc) steps = std::atoi(argv[++i]);
     else which = a;
   }
-  std::printf("finite_step_benchmark: OpenBLAS core %s, median of %d steps after %d warm-up\n",
-              openblas_get_corename(), steps, warmup);
+  std::printf("finite_step_benchmark: OpenBLAS core %s; medians of %d timings and of %d steps "
+              "after %d warm-up steps\n", openblas_get_corename(), rounds, steps, warmup);
   arma::arma_rng::set_seed(3);
   const Labelled data = mnist(200);
-  if (which == "fc" || which == "all") run(fc_case(data), warmup, steps, fault_steps);
-  if (which == "cnn" || which == "all") run(cnn_case(cropped(data, 32)), warmup, steps, fault_steps);
+  if (which == "fc" || which == "all") run(fc_case(data), rounds, warmup, steps);
+  if (which == "cnn" || which == "all") run(cnn_case(cropped(data, 32)), rounds, warmup, steps);
   if (which == "resnet" || which == "all") {
-    run(resnet_mlp_case(data), warmup, steps, fault_steps);
-    run(resnet_conv_case(cropped(data, 32)), warmup, steps, fault_steps);
+    run(resnet_mlp_case(data), rounds, warmup, steps);
+    run(resnet_conv_case(cropped(data, 32)), rounds, warmup, steps);
   }
   return 0;
 }

@@ -183,19 +183,32 @@ class FiniteResidual : public FiniteLayer {
     const arma::mat& branch = branch_->forward_into(p, in, cache.children[0]);
     arma::mat& out = cache.output;
     out.set_size(in.n_rows, in.n_cols);
-    for (arma::uword i = 0; i < in.n_elem; ++i) out[i] = in[i] + alpha_ * branch[i];
+    const double* __restrict x = in.memptr();
+    const double* __restrict b = branch.memptr();
+    double* __restrict y = out.memptr();
+#pragma omp simd  // SIMD only, no threads
+    for (arma::uword i = 0; i < in.n_elem; ++i) y[i] = x[i] + alpha_ * b[i];
     return out;
   }
   const arma::mat& backward_into(const double* p, LayerCache& cache, const arma::mat& delta,
                                  arma::uword r, double* grad, bool need_input) const override {
     arma::mat& scaled = cache.scratch;  // α·δ, the branch's output signal
     scaled.set_size(delta.n_rows, delta.n_cols);
-    for (arma::uword i = 0; i < delta.n_elem; ++i) scaled[i] = alpha_ * delta[i];
+    {
+      const double* __restrict d = delta.memptr();
+      double* __restrict y = scaled.memptr();
+#pragma omp simd
+      for (arma::uword i = 0; i < delta.n_elem; ++i) y[i] = alpha_ * d[i];
+    }
     const arma::mat& d = branch_->backward_into(p, cache.children[0], scaled, r, grad, need_input);
     if (!need_input) return finite::no_signal();
     arma::mat& out = cache.signal;
     out.set_size(delta.n_rows, delta.n_cols);
-    for (arma::uword i = 0; i < delta.n_elem; ++i) out[i] = delta[i] + d[i];
+    const double* __restrict a = delta.memptr();
+    const double* __restrict b = d.memptr();
+    double* __restrict y = out.memptr();
+#pragma omp simd
+    for (arma::uword i = 0; i < delta.n_elem; ++i) y[i] = a[i] + b[i];
     return out;
   }
   arma::mat jvp(const double* p, const double* dp, const LayerCache& cache,

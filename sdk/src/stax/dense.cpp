@@ -4,6 +4,7 @@
 // Kernel: Σ ← W²Σ + b²; Θ ← W²Θ + Σ_new (NTK), W²Θ + fan_in·Σ_old + 1 (standard); frozen:
 // Θ ← W²Θ. Parameters: W (fan_out × fan_in, column-major) then b (fan_out), drawn in that order.
 // An image input is read as its flattened vector (channel-major), as the fc plugin always did.
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -50,7 +51,7 @@ class FiniteDense : public FiniteLayer {
   }
   arma::mat backward(const double* p, const LayerCache& cache, const arma::mat& delta,
                      arma::uword r, double* grad, bool need_input) const override {
-    add_gradient(cache.layer_input(), delta, r, grad);
+    gradient(cache.layer_input(), delta, r, grad, true);
     if (!need_input) return {};
     arma::mat d(fan_in_, delta.n_cols);
     finite::gemm(scale_, weight(p), true, delta, false, 0.0, d);
@@ -58,7 +59,7 @@ class FiniteDense : public FiniteLayer {
   }
   const arma::mat& backward_into(const double* p, LayerCache& cache, const arma::mat& delta,
                                  arma::uword r, double* grad, bool need_input) const override {
-    add_gradient(cache.layer_input(), delta, r, grad);
+    gradient(cache.layer_input(), delta, r, grad, false);
     if (!need_input) return finite::no_signal();
     cache.signal.set_size(fan_in_, delta.n_cols);
     finite::gemm(scale_, weight(p), true, delta, false, 0.0, cache.signal);
@@ -109,21 +110,31 @@ class FiniteDense : public FiniteLayer {
     if (bias_scale_ == 0) return;
     const double* b = p + fan_out_ * fan_in_;
     for (arma::uword j = 0; j < z.n_cols; ++j) {
-      double* col = z.colptr(j);
+      double* __restrict col = z.colptr(j);
+#pragma omp simd  // SIMD only, no threads
       for (arma::uword i = 0; i < fan_out_; ++i) col[i] += bias_scale_ * b[i];
     }
   }
-  // grad += (s·δ·hᵀ, β·Σ_columns δ) for a trained layer; δ has r columns per example.
-  void add_gradient(const arma::mat& h, const arma::mat& delta, arma::uword r, double* grad) const {
-    if (grad == nullptr || !o_.trainable) return;
+  // grad += (or, unless accumulate, grad =) (s·δ·hᵀ, β·Σ_columns δ); δ has r columns per
+  // example. A frozen layer adds nothing (writes zeros).
+  void gradient(const arma::mat& h, const arma::mat& delta, arma::uword r, double* grad,
+                bool accumulate) const {
+    if (grad == nullptr) return;
+    if (!o_.trainable) {
+      if (!accumulate) std::fill(grad, grad + num_params(), 0.0);
+      return;
+    }
     arma::mat gw(grad, fan_out_, fan_in_, false, true);
     if (r == 1) {
-      finite::gemm(scale_, delta, false, h, true, 1.0, gw);
+      finite::gemm(scale_, delta, false, h, true, accumulate ? 1.0 : 0.0, gw);
     } else {  // each example's input serves its r signals
-      gw += scale_ * (delta * arma::repelem(h, 1, r).t());
+      const arma::mat g = scale_ * (delta * arma::repelem(h, 1, r).t());
+      if (accumulate) gw += g;
+      else gw = g;
     }
     arma::vec gb(grad + fan_out_ * fan_in_, fan_out_, false, true);
-    gb += bias_scale_ * arma::sum(delta, 1);  // fan_out values: a small heap block, no pages
+    if (accumulate) gb += bias_scale_ * arma::sum(delta, 1);  // fan_out values: no pages
+    else gb = bias_scale_ * arma::sum(delta, 1);
   }
   arma::mat weight(const double* p) const {
     return arma::mat(const_cast<double*>(p), fan_out_, fan_in_, false, true);

@@ -43,30 +43,29 @@ class FiniteActivation : public FiniteLayer {
     }
     return out;
   }
-  // The workspace form: φ(z) into cache.output, φ'(z) into cache.extra. Relu is one serial
-  // loop (memory-bound: an OpenMP region would cost more than it saves next to the GEMMs and
-  // would compete with OpenBLAS's threads); erf keeps sdk::relu_or_erf's parallel loop.
-  const arma::mat& forward_into(const double* p, const arma::mat& in,
+  // The workspace form: φ(z) into cache.output and φ'(z) into cache.extra; relu keeps no
+  // derivative (extra left empty): relu'(z) = [φ(z) > 0] is read off the output. Relu is one
+  // serial loop (memory-bound: an OpenMP region would cost more than it saves next to the
+  // GEMMs, and competes with OpenBLAS's threads); erf keeps sdk::relu_or_erf's parallel loop.
+  const arma::mat& forward_into(const double*, const arma::mat& in,
                                 LayerCache& cache) const override {
-    cache.input_ref = nullptr;  // backward needs φ'(z) only
+    cache.input_ref = nullptr;
     arma::mat& out = cache.output;
-    arma::mat& d = cache.extra;
     out.set_size(in.n_rows, in.n_cols);
-    d.set_size(in.n_rows, in.n_cols);
     if (kind_ == Kind::relu) {
-      const double* z = in.memptr();
-      double* y = out.memptr();
-      double* dy = d.memptr();
-      for (arma::uword i = 0; i < in.n_elem; ++i) {
-        const bool positive = z[i] > 0;
-        y[i] = positive ? z[i] : 0.0;
-        dy[i] = positive ? 1.0 : 0.0;
-      }
-    } else if (kind_ == Kind::erf) {
+      cache.extra.reset();
+      const double* __restrict z = in.memptr();
+      double* __restrict y = out.memptr();
+#pragma omp simd  // SIMD only, no threads (-O2 does not vectorise this loop by itself)
+      for (arma::uword i = 0; i < in.n_elem; ++i) y[i] = z[i] > 0 ? z[i] : 0.0;
+      return out;
+    }
+    arma::mat& d = cache.extra;
+    d.set_size(in.n_rows, in.n_cols);
+    if (kind_ == Kind::erf) {
       std::copy(in.begin(), in.end(), out.begin());
       relu_or_erf(out, &d, false);
     } else {
-      (void)p;
       for (arma::uword i = 0; i < in.n_elem; ++i) {
         d[i] = act_->derivative(in[i]);
         out[i] = act_->value(in[i]);
@@ -78,32 +77,47 @@ class FiniteActivation : public FiniteLayer {
                      arma::uword r, double*, bool need_input) const override {
     if (!need_input) return {};
     arma::mat out(delta.n_rows, delta.n_cols);
-    times_derivative(cache.extra, delta, r, out);
+    times_derivative(cache, delta, r, out);
     return out;
   }
   const arma::mat& backward_into(const double*, LayerCache& cache, const arma::mat& delta,
                                  arma::uword r, double*, bool need_input) const override {
     if (!need_input) return finite::no_signal();
     cache.signal.set_size(delta.n_rows, delta.n_cols);
-    times_derivative(cache.extra, delta, r, cache.signal);
+    times_derivative(cache, delta, r, cache.signal);
     return cache.signal;
   }
   arma::mat jvp(const double*, const double*, const LayerCache& cache,
                 const arma::mat& din) const override {
-    if (din.is_empty()) return arma::zeros(cache.extra.n_rows, cache.extra.n_cols);
-    return cache.extra % din;
+    const arma::mat& y = relu_from_output(cache) ? cache.output : cache.extra;
+    if (din.is_empty()) return arma::zeros(y.n_rows, y.n_cols);
+    arma::mat out(din.n_rows, din.n_cols);
+    times_derivative(cache, din, 1, out);
+    return out;
   }
 
  private:
+  // A relu cache from forward_into: the derivative is [output > 0].
+  bool relu_from_output(const LayerCache& cache) const {
+    return kind_ == Kind::relu && cache.extra.is_empty();
+  }
   // out = δ ⊙ φ'(z), column c of δ taking example c / r's derivative.
-  static void times_derivative(const arma::mat& d, const arma::mat& delta, arma::uword r,
-                               arma::mat& out) {
+  void times_derivative(const LayerCache& cache, const arma::mat& delta, arma::uword r,
+                        arma::mat& out) const {
     const arma::uword rows = delta.n_rows;
+    const bool from_output = relu_from_output(cache);
     for (arma::uword c = 0; c < delta.n_cols; ++c) {
-      const double* dc = d.colptr(c / r);
-      const double* in = delta.colptr(c);
-      double* o = out.colptr(c);
-      for (arma::uword i = 0; i < rows; ++i) o[i] = in[i] * dc[i];
+      const double* __restrict in = delta.colptr(c);
+      double* __restrict o = out.colptr(c);
+      if (from_output) {
+        const double* __restrict y = cache.output.colptr(c / r);
+#pragma omp simd
+        for (arma::uword i = 0; i < rows; ++i) o[i] = y[i] > 0 ? in[i] : 0.0;
+      } else {
+        const double* __restrict d = cache.extra.colptr(c / r);
+#pragma omp simd
+        for (arma::uword i = 0; i < rows; ++i) o[i] = in[i] * d[i];
+      }
     }
   }
   enum class Kind { relu, erf, other };

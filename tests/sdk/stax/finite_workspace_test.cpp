@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <random>
 
 #include "derivative_checks.hpp"
 #include "ntk/sdk/stax.hpp"
@@ -142,4 +143,83 @@ TEST_CASE("vjp and jvp after forward see new parameters and inputs changed in pl
     CHECK(same(net->vjp(x, r), fresh2->vjp(x, r)));
     CHECK(same(net->forward(x), fresh2->forward(x)));
   }
+}
+
+// The SDK 4.0 contract at the layer level: forward_into/backward_into give what the SDK 3
+// forms give, backward_into WRITES the gradient (the buffer starts as NaN here; backward()
+// adds into zeros), frozen layers write zeros, and r > 1 signal columns per example work.
+TEST_CASE("each library layer's workspace forms match its allocating forms",
+          "[stax][finite][workspace]") {
+  using ntk::sdk::LayerCache;
+  using ntk::sdk::Shape;
+  st::ConvOptions conv, frozen_conv, valid_conv;
+  conv.b_std = 0.3;
+  frozen_conv.trainable = false;
+  valid_conv.padding = ntk::sdk::Padding::valid;
+  valid_conv.filter_width = 1;
+  valid_conv.filter_height = 3;
+  st::DenseOptions frozen_dense;
+  frozen_dense.trainable = false;
+  const Shape image = Shape::image(2, 4, 3), vector = Shape::vector(6);
+  const std::vector<std::pair<ntk::sdk::LayerPtr, Shape>> layers = {
+      {st::dense(1.3, 0.2), vector},       {st::dense(frozen_dense), vector},
+      {st::activation("relu"), vector},    {st::activation("erf"), vector},
+      {st::activation("gelu"), vector},    {st::layer_norm(), vector},
+      {st::conv(conv), image},             {st::conv(frozen_conv), image},
+      {st::conv(valid_conv), image},       {st::avg_pool(2, 1), image},
+      {st::flatten(), image},              {st::global_avg_pool(), image},
+      {st::residual(0.6, {st::activation("relu"), st::dense(1.1, 0.4)}), vector}};
+  ntk::sdk::LayerContext context;
+  context.width = 6;
+  for (const auto& [layer, in_shape] : layers) {
+    INFO(layer->name());
+    const auto finite = layer->instantiate(in_shape, context);
+    arma::arma_rng::set_seed(7);
+    arma::vec p(finite->num_params());
+    std::mt19937_64 rng(3);
+    finite->init(p.memptr(), rng);
+    const arma::uword n = 4, out = finite->output_shape().size();
+    const arma::mat x = arma::randn(in_shape.size(), n);
+    for (const arma::uword r : {1, 3}) {
+      INFO("r = " << r);
+      const arma::mat delta = arma::randn(out, n * r);
+      LayerCache old_cache, new_cache;
+      const arma::mat f_old = finite->forward(p.memptr(), x, &old_cache);
+      const arma::mat f_new = finite->forward_into(p.memptr(), x, new_cache);
+      CHECK(rel(f_new, f_old) < 1e-14);
+      arma::vec g_old(p.n_elem, arma::fill::zeros);
+      arma::vec g_new(p.n_elem);
+      g_new.fill(arma::datum::nan);
+      const arma::mat d_old = finite->backward(p.memptr(), old_cache, delta, r, g_old.memptr(), true);
+      const arma::mat d_new =
+          finite->backward_into(p.memptr(), new_cache, delta, r, g_new.memptr(), true);
+      CHECK(rel(d_new, d_old) < 1e-14);
+      CHECK(g_new.is_finite());
+      if (p.n_elem > 0 && arma::norm(g_old) > 0) CHECK(rel(g_new, g_old) < 1e-14);
+      if (p.n_elem > 0 && !finite->trainable()) CHECK(arma::norm(g_new) == 0);
+      // jvp reads a cache of either form.
+      const arma::vec dp = arma::randn(p.n_elem);
+      const arma::mat din = arma::randn(in_shape.size(), n);
+      CHECK(rel(finite->jvp(p.memptr(), dp.memptr(), new_cache, din),
+                finite->jvp(p.memptr(), dp.memptr(), old_cache, din)) < 1e-14);
+    }
+  }
+}
+
+TEST_CASE("set_params refuses non-finite values and keeps the parameters",
+          "[stax][finite][workspace]") {
+  const Case c = cases().front();
+  auto net = c.make();
+  const Inputs x = c.batch(0, 3);
+  const arma::mat f = net->forward(x);
+  const arma::vec p = net->params();
+  for (const double bad : {arma::datum::inf, -arma::datum::inf, arma::datum::nan}) {
+    arma::vec q = p;
+    q(q.n_elem / 2) = bad;
+    CHECK_THROWS_WITH(net->set_params(q), Catch::Contains("non-finite"));
+    CHECK(same(net->params(), p));
+    CHECK(same(net->forward(x), f));
+  }
+  CHECK_THROWS_WITH(net->set_params(arma::vec(p.n_elem + 1, arma::fill::zeros)),
+                    Catch::Contains("values, the network has"));
 }

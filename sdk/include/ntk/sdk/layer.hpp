@@ -20,6 +20,7 @@
 // dense layer (δ_aᵀδ_b) ⊙ (s²·h_aᵀh_b + β²): BLAS-3).
 #pragma once
 
+#include <algorithm>
 #include <armadillo>
 #include <cstdint>
 #include <memory>
@@ -119,8 +120,10 @@ class FiniteLayer {
   // unchanged) and returned by reference, valid until the next call on the same cache. `in`
   // is referred to, not copied: it must outlive the cache's use. backward_into() must follow a
   // forward_into() on the same cache; its empty result when !need_input is a shared empty
-  // matrix. The defaults call forward()/backward() (a layer written for SDK 3 allocates, as
-  // before); the library's layers override them with BLAS calls on the cached buffers.
+  // matrix. Unlike backward(), it WRITES the gradient into grad[0 .. num_params()) (zeros for
+  // a frozen layer), so a caller need not clear the P entries first. The defaults call
+  // forward()/backward() (a layer written for SDK 3 allocates, as before); the library's
+  // layers override them with BLAS calls on the cached buffers.
   virtual const arma::mat& forward_into(const double* p, const arma::mat& in,
                                         LayerCache& cache) const {
     cache.input_ref = nullptr;
@@ -130,6 +133,7 @@ class FiniteLayer {
   virtual const arma::mat& backward_into(const double* p, LayerCache& cache,
                                          const arma::mat& delta, arma::uword r, double* grad,
                                          bool need_input) const {
+    if (grad != nullptr) std::fill(grad, grad + num_params(), 0.0);
     cache.signal = backward(p, cache, delta, r, grad, need_input);
     return cache.signal;
   }
