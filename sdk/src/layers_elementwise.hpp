@@ -26,9 +26,9 @@
 
 namespace ntk::sdk::layers {
 
-// arccos and arcsin accurate to a few ulps on [−1, 1] (arguments are clamped), written so
-// that they vectorise: an odd Taylor series of arcsin on [0, 1/2] plus the half-angle identity
-// arccos x = 2·arcsin √((1 − x)/2), which keeps full relative accuracy as x → ±1.
+// arccos and arcsin accurate to a few ulps on [−1, 1] (arguments are clamped): the angle
+// from its sine √((1 − x)(1 + x)) and cosine (layers_elementwise_angle.hpp), which keeps full
+// relative accuracy as x → ±1.
 double arc_cosine(double x);
 double arc_sine(double x);
 
@@ -49,6 +49,15 @@ void relu_entries(double* nngp, double* ntk, const double* var1, const double* v
                   std::size_t len);
 void erf_entries(double* nngp, double* ntk, const double* var1, const double* var2,
                  std::size_t len);
+
+// relu on entries of one kernel column — example pairs (i, j) for one j — with the inverse
+// square roots of the variances given per example (1/√Σ, 0 for a zero variance; by
+// inverse_roots()), so that ρ = Σ12·(1/√Σ11)·(1/√Σ22) costs two multiplications, where
+// relu_entries() takes a square root and a division per entry. The same map otherwise (equal
+// to a few ulps: ρ is rounded differently).
+void relu_column(double* nngp, double* ntk, const double* var1, const double* inv_root1,
+                 double var2, double inv_root2, std::size_t len);
+void inverse_roots(const double* var, double* out, std::size_t len);
 
 // erf on entries whose true values are the given ones times 2^log2_scale (a state's common
 // scale): the result is in true units, since erf's NNGP is at most 1 (Θ is scaled alike). A

@@ -153,7 +153,7 @@ PreparedRules prepare(KernelState& s, const std::vector<Rule>& rules) {
                 "residual_sum(alpha); close every block in the same apply_rules() call");
   for (std::size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
-    PreparedRule p{rule, {}, {}, {}};
+    PreparedRule p{rule, {}, {}, {}, {}, {}};
     p.scale_in = s.log2_scale;
     const arma::vec before1 = s.diag1, before2 = s.diag2;
     if (rule.kind == Rule::Kind::residual_start) {
@@ -223,6 +223,15 @@ PreparedRules prepare(KernelState& s, const std::vector<Rule>& rules) {
       }
       p.var1 = s.diag1;
       if (!s.symmetric) p.var2 = s.diag2;
+      if (rule.kind == Rule::Kind::relu) {
+        auto inverse = [](const arma::vec& v) {
+          arma::vec r(v.n_elem);
+          inverse_roots(v.memptr(), r.memptr(), v.n_elem);
+          return r;
+        };
+        p.inv_root1 = inverse(p.var1);
+        if (!s.symmetric) p.inv_root2 = inverse(p.var2);
+      }
       auto map = [&](arma::vec& v) {
         if (rule.kind == Rule::Kind::relu) relu_variances(v.memptr(), v.n_elem);
         else if (rule.kind == Rule::Kind::erf && p.erf_linear) v *= 4 / arma::datum::pi;
@@ -346,14 +355,21 @@ std::size_t run_chunk(const std::vector<PreparedRule>& prepared, ChunkBuffers& b
         }
         break;
       }
-      default: {  // activations
+      case Rule::Kind::relu: {
         const double var_j = symmetric ? p.var1[j] : p.var2[j];
-        std::fill_n(b.v2.data(), len, var_j);
+        const double inv_root_j = symmetric ? p.inv_root1[j] : p.inv_root2[j];
         // On the diagonal Σ12 is the variance: use the recursion's value so the two agree.
         if (has_diagonal) c[j - i0] = var_j;
+        relu_column(c, tp, p.var1.memptr() + i0, p.inv_root1.memptr() + i0, var_j, inv_root_j,
+                    len);
+        break;
+      }
+      default: {  // the other activations
+        const double var_j = symmetric ? p.var1[j] : p.var2[j];
+        std::fill_n(b.v2.data(), len, var_j);
+        if (has_diagonal) c[j - i0] = var_j;
         const double* v1 = p.var1.memptr() + i0;
-        if (p.rule.kind == Rule::Kind::relu) relu_entries(c, tp, v1, b.v2.data(), len);
-        else if (p.rule.kind == Rule::Kind::erf && p.erf_linear) {
+        if (p.rule.kind == Rule::Kind::erf && p.erf_linear) {
           const double f = 4 / arma::datum::pi;
           for (arma::uword i = 0; i < len; ++i) c[i] *= f;
           if (tp != nullptr)

@@ -53,6 +53,7 @@ struct PreparedRule {
   Rule rule;
   AffineCoefficients affine;  // dense: the common scale's shifts are folded in
   arma::vec var1, var2;  // only for activations and layer_norm; var2 empty when symmetric
+  arma::vec inv_root1, inv_root2;  // relu: 1/√var (0 for a zero variance), for relu_column()
   // The common scale (KernelState::log2_scale) around the rule, as exact powers of two:
   int scale_in = 0;     // the state's scale entering the rule (erf reads it)
   int pre_shift = 0;    // entries × 2^pre_shift first (a generic activation reads true values)
