@@ -13,6 +13,11 @@
 //   A:kernels(x1, x2[, {log_scale = true}]) -> {nngp = M, ntk = M[, log2_scale = s]}
 //   {precision = "float32"} in either options table: the kernels come back as ntk.fmatrix
 //                                       values (4 bytes an entry; never a float64 copy)
+//   A:kernel(x1, x2, "ntk", {precision = "float32", cache = "K.ntkkernel"[, cache_tile = 2048]})
+//                                    -> the kernel through a file: computed tile by tile into
+//                                       it (resumed where a stopped run left it), mapped by
+//                                       later runs with the same architecture and data
+//                                       (lua/kernel_cache.hpp)
 //   A:describe(), A:name(), A:outputs(), tostring(A)
 //   A:network{width = m, seed = s}   -> network (seed defaults to 0)
 //   N:forward(x) (k × n), N:ntk(x1, x2) (n1 × n2, x2 optional), N:jacobian(x) ((n·k) × P),
@@ -31,7 +36,9 @@
 
 #include "core/progress/kernel_progress.hpp"
 #include "lua/args.hpp"
+#include "lua/file_access.hpp"
 #include "lua/fmatrix.hpp"
+#include "lua/kernel_cache.hpp"
 #include "lua/module.hpp"
 #include "lua/table_reader.hpp"
 #include "ntk/sdk/error.hpp"
@@ -42,6 +49,7 @@ namespace {
 struct ArchHandle {
   std::shared_ptr<sdk::Architecture> arch;
   std::string name;
+  std::string text;  // kernel_cache.hpp's architecture_text: what a cached kernel is tied to
 };
 
 struct NetworkHandle {
@@ -99,28 +107,28 @@ void with_input_pair(lua_State* L, int i, int j, const char* function, Body&& bo
 
 // The options table of A:kernel / A:kernels, if there is one at `index`, into the request:
 // {log_scale = true} asks for K / 2^s and s when the kernel leaves the double range (SDK 4.0,
-// kernel_state.hpp); {precision = "float32"} for float32 kernels (ntk.fmatrix values).
+// kernel_state.hpp); {precision = "float32"} for float32 kernels (ntk.fmatrix values);
+// {cache = path, cache_tile = T} (A:kernel only) for a kernel through a file (kernel_cache.hpp).
 void read_kernel_options(lua_State* L, int index, const char* function,
-                         sdk::KernelRequest& request) {
+                         sdk::KernelRequest& request, KernelCacheRequest* cache = nullptr) {
   if (lua_isnoneornil(L, index)) return;
-  const TableReader options(L, index, function, {"log_scale", "precision"});
+  const TableReader options(L, index, function,
+                            cache ? std::vector<std::string>{"log_scale", "precision", "cache", "cache_tile"}
+                                  : std::vector<std::string>{"log_scale", "precision"});
   request.log_scale = options.boolean("log_scale", false);
   const std::string precision = options.choice("precision", "float64", {"float64", "float32"});
   request.output = precision == "float32" ? sdk::Precision::float32 : sdk::Precision::float64;
-}
-
-// A plugin that computes its kernels itself may ignore KernelRequest::output: its float64
-// result is converted here (the SDK's engines fill nngp32 / ntk32 directly).
-void float32_fallback(const sdk::KernelRequest& request, sdk::Kernels& k) {
-  if (request.output != sdk::Precision::float32) return;
-  if (k.nngp32.is_empty() && !k.nngp.is_empty()) {
-    k.nngp32 = arma::conv_to<arma::fmat>::from(k.nngp);
-    k.nngp.reset();
-  }
-  if (k.ntk32.is_empty() && !k.ntk.is_empty()) {
-    k.ntk32 = arma::conv_to<arma::fmat>::from(k.ntk);
-    k.ntk.reset();
-  }
+  if (cache == nullptr) return;
+  cache->path = options.string("cache", "");
+  cache->tile = arma::uword(options.integer("cache_tile", 2048, Range::between(1, 1 << 20)));
+  if (cache->path.empty()) return;
+  check_write(L, cache->path, std::string(function) + "()");  // the sandbox's rules (it is also read)
+  if (request.output != sdk::Precision::float32)
+    throw_error(function, "(): a cache holds float32 kernels: add precision = \"float32\" "
+                "to the options (cache = \"", cache->path, "\")");
+  if (request.log_scale)
+    throw_error(function, "(): cache and log_scale do not go together (a cache holds the "
+                "kernel's plain values)");
 }
 
 // Pushes a kernel as ntk.matrix or, when float32 was asked for, ntk.fmatrix.
@@ -147,7 +155,19 @@ int l_kernel(lua_State* L) {
     if (lua_type(L, 3) == LUA_TSTRING) second = 0, which_index = 3;  // A:kernel(x, "nngp")
     const std::string which = opt_string_arg(L, which_index, "kernel", "ntk");
     sdk::KernelRequest request = request_for(which);
-    read_kernel_options(L, which_index + 1, "A:kernel", request);
+    KernelCacheRequest cache;
+    read_kernel_options(L, which_index + 1, "A:kernel", request, &cache);
+    if (!cache.path.empty()) {
+      with_input_pair(L, 2, second == 0 ? 2 : second, "kernel",
+                      [&](const sdk::Inputs& a, const sdk::Inputs& b) {
+                        core::progress::KernelProgress progress(core::progress::kernel_title(
+                            "A:kernel()", a.size(), b.size(), request.nngp, request.ntk));
+                        push_cached_kernel(L, *h.arch, h.text, a, b, &a == &b, which, cache,
+                                           &progress);
+                        progress.finish();
+                      });
+      return 1;
+    }
     int log2_scale = 0;
     arma::mat result;
     arma::fmat result32;
@@ -156,6 +176,8 @@ int l_kernel(lua_State* L) {
                       // A bar for long kernels (core/progress; silent for short ones).
                       core::progress::KernelProgress progress(core::progress::kernel_title(
                           "A:kernel()", a.size(), b.size(), request.nngp, request.ntk));
+                      check_kernel_fits("A:kernel", a.size(), b.size(), 1,
+                                        request.output == sdk::Precision::float32 ? 4 : 8);
                       request.progress = &progress;
                       sdk::Kernels k = h.arch->kernels(a, b, request);
                       progress.finish();
@@ -186,6 +208,7 @@ int l_kernels(lua_State* L) {
     with_input_pair(L, 2, 3, "kernels", [&](const sdk::Inputs& a, const sdk::Inputs& b) {
       core::progress::KernelProgress progress(
           core::progress::kernel_title("A:kernels()", a.size(), b.size(), true, true));
+      check_kernel_fits("A:kernels", a.size(), b.size(), 2, f32 ? 4 : 8);
       request.progress = &progress;
       k = h.arch->kernels(a, b, request);
       progress.finish();
@@ -406,6 +429,7 @@ int l_arch(lua_State* L) {
     std::shared_ptr<sdk::Architecture> arch = context(L).architectures->make(name, options);
     auto* h = new (lua_newuserdatauv(L, sizeof(ArchHandle), 0)) ArchHandle{};
     luaL_setmetatable(L, kArchMeta);
+    h->text = architecture_text(name, options, arch->describe());
     h->arch = std::move(arch);
     h->name = name;
     return 1;

@@ -1,0 +1,172 @@
+#include "lua/kernel_cache.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "core/cache/cached_kernel.hpp"
+#include "core/cache/fingerprint.hpp"
+#include "core/progress/switch.hpp"
+#include "lua/fmatrix.hpp"
+#include "ntk/sdk/checks.hpp"
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::lua {
+namespace {
+
+std::string number_text(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", v);  // round-trips: 1.4 and 1.4000000000000001 differ
+  return text;
+}
+
+void write_options(std::ostream& out, const sdk::Options& options);
+
+void write_value(std::ostream& out, const sdk::OptionValue& v) {
+  if (auto* b = std::get_if<bool>(&v)) out << (*b ? "true" : "false");
+  else if (auto* d = std::get_if<double>(&v)) out << number_text(*d);
+  else if (auto* s = std::get_if<std::string>(&v)) out << '"' << *s << '"';
+  else if (auto* list = std::get_if<std::vector<double>>(&v)) {
+    out << '{';
+    for (std::size_t i = 0; i < list->size(); ++i) out << (i ? ", " : "") << number_text((*list)[i]);
+    out << '}';
+  } else {
+    out << '{';
+    const auto& layers = std::get<std::vector<sdk::LayerSpec>>(v);
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      out << (i ? ", " : "") << "{\"" << layers[i].name << '"';
+      if (!layers[i].options.values().empty()) out << ", ";
+      write_options(out, layers[i].options);
+      out << '}';
+    }
+    out << '}';
+  }
+}
+
+void write_options(std::ostream& out, const sdk::Options& options) {
+  bool first = true;
+  for (const auto& [key, value] : options.values()) {  // std::map: sorted keys
+    out << (first ? "" : ", ") << key << " = ";
+    write_value(out, value);
+    first = false;
+  }
+}
+
+// Inputs aliasing columns [c0, c1) of `in` (graphs: a copy of those graphs' handles).
+sdk::Inputs columns(const sdk::Inputs& in, arma::uword c0, arma::uword c1) {
+  switch (in.kind()) {
+    case sdk::Inputs::Kind::dense:
+    case sdk::Inputs::Kind::images: {
+      arma::mat view(const_cast<double*>(in.x().colptr(c0)), in.x().n_rows, c1 - c0, false, true);
+      return in.kind() == sdk::Inputs::Kind::dense ? sdk::Inputs::dense(std::move(view))
+                                                   : sdk::Inputs::images(std::move(view), in.shape());
+    }
+    case sdk::Inputs::Kind::graphs:
+      return sdk::Inputs::graphs(std::vector<sdk::Graph>(in.graph_list().begin() + c0,
+                                                         in.graph_list().begin() + c1));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string architecture_text(const std::string& name, const sdk::Options& options,
+                              const std::string& description) {
+  std::ostringstream out;
+  out << name << " {";
+  write_options(out, options);
+  out << "}: " << description;
+  return out.str();
+}
+
+void float32_fallback(const sdk::KernelRequest& request, sdk::Kernels& k) {
+  if (request.output != sdk::Precision::float32) return;
+  if (k.nngp32.is_empty() && !k.nngp.is_empty()) {
+    k.nngp32 = arma::conv_to<arma::fmat>::from(k.nngp);
+    k.nngp.reset();
+  }
+  if (k.ntk32.is_empty() && !k.ntk.is_empty()) {
+    k.ntk32 = arma::conv_to<arma::fmat>::from(k.ntk);
+    k.ntk.reset();
+  }
+}
+
+void push_cached_kernel(lua_State* L, const sdk::Architecture& arch, const std::string& arch_text,
+                        const sdk::Inputs& a, const sdk::Inputs& b, bool same,
+                        const std::string& kind, const KernelCacheRequest& cache,
+                        sdk::ProgressSink* progress) {
+  core::cache::KernelKey key;
+  key.rows = a.size();
+  key.cols = b.size();
+  key.kind = kind;
+  key.arch_text = arch_text;
+  key.rows_data = core::cache::fingerprint(a);
+  key.cols_data = same ? key.rows_data : core::cache::fingerprint(b);
+  // The same data given twice (two Lua values) is still one symmetric kernel.
+  key.symmetric = key.rows == key.cols && key.rows_data == key.cols_data;
+  core::cache::KernelFile file = core::cache::KernelFile::open(cache.path, key, cache.tile);
+
+  const bool ntk = kind == "ntk";
+  const core::cache::TileFunction compute = [&](arma::uword r0, arma::uword r1, arma::uword c0,
+                                                arma::uword c1, bool diagonal) {
+    sdk::KernelRequest request{!ntk, ntk};
+    request.output = sdk::Precision::float32;
+    const sdk::Inputs rows = columns(a, r0, r1);
+    sdk::Kernels k = diagonal ? arch.kernels(rows, rows, request)
+                              : arch.kernels(rows, columns(b, c0, c1), request);
+    float32_fallback(request, k);
+    if (k.log2_scale != 0)
+      throw_error("A:kernel(): cache '", cache.path, "': the kernel's values leave the float "
+                  "range (a common scale 2^", k.log2_scale, "); a cache holds plain values");
+    arma::fmat& tile = ntk ? k.ntk32 : k.nngp32;
+    if (!tile.is_finite())
+      for (arma::uword j = 0; j < tile.n_cols; ++j)
+        for (arma::uword i = 0; i < tile.n_rows; ++i)
+          if (!std::isfinite(tile(i, j)))
+            throw_error("A:kernel(): entry (", r0 + i + 1, ", ", c0 + j + 1, ") of the ", kind,
+                        " is ", tile(i, j), " (cache '", cache.path, "'; the tiles before it are kept)");
+    return std::move(tile);
+  };
+  core::cache::FillReport report;
+  core::cache::MappedKernel mapped = core::cache::fill_kernel_file(file, compute, progress, &report);
+  if (core::progress::enabled() && report.tiles_on_disk > 0)
+    std::cerr << "A:kernel(): cache '" << cache.path << "': " << report.tiles_on_disk << " of "
+              << file.needed_count() << " tiles read from disk, " << report.tiles_computed
+              << " computed\n";
+  push_fmatrix_view(L, std::move(mapped.matrix), std::move(mapped.keep));
+}
+
+}  // namespace ntk::lua
+
+namespace ntk::lua {
+
+void check_kernel_fits(const char* function, arma::uword n1, arma::uword n2, int matrices,
+                       int element_bytes) {
+  const double entries = double(n1) * double(n2) * matrices;
+  const double bytes = entries * element_bytes;
+  if (bytes < 256e6) return;  // small kernels skip the /proc reads
+  const sdk::MemoryLimit limit = sdk::memory_limit();
+  if (bytes <= limit.bytes) return;
+  const auto gb = [](double b) { return sdk::detail::gb(b); };
+  std::ostringstream plan;
+  plan << function << "(): the " << n1 << " x " << n2 << (matrices > 1 ? " kernels need " : " kernel needs ")
+       << gb(bytes) << " as " << (element_bytes == 8 ? "float64" : "float32") << ", more than the "
+       << gb(limit.bytes) << " this process may use (" << limit.source << "). Options: ";
+  if (element_bytes == 8) {
+    const double f32 = entries * 4;
+    plan << "{precision = \"float32\"} needs " << gb(f32)
+         << (f32 <= limit.bytes ? " (fits); " : " (does not fit either); ");
+  }
+  const arma::uword tile = 2048;
+  plan << "{precision = \"float32\", cache = \"FILE\"} computes " << (matrices > 1 ? "each kernel" : "it")
+       << " into a file tile by tile (" << gb(double(n1) * double(n2) * 4)
+       << " of disk, " << gb(double(tile) * tile * 8 * 2) << " of working memory) and maps it";
+  // n² · matrices · bytes ≤ limit for a square kernel of the first n examples.
+  const double n_fit = std::floor(std::sqrt(limit.bytes / (double(matrices) * element_bytes)));
+  const auto n = static_cast<unsigned long long>(n_fit);
+  plan << "; or at most " << n << " examples (an " << n << " x " << n << " kernel) at this precision";
+  throw_error(plan.str());
+}
+
+}  // namespace ntk::lua
