@@ -3,118 +3,26 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "layers_conv_detail.hpp"
 #include "ntk/sdk/error.hpp"
 #include "layers_conv_grid.hpp"
 #include "layers_conv_range.hpp"
+#include "layers_conv_tile.hpp"
+#include "layers_conv_fused.hpp"
 #include "layers_elementwise.hpp"
 #include "layers_elementwise_float.hpp"
 
 namespace ntk::sdk::layers::detail {
 namespace {
 
-constexpr std::size_t kLanes = kTileLanes;
-
 // Where the right-hand pixel of an offset image lies: column w of the left image pairs with
 // column w + e (SAME) or (w + e) mod W (CIRCULAR); likewise rows.
 inline long long partner(long long i, long long offset, long long n, bool circular) {
   const long long j = i + offset;
   return circular ? (j >= n ? j - n : j) : j;
-}
-
-// A set's examples interleaved by blocks of 16 (lane p = example 16·block + p), in T:
-// a tile's left side is then a pointer into it, and its right side a block or a broadcast.
-template <class T>
-struct Interleaved {
-  arma::uword n = 0, pixels = 0, area = 0;
-  std::vector<T> x;                     // blocks × C·H·W × 16
-  std::vector<std::vector<T>> variances;  // per activation: blocks × H·W × 16
-
-  Interleaved(const ExampleSet& set, arma::uword pixel_count, arma::uword area_count)
-      : pixels(pixel_count), area(area_count) {
-    if (set.x == nullptr) return;
-    n = set.x->n_cols;
-    x = interleave(*set.x);
-    for (const auto& v : set.variances) variances.push_back(interleave(v));
-  }
-  const T* x_block(arma::uword b) const { return x.data() + b * pixels * kLanes; }
-  const T* var_block(std::size_t k, arma::uword b) const {
-    return variances[k].data() + b * area * kLanes;
-  }
-  // Value of example e (< n) at row i of x or of variance k (k = −1 for x).
-  T value(long k, arma::uword e, arma::uword i) const {
-    const arma::uword rows = k < 0 ? pixels : area;
-    const T* base = k < 0 ? x.data() : variances[std::size_t(k)].data();
-    return base[((e / kLanes) * rows + i) * kLanes + e % kLanes];
-  }
-
- private:
-  std::vector<T> interleave(const arma::mat& m) const {
-    const arma::uword rows = m.n_rows, blocks = (n + kLanes - 1) / kLanes;
-    std::vector<T> out(blocks * rows * kLanes);
-    for (arma::uword b = 0; b < blocks; ++b)
-      for (std::size_t p = 0; p < kLanes; ++p) {
-        const double* col = m.colptr(std::min<arma::uword>(b * kLanes + p, n - 1));
-        T* dst = out.data() + b * rows * kLanes + p;
-        for (arma::uword i = 0; i < rows; ++i) dst[i * kLanes] = T(col[i]);
-      }
-    return out;
-  }
-};
-
-template <class T>
-struct Tile {
-  Grid<T, kLanes> grid;
-  std::vector<T> nngp, ntk, tmp;  // grids
-  // The examples and their variances before each activation, pixel × lane (no margin):
-  // pointers into an Interleaved set, or into the broadcast buffers below.
-  const T* left_x = nullptr;
-  const T* right_x = nullptr;
-  std::vector<const T*> left_var, right_var;
-  std::vector<T> broadcast_x;
-  std::vector<std::vector<T>> broadcast_var;
-  std::vector<double> sum_nngp, sum_ntk;  // readout accumulators, per lane
-  std::vector<std::size_t> same_lanes;    // lanes whose two examples are the same
-  // The grids residual_start saved, one pair per open residual block (valid on the rectangle).
-  std::vector<std::vector<T>> saved_nngp, saved_ntk;
-
-  Tile(const ConvPlan& plan, std::size_t activations)
-      : grid(static_cast<long long>(plan.shape.height), static_cast<long long>(plan.shape.width),
-             static_cast<long long>(plan.margin_h), static_cast<long long>(plan.margin_w)),
-        nngp(grid.size(), T(0)), ntk(grid.size(), T(0)), tmp(grid.size(), T(0)),
-        left_var(activations), right_var(activations), broadcast_var(activations),
-        sum_nngp(kLanes), sum_ntk(kLanes),
-        saved_nngp(plan.nesting, std::vector<T>(grid.size(), T(0))),
-        saved_ntk(plan.track_ntk ? plan.nesting : 0, std::vector<T>(grid.size(), T(0))) {}
-};
-
-template <class T>
-void gather(const Interleaved<T> sets[2], const TileSpec& spec, Tile<T>& t) {
-  const Interleaved<T>& left = sets[spec.left_set];
-  const Interleaved<T>& right = sets[spec.right_set];
-  t.left_x = left.x_block(spec.left_block);
-  for (std::size_t k = 0; k < t.left_var.size(); ++k) t.left_var[k] = left.var_block(k, spec.left_block);
-  t.same_lanes.clear();
-  const bool same_set = spec.left_set == spec.right_set;
-  if (spec.right_block) {
-    t.right_x = right.x_block(spec.right);
-    for (std::size_t k = 0; k < t.right_var.size(); ++k) t.right_var[k] = right.var_block(k, spec.right);
-    if (same_set && spec.right == spec.left_block)
-      for (std::size_t p = 0; p < kLanes; ++p) t.same_lanes.push_back(p);
-    return;
-  }
-  // One right example for every lane: broadcast it.
-  auto fill = [&](std::vector<T>& buffer, long k, arma::uword rows) {
-    buffer.resize(rows * kLanes);
-    for (arma::uword i = 0; i < rows; ++i) std::fill_n(buffer.data() + i * kLanes, kLanes, right.value(k, spec.right, i));
-    return buffer.data();
-  };
-  t.right_x = fill(t.broadcast_x, -1, right.pixels);
-  for (std::size_t k = 0; k < t.right_var.size(); ++k)
-    t.right_var[k] = fill(t.broadcast_var[k], long(k), right.area);
-  if (same_set && spec.right / kLanes == spec.left_block) t.same_lanes.push_back(spec.right % kLanes);
 }
 
 // Σ₀(i, i + (d, e)) = (1/C)·Σ_c x_c(i)·x'_c(i + (d, e)) on the rectangle.
@@ -128,8 +36,8 @@ void input_offset_image(const ConvPlan& plan, long long d, long long e, const Re
     T* row = t.nngp.data() + t.grid.at(h, r.w0);
     std::fill_n(row, std::size_t(r.w1 - r.w0) * kLanes, T(0));
     for (arma::uword c = 0; c < C; ++c) {
-      const T* lx = t.left_x + (c * H * W + h * W) * kLanes;
-      const T* rx = t.right_x + (c * H * W + h2 * W) * kLanes;
+      const T* lx = t.left.x + (c * H * W + h * W) * kLanes;
+      const T* rx = t.right.x + (c * H * W + h2 * W) * kLanes;
       for (long long w = r.w0; w < r.w1; ++w) {
         const long long w2 = partner(w, e, W, plan.circular);
         T* out = row + (w - r.w0) * kLanes;
@@ -154,7 +62,7 @@ void activate(const ConvPlan& plan, const ImageRule& rule, std::size_t k, long l
     for (std::size_t p : t.same_lanes)
       for (long long h = r.h0; h < r.h1; ++h)
         for (long long w = r.w0; w < r.w1; ++w)
-          t.nngp[t.grid.at(h, w) + p] = t.left_var[k][std::size_t(h * W + w) * kLanes + p];
+          t.nngp[t.grid.at(h, w) + p] = t.left.var[k][std::size_t(h * W + w) * kLanes + p];
   for (long long h = r.h0; h < r.h1; ++h) {
     const long long h2 = partner(h, d, H, plan.circular);
     // The row splits where the partner column wraps around (CIRCULAR only).
@@ -165,8 +73,8 @@ void activate(const ConvPlan& plan, const ImageRule& rule, std::size_t k, long l
       const std::size_t at = t.grid.at(h, w), len = std::size_t(end - w) * kLanes;
       T* s = t.nngp.data() + at;
       T* n = with_ntk ? t.ntk.data() + at : nullptr;
-      const T* v1 = t.left_var[k] + std::size_t(h * W + w) * kLanes;
-      const T* v2 = t.right_var[k] + std::size_t(h2 * W + w2) * kLanes;
+      const T* v1 = t.left.var[k] + std::size_t(h * W + w) * kLanes;
+      const T* v2 = t.right.var[k] + std::size_t(h2 * W + w2) * kLanes;
       if (rule.kind == ImageRule::Kind::relu) relu_entries(s, n, v1, v2, len);
       else if (rule.kind == ImageRule::Kind::erf) erf_entries(s, n, v1, v2, len);
       else rule.activation->entries(s, n, v1, v2, len);
@@ -364,8 +272,10 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
   std::size_t activations = 0;
   for (const auto& rule : plan.rules) activations += is_activation(rule);
   const arma::uword pixels = plan.shape.size(), area = plan.shape.height * plan.shape.width;
-  const Interleaved<T> interleaved[2] = {Interleaved<T>(sets[0], pixels, area),
-                                         Interleaved<T>(sets[1], pixels, area)};
+  // float32 (Conv(SAME), Relu) × L networks take the fused path (layers_conv_fused.hpp).
+  const bool fused = std::is_same_v<T, float> && fused_applies(plan);
+  const Interleaved<T> interleaved[2] = {Interleaved<T>(sets[0], pixels, area, activations, fused),
+                                         Interleaved<T>(sets[1], pixels, area, activations, fused)};
   std::string error;  // the first exception of any thread (none may leave the region)
   TileFault first_fault;  // the first non-finite value, in (step, tile) order
 #pragma omp parallel if (tiles.size() > 1)
@@ -375,10 +285,16 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
     for (std::size_t i = 0; i < tiles.size(); ++i) {
       gather(interleaved, tiles[i], tile);
       try {
-        run_tile(plan, tile);
+        if constexpr (std::is_same_v<T, float>) {
+          if (fused) run_tile_fused(plan, tile);
+          else run_tile(plan, tile);
+        } else {
+          run_tile(plan, tile);
+        }
         // One pass over 2 × 16 sums: the tile is replayed only when they are not finite.
         if (!(all_finite(tile.sum_nngp.data(), kLanes) && all_finite(tile.sum_ntk.data(), kLanes))) {
           TileFault fault;
+          if (fused) tile.clear_grids();  // the rule walk relies on zeros around each rectangle
           run_tile(plan, tile, &fault);
           if (!fault.found) {  // cannot happen (the replay repeats the run); never pass it on
             fault.found = true;
