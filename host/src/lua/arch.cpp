@@ -34,6 +34,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/cache/architecture_tiles.hpp"
 #include "core/progress/kernel_progress.hpp"
 #include "lua/args.hpp"
 #include "lua/file_access.hpp"
@@ -181,7 +182,7 @@ int l_kernel(lua_State* L) {
                       request.progress = &progress;
                       sdk::Kernels k = h.arch->kernels(a, b, request);
                       progress.finish();
-                      float32_fallback(request, k);
+                      core::cache::float32_fallback(request, k);
                       log2_scale = k.log2_scale;
                       if (request.output == sdk::Precision::float32) {
                         result32 = std::move(request.ntk ? k.ntk32 : k.nngp32);
@@ -212,7 +213,7 @@ int l_kernels(lua_State* L) {
       request.progress = &progress;
       k = h.arch->kernels(a, b, request);
       progress.finish();
-      float32_fallback(request, k);
+      core::cache::float32_fallback(request, k);
       if (f32) {
         check_kernel_shape(k.nngp32, a, b, h.name, "nngp");
         check_kernel_shape(k.ntk32, a, b, h.name, "ntk");

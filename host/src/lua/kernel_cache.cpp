@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/cache/architecture_tiles.hpp"
 #include "core/cache/cached_kernel.hpp"
 #include "core/cache/fingerprint.hpp"
 #include "core/progress/switch.hpp"
@@ -53,22 +54,6 @@ void write_options(std::ostream& out, const sdk::Options& options) {
   }
 }
 
-// Inputs aliasing columns [c0, c1) of `in` (graphs: a copy of those graphs' handles).
-sdk::Inputs columns(const sdk::Inputs& in, arma::uword c0, arma::uword c1) {
-  switch (in.kind()) {
-    case sdk::Inputs::Kind::dense:
-    case sdk::Inputs::Kind::images: {
-      arma::mat view(const_cast<double*>(in.x().colptr(c0)), in.x().n_rows, c1 - c0, false, true);
-      return in.kind() == sdk::Inputs::Kind::dense ? sdk::Inputs::dense(std::move(view))
-                                                   : sdk::Inputs::images(std::move(view), in.shape());
-    }
-    case sdk::Inputs::Kind::graphs:
-      return sdk::Inputs::graphs(std::vector<sdk::Graph>(in.graph_list().begin() + c0,
-                                                         in.graph_list().begin() + c1));
-  }
-  return {};
-}
-
 }  // namespace
 
 std::string architecture_text(const std::string& name, const sdk::Options& options,
@@ -78,18 +63,6 @@ std::string architecture_text(const std::string& name, const sdk::Options& optio
   write_options(out, options);
   out << "}: " << description;
   return out.str();
-}
-
-void float32_fallback(const sdk::KernelRequest& request, sdk::Kernels& k) {
-  if (request.output != sdk::Precision::float32) return;
-  if (k.nngp32.is_empty() && !k.nngp.is_empty()) {
-    k.nngp32 = arma::conv_to<arma::fmat>::from(k.nngp);
-    k.nngp.reset();
-  }
-  if (k.ntk32.is_empty() && !k.ntk.is_empty()) {
-    k.ntk32 = arma::conv_to<arma::fmat>::from(k.ntk);
-    k.ntk.reset();
-  }
 }
 
 void push_cached_kernel(lua_State* L, const sdk::Architecture& arch, const std::string& arch_text,
@@ -107,27 +80,8 @@ void push_cached_kernel(lua_State* L, const sdk::Architecture& arch, const std::
   key.symmetric = key.rows == key.cols && key.rows_data == key.cols_data;
   core::cache::KernelFile file = core::cache::KernelFile::open(cache.path, key, cache.tile);
 
-  const bool ntk = kind == "ntk";
-  const core::cache::TileFunction compute = [&](arma::uword r0, arma::uword r1, arma::uword c0,
-                                                arma::uword c1, bool diagonal) {
-    sdk::KernelRequest request{!ntk, ntk};
-    request.output = sdk::Precision::float32;
-    const sdk::Inputs rows = columns(a, r0, r1);
-    sdk::Kernels k = diagonal ? arch.kernels(rows, rows, request)
-                              : arch.kernels(rows, columns(b, c0, c1), request);
-    float32_fallback(request, k);
-    if (k.log2_scale != 0)
-      throw_error("A:kernel(): cache '", cache.path, "': the kernel's values leave the float "
-                  "range (a common scale 2^", k.log2_scale, "); a cache holds plain values");
-    arma::fmat& tile = ntk ? k.ntk32 : k.nngp32;
-    if (!tile.is_finite())
-      for (arma::uword j = 0; j < tile.n_cols; ++j)
-        for (arma::uword i = 0; i < tile.n_rows; ++i)
-          if (!std::isfinite(tile(i, j)))
-            throw_error("A:kernel(): entry (", r0 + i + 1, ", ", c0 + j + 1, ") of the ", kind,
-                        " is ", tile(i, j), " (cache '", cache.path, "'; the tiles before it are kept)");
-    return std::move(tile);
-  };
+  const core::cache::TileFunction compute = core::cache::architecture_tiles(
+      arch, a, b, kind == "ntk", "A:kernel(): cache '" + cache.path + "'");
   core::cache::FillReport report;
   core::cache::MappedKernel mapped = core::cache::fill_kernel_file(file, compute, progress, &report);
   if (core::progress::enabled() && report.tiles_on_disk > 0)

@@ -18,10 +18,6 @@ namespace ntk::lua {
 std::string architecture_text(const std::string& name, const sdk::Options& options,
                               const std::string& description);
 
-// A plugin that computes its kernels itself may ignore KernelRequest::output: its float64
-// result is converted (the SDK's engines fill nngp32 / ntk32 directly).
-void float32_fallback(const sdk::KernelRequest& request, sdk::Kernels& k);
-
 struct KernelCacheRequest {
   std::string path;
   arma::uword tile = 2048;  // rows and columns of a tile
