@@ -58,44 +58,50 @@ using M16 = int __attribute__((vector_size(64)));    // a lane mask: −1 (true)
 #endif
 }
 
-// arcsin u for 0 ≤ u ≤ 1/2 (Cephes asinf.c).
-[[gnu::always_inline]] inline F16 arcsin_half16(F16 u) {
-  const F16 z = u * u;
-  F16 p = splat(4.2163199048e-2f);
-  p = p * z + splat(2.4181311049e-2f);
-  p = p * z + splat(4.5470025998e-2f);
-  p = p * z + splat(7.4953002686e-2f);
-  p = p * z + splat(1.6666752422e-1f);
-  return u + u * z * p;
+// arcsin(v)/π for |v| ≤ 1/2, z = v²: Cephes' asinf.c polynomial, arcsin v = v + v·z·P(z),
+// with 1/π folded into its coefficients.
+[[gnu::always_inline]] inline F16 arcsin_over_pi16(F16 v, F16 z) {
+  constexpr double inv_pi = 0.318309886183790671538;
+  F16 p = splat(float(4.2163199048e-2 * inv_pi));
+  p = p * z + splat(float(2.4181311049e-2 * inv_pi));
+  p = p * z + splat(float(4.5470025998e-2 * inv_pi));
+  p = p * z + splat(float(7.4953002686e-2 * inv_pi));
+  p = p * z + splat(float(1.6666752422e-1 * inv_pi));
+  p = p * z + splat(float(inv_pi));
+  return v * p;
 }
 
 // The ReLU map on 16 pixel pairs: c = Σ12 becomes the new Σ12, theta the new Θ (when
 // with_ntk). inv1, inv2 = 1/√Σ11, 1/√Σ22 (0 for a zero variance: ρ = 0, θ = π/2, as
-// neural-tangents fills it), root1, root2 = √Σ11, √Σ22. Lanes set in `diagonal` are pairs of
-// a pixel with itself in the same example: ρ = 1 exactly there (Σ ← Σ/2, Θ ← Θ/2), not the
-// rounded Σ12/√(Σ11Σ22). A non-finite Σ12 gives a NaN Σ (the engine's checks report it).
-template <bool with_ntk>
+// neural-tangents fills it), root1, root2 = √Σ11, √Σ22. With `diagonal`, its lanes are pairs
+// of a pixel with itself in the same example: ρ = 1 exactly there (Σ ← Σ/2, Θ ← Θ/2), not
+// the rounded Σ12/√(Σ11Σ22). A non-finite Σ12 gives a non-finite Σ (through ρ, which is
+// clamped only where the arcsine reads it), which the engine's checks report.
+// In the terms above, with κ0 = (π − θ)/(2π) and q = arcsin(v)/π:
+//   a ≤ 1/2 (v = ρ):       κ0 = 1/4 + q/2,                  √(1 − ρ²)/(2π) = √(1 − z)/(2π)
+//   a > 1/2 (v = u):       κ0 = 1/2 − q (ρ > 0), q (ρ < 0),   √(1 − ρ²)/(2π) = (u/π)·√(1 − z)
+//   Σ ← √Σ11·√Σ22·(√(1 − ρ²)/(2π) + κ0·ρ),   Θ ← Θ·κ0.
+template <bool with_ntk, bool with_diagonal>
 [[gnu::always_inline]] inline void relu16(F16& c, F16& theta, F16 inv1, F16 inv2, F16 root1,
                                           F16 root2, M16 diagonal) {
   const F16 one = splat(1.0f), half = splat(0.5f);
-  constexpr float pi = 3.14159265358979323846f, inv_two_pi = float(0.5 / 3.14159265358979323846);
+  constexpr double pi = 3.14159265358979323846;
   F16 rho = c * inv1 * inv2;
-  rho = min16(max16(rho, -one), one);
-  rho = diagonal ? one : rho;
-  const F16 a = abs16(rho);
+  if constexpr (with_diagonal) rho = diagonal ? one : rho;
+  const F16 a = min16(abs16(rho), one);
   const M16 small = a <= half;
   // (1 − a)/2 is exact for a ≥ 1/2; the floor keeps the reciprocal root finite at ρ = ±1.
-  const F16 gap = max16((one - a) * half, splat(1e-30f));
-  const F16 u = small ? a : gap * rsqrt16(gap);
-  const F16 p = arcsin_half16(u);
-  const F16 cos_u = (one - u * u) * rsqrt16(one - u * u);  // √(1 − u²), 1 − u² ∈ [3/4, 1]
-  const F16 sine = small ? cos_u : splat(2.0f) * u * cos_u;
-  const F16 signed_p = rho < splat(0.0f) ? -p : p;
-  const F16 pi_minus_theta =
-      small ? splat(pi / 2) + signed_p : (rho > splat(0.0f) ? splat(pi) - splat(2.0f) * p : splat(2.0f) * p);
-  // c − c is 0, or NaN for an infinite or NaN Σ12, which the clamp above would have hidden.
-  c = root1 * root2 * (sine + pi_minus_theta * rho) * splat(inv_two_pi) + (c - c);
-  if constexpr (with_ntk) theta = theta * pi_minus_theta * splat(inv_two_pi);
+  const F16 gap = max16(half - half * a, splat(1e-30f));
+  const F16 u = gap * rsqrt16(gap);
+  const F16 v = small ? rho : u;
+  const F16 z = v * v;
+  const F16 q = arcsin_over_pi16(v, z);
+  const F16 kappa_large = rho > splat(0.0f) ? half - q : q;
+  const F16 kappa = small ? splat(0.25f) + half * q : kappa_large;
+  const F16 cos_v = (one - z) * rsqrt16(one - z);  // √(1 − v²), 1 − v² ∈ [3/4, 1]
+  const F16 sine = (small ? splat(float(0.5 / pi)) : u * splat(float(1 / pi))) * cos_v;
+  c = root1 * root2 * (sine + kappa * rho);
+  if constexpr (with_ntk) theta = theta * kappa;
 }
 
 }  // namespace ntk::sdk::layers::detail

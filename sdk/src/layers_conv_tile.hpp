@@ -68,11 +68,15 @@ struct Interleaved {
 };
 
 // One side of a tile's per-pixel arrays (pixel × lane, no margin): pointers into an
-// Interleaved set, or into the broadcast buffers of the tile.
+// Interleaved set, or into the broadcast buffers of the tile. A broadcast side's root arrays
+// hold one value per pixel (`scalar_roots`): the fused path broadcasts them as it loads them,
+// which keeps a tile's working set near the L2 cache's size (3 activations × 2 arrays ×
+// 784 pixels × 64 bytes would be 600 kB for one 28 × 28 example, 19 kB as scalars).
 template <class T>
 struct TileSide {
   const T* x = nullptr;
   std::vector<const T*> var, root, inv_root;  // per activation (root arrays: fused path only)
+  bool scalar_roots = false;
 };
 
 template <class T>
@@ -88,6 +92,7 @@ struct Tile {
   std::vector<std::vector<T>> saved_nngp, saved_ntk;
   // The fused path's row sums of the last 2·margin_h + 1 rows (ring buffers, W × 16 each).
   std::vector<T> ring_nngp, ring_ntk;
+  std::vector<T> ntk_b;  // the fused path's second Θ grid (its second Σ grid is tmp)
 
   Tile(const ConvPlan& plan, std::size_t activations)
       : grid(static_cast<long long>(plan.shape.height), static_cast<long long>(plan.shape.width),
@@ -122,6 +127,7 @@ void gather(const Interleaved<T> sets[2], const TileSpec& spec, Tile<T>& t) {
     arrays(set.inv_roots, side.inv_root);
   };
   point(left, spec.left_block, t.left);
+  t.right.scalar_roots = false;
   t.same_lanes.clear();
   const bool same_set = spec.left_set == spec.right_set;
   if (spec.right_block) {
@@ -142,10 +148,20 @@ void gather(const Interleaved<T> sets[2], const TileSpec& spec, Tile<T>& t) {
     to.resize(of.size());
     for (std::size_t k = 0; k < of.size(); ++k) to[k] = fill(buffers[k], &of[k], right.area);
   };
+  auto scalars = [&](const std::vector<std::vector<T>>& of, std::vector<std::vector<T>>& buffers,
+                     std::vector<const T*>& to) {
+    to.resize(of.size());
+    for (std::size_t k = 0; k < of.size(); ++k) {
+      buffers[k].resize(right.area);
+      for (arma::uword i = 0; i < right.area; ++i) buffers[k][i] = right.value(&of[k], spec.right, i);
+      to[k] = buffers[k].data();
+    }
+  };
   t.right.x = fill(t.broadcast_x, nullptr, right.pixels);
   arrays(right.variances, t.broadcast_var, t.right.var);
-  arrays(right.roots, t.broadcast_root, t.right.root);
-  arrays(right.inv_roots, t.broadcast_inv_root, t.right.inv_root);
+  scalars(right.roots, t.broadcast_root, t.right.root);
+  scalars(right.inv_roots, t.broadcast_inv_root, t.right.inv_root);
+  t.right.scalar_roots = true;
   if (same_set && spec.right / kLanes == spec.left_block) t.same_lanes.push_back(spec.right % kLanes);
 }
 

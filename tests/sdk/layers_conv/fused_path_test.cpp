@@ -42,7 +42,7 @@ void relu_lanes(float c, float v1, float v2, float theta, bool diagonal, float& 
   const auto root = [](float v) { return float(std::sqrt(double(v))); };
   D::M16 mask{};
   if (diagonal) mask[5] = -1;
-  D::relu16<true>(s, t, D::splat(inv(v1)), D::splat(inv(v2)), D::splat(root(v1)), D::splat(root(v2)), mask);
+  D::relu16<true, true>(s, t, D::splat(inv(v1)), D::splat(inv(v2)), D::splat(root(v1)), D::splat(root(v2)), mask);
   nngp_out = s[0];
   ntk_out = t[0];
   diagonal_nngp = s[5];
