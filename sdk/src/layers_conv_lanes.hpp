@@ -31,7 +31,16 @@ namespace ntk::sdk::layers::detail {
 using F16 = float __attribute__((vector_size(64)));  // the 16 lanes of a tile
 using M16 = int __attribute__((vector_size(64)));    // a lane mask: −1 (true) or 0
 
-[[gnu::always_inline]] inline F16 splat(float x) { return F16{} + x; }
+// (Not F16{} + x: 0 + x is not x for x = −0, so the compiler keeps the addition.)
+[[gnu::always_inline]] inline F16 splat(float x) {
+#if defined(__AVX512F__)
+  return reinterpret_cast<F16>(_mm512_set1_ps(x));
+#else
+  F16 v;
+  for (int i = 0; i < 16; ++i) v[i] = x;
+  return v;
+#endif
+}
 [[gnu::always_inline]] inline F16 load16(const float* p) {
   F16 v;
   std::memcpy(&v, p, sizeof v);
