@@ -9,6 +9,8 @@
 //   fc_float32_benchmark --near-duplicates N   (only: the 200 most alike pairs of N examples)
 //   fc_float32_benchmark --only float32|float64 [--n N] [--reps R]   (that kernel alone, for a
 //                                                                     profiler)
+//   fc_float32_benchmark --maps [--n N] [--reps R]   (the float64 kernel step by step: Gram,
+//                                                     rules, mirror, per entry)
 //
 // Inputs: the first N Fashion-MNIST training images (pixels / 255, d = 784) from
 // /usr/share/datasets/fashion-mnist, or with --random (or when the files are missing)
@@ -332,6 +334,50 @@ void timing(const arma::mat& x, int reps, const char* data_name) {
               median(ntk32b.cpu) / std::min(median(ssyrk.cpu), median(sblock.cpu)));
 }
 
+// The float64 kernel's steps, interleaved with the one-triangle Gram alone (dgemm blocks + dsyrk
+// into a fresh n × n matrix): input_kernel() (the same Gram), apply_rules() (the rules' fused
+// pass over the stored triangle) and mirror_upper() (finish()), each timed. Wall and process
+// CPU time per entry of the triangle.
+void maps(const arma::mat& x, int reps) {
+  namespace ly = ntk::sdk::layers;
+  const arma::uword n = x.n_cols;
+  std::vector<ly::Rule> rules;
+  for (int l = 0; l < 3; ++l) {
+    rules.push_back(ly::dense(1, 0));
+    rules.push_back(ly::relu());
+  }
+  rules.push_back(ly::dense(1, 0));
+  Timing gram, input, pass, mirror;
+  double check = 0;
+  for (int r = 0; r < reps; ++r) {
+    gram.add([&] {
+      arma::mat c(n, n, arma::fill::none);
+      ly::advise_huge_pages(c);
+      blocked_triangle(x, c);
+      check += c(0, n - 1);
+    });
+    ntk::sdk::KernelState s;
+    input.add([&] { s = ly::input_kernel(x, x, true, true); });
+    pass.add([&] { ly::apply_rules(s, rules, /*keep_nngp=*/false); });
+    mirror.add([&] { ly::mirror_upper(s.ntk); });
+    check += s.ntk(n - 1, 0);
+  }
+  const double entries = 0.5 * double(n) * double(n + 1);
+  std::printf("float64 steps: n = %llu, FC depth 3 relu NTK only, median of %d (checksum %.6g), "
+              "ns per entry of the triangle, wall (CPU):\n", (unsigned long long)n, reps, check);
+  auto line = [&](const char* what, const Timing& t) {
+    std::printf("  %-44s %6.2f (%6.2f)\n", what, median(t.wall) / entries * 1e9,
+                median(t.cpu) / entries * 1e9);
+  };
+  line("Gram alone (dgemm blocks + dsyrk)", gram);
+  line("input_kernel (the same Gram)", input);
+  line("apply_rules (the rules)", pass);
+  line("mirror_upper", mirror);
+  const double rest = median(pass.wall) + median(mirror.wall);
+  std::printf("  (rules + mirror) / Gram alone %.2f, / input_kernel %.2f (wall)\n",
+              rest / median(gram.wall), rest / median(input.wall));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -340,6 +386,7 @@ int main(int argc, char** argv) {
   int reps = 3;
   bool random = false;
   std::string only;  // "float32" or "float64": that kernel alone, R times (for a profiler)
+  bool maps_only = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--n") == 0 && i + 1 < argc) n = std::strtoull(argv[++i], nullptr, 10);
     else if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = std::atoi(argv[++i]);
@@ -347,10 +394,11 @@ int main(int argc, char** argv) {
       accuracy_n = std::strtoull(argv[++i], nullptr, 10);
     else if (std::strcmp(argv[i], "--random") == 0) random = true;
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+    else if (std::strcmp(argv[i], "--maps") == 0) maps_only = true;
     else if (std::strcmp(argv[i], "--near-duplicates") == 0 && i + 1 < argc)
       duplicates_n = std::strtoull(argv[++i], nullptr, 10);
     else {
-      std::fprintf(stderr, "usage: fc_float32_benchmark [--n N] [--reps R] [--accuracy-n M] [--random] [--near-duplicates N] [--only float32|float64]\n");
+      std::fprintf(stderr, "usage: fc_float32_benchmark [--n N] [--reps R] [--accuracy-n M] [--random] [--near-duplicates N] [--only float32|float64] [--maps]\n");
       return 2;
     }
   }
@@ -375,6 +423,10 @@ int main(int argc, char** argv) {
       std::printf("%s NTK: %.3f s\n", only.c_str(),
                   std::chrono::duration<double>(Clock::now() - start).count());
     }
+    return 0;
+  }
+  if (maps_only) {
+    maps(x.cols(0, n - 1), reps);
     return 0;
   }
   if (duplicates_n > 0) {
