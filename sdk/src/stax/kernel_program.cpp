@@ -3,6 +3,7 @@
 // pass (layers.hpp).
 #include <sstream>
 
+#include "float32_engine_tiles.hpp"
 #include "kernel_program_steps.hpp"
 #include "layers_conv.hpp"
 #include "layers_tiled.hpp"
@@ -221,7 +222,20 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
   const bool symmetric = &a == &b;
   const bool float32 = what.output == Precision::float32;
   const int matrices = int(what.nngp) + int(what.ntk);
+  // The float64 engines (conv, graph) give float32 kernels larger than a tile by tiles, so
+  // that no n1 x n2 double matrix exists (float32_engine_tiles.hpp).
+  const auto by_tiles = [&](arma::uword n1, arma::uword n2) {
+    return float32 && matrices > 0 && !what.log_scale &&
+           std::max(n1, n2) > stax_detail::float32_engine_tile();
+  };
+  const stax_detail::Float64Engine engine = [&](const Inputs& x, const Inputs& y,
+                                                const KernelRequest& request) {
+    return run(x, y, request, precision, caller);
+  };
   if (s.graph.active) {  // graph_kernel.cpp, in float64
+    if (by_tiles(a.size(), symmetric ? a.size() : b.size()))
+      return stax_detail::float32_by_tiles(a, b, symmetric, what, engine, caller,
+                                            stax_detail::float32_engine_tile());
     if (float32 && matrices > 0) {
       // Its peak: the double NNGP (always) and NTK, then one float copy at a time.
       const arma::uword n1 = a.size(), n2 = symmetric ? a.size() : b.size();
@@ -248,6 +262,9 @@ Kernels KernelProgram::run(const Inputs& a, const Inputs& b, KernelRequest what,
   const bool plain_flatten = s.image_rules.empty() && s.readout.kind == layers::SpatialReadout::Kind::flatten;
   const bool conv_engine = s.has_readout && s.input.is_image() && !plain_flatten;
   const ProgressSpan progress{what.progress};
+  if (conv_engine && by_tiles(n1, n2))
+    return stax_detail::float32_by_tiles(a, b, symmetric, what, engine, caller,
+                                            stax_detail::float32_engine_tile());
   if (float32 && !conv_engine) {
     // Vector inputs (and images read as vectors): tiles straight into float32, no n1 x n2
     // double matrix at any time (layers_tiled.hpp).

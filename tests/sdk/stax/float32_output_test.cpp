@@ -1,7 +1,8 @@
 // Float32 kernel output (KernelRequest::output, issue 14): every engine's float32 kernels are
 // its float64 kernels rounded to float — vector compositions through the block driver
 // (layers_tiled.hpp, several blocks, symmetric and cross, NNGP + NTK and each alone, residual,
-// layer_norm, erf), images read as vectors, a cnn and a gnn (converted at the end) — and the
+// layer_norm, erf), images read as vectors, a cnn and a gnn (whole, converted at the end, and
+// by tiles, float32_engine_tiles.hpp) — and the
 // block driver never holds an n × n double matrix: under a memory cap that fits the float32
 // kernel but not a float64 one, float32 succeeds (peak resident memory below the float64
 // kernel's size) and float64 is refused with the float32 suggestion.
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "layers_tiled.hpp"
+#include "stax/float32_engine_tiles.hpp"
 #include "ntk/sdk/stax.hpp"
 #include "ntk/sdk/stax_graph.hpp"
 
@@ -189,8 +191,24 @@ TEST_CASE("float32 output: the tile driver over uneven tiles", "[stax][float32]"
   }
 }
 
+// Sets the float64 engines' float32 tile size for one test (0: the default).
+struct EngineTile {
+  explicit EngineTile(arma::uword tile) {
+    ntk::sdk::stax_detail::set_float32_engine_tile(
+        tile ? tile : ntk::sdk::stax_detail::kFloat32EngineTile);
+  }
+  ~EngineTile() {
+    ntk::sdk::stax_detail::set_float32_engine_tile(ntk::sdk::stax_detail::kFloat32EngineTile);
+  }
+};
+
 TEST_CASE("float32 output: cnn and gnn kernels are their float64 kernels rounded",
           "[stax][float32]") {
+  // Whole, and by tiles of 2 and 4 examples (float32_engine_tiles.hpp: uneven last tiles,
+  // symmetric diagonal tiles, mirrored ones, cross tiles).
+  const arma::uword tile = GENERATE(arma::uword(0), arma::uword(2), arma::uword(4));
+  CAPTURE(tile);
+  const EngineTile engine_tile(tile);
   SECTION("cnn (conv tile engine, global average pool and flatten readouts)") {
     arma::arma_rng::set_seed(5);
     const Inputs x = Inputs::images(arma::randn(2 * 5 * 5, 9), {2, 5, 5});
@@ -314,6 +332,24 @@ TEST_CASE("float32 output: no n x n double matrix for vector inputs (n = 3000)",
     CHECK_THROWS_WITH(cnn->kernels(images, images, request(false, true, Precision::float32)),
                       Catch::Contains("in float64 and its float32 copy") &&
                           !Catch::Contains("ask for precision"));
+  }
+  // By tiles (float32_engine_tiles.hpp) the conv engine's float32 kernel needs its output and
+  // one tile: it fits where the float64 matrix did not.
+  {
+    const EngineTile engine_tile(50);
+    ScopedEnv tiny("NTKLAB_MAX_BYTES", "4e5");
+    const Inputs images = Inputs::images(arma::randu(1 * 3 * 3, 200), {1, 3, 3});
+    st::ConvOptions c;
+    c.filter_height = c.filter_width = 3;
+    const auto cnn = st::composition({st::conv(c), st::activation("relu"), st::global_avg_pool(),
+                                      st::dense()},
+                                     {});
+    const Kernels tiled = cnn->kernels(images, images, request(false, true, Precision::float32));
+    CHECK(tiled.ntk32.n_rows == 200);
+    CHECK(tiled.ntk32.is_symmetric());
+    ScopedEnv roomy("NTKLAB_MAX_BYTES", "60e6");
+    const Kernels whole = cnn->kernels(images, images, request(false, true, Precision::float64));
+    CHECK(scaled_error(tiled.ntk32, whole.ntk) <= kRounding);
   }
   ScopedEnv restored("NTKLAB_MAX_BYTES", "60e6");
   // The float32 kernel itself is refused, with its estimate, under a smaller cap.
