@@ -53,14 +53,18 @@ end
 local function opts(what) return {precision = "float32", cache = cache_file(what), cache_tile = p.tile} end
 
 -- 1. Kernels (through the cache) -------------------------------------------------------------
+-- info: what this run computed and what it read from the files (a resumed run reads the
+-- tiles an earlier one finished).
 local t0 = clock()
-local K = cnn:kernel(train, train, "ntk", opts("train"))
+local K, train_info = cnn:kernel(train, train, "ntk", opts("train"))
 local t_train_kernel = clock() - t0
 t0 = clock()
-local K_test = cnn:kernel(test, train, "ntk", opts("test"))
+local K_test, test_info = cnn:kernel(test, train, "ntk", opts("test"))
 local t_test_kernel = clock() - t0
-print(string.format("CNTK depth %d (flatten, float32): %d x %d train kernel %.1f s, %d x %d test kernel %.1f s",
-                    p.depth, n, n, t_train_kernel, m, n, t_test_kernel))
+print(string.format("CNTK depth %d (flatten, float32): %d x %d train kernel %.1f s (%d of %d tiles "
+                    .. "from disk), %d x %d test kernel %.1f s (%d of %d from disk)", p.depth, n, n,
+                    t_train_kernel, train_info.tiles_from_disk, train_info.tiles, m, n,
+                    t_test_kernel, test_info.tiles_from_disk, test_info.tiles))
 
 -- 2. λ on the validation split, 3. refit on all n_train and predict the test images --------
 local n_fit = n - p.n_val
@@ -116,16 +120,21 @@ if p.compare_fc then
   fc.seconds.kernels = t_kernels
 end
 local total = clock() - t_start
-local entries = n * (n + 1) / 2 + m * n
-print(string.format("CNTK kernels: %.3g entries in %.0f s = %.1f us an entry (2 cores); %.0f s in all",
-                    entries, t_train_kernel + t_test_kernel,
-                    (t_train_kernel + t_test_kernel) / entries * 1e6, total))
+-- The rate over the entries this run computed (a resumed run's tiles from disk excluded).
+local computed = train_info.entries_computed + test_info.entries_computed
+local kernel_seconds = train_info.seconds + test_info.seconds
+local us_per_entry = computed > 0 and kernel_seconds / computed * 1e6 or nil
+print(string.format("CNTK kernels: %.3g entries computed in %.0f s%s; %.0f s in all", computed,
+                    kernel_seconds, us_per_entry and string.format(" = %.1f us an entry", us_per_entry) or "",
+                    total))
 
 ntk.io.write_jsonl(p.out, {
   experiment = "fashion_mnist_cntk", n_train = n, n_test = m, n_val = p.n_val, depth = p.depth,
   w_std = p.w_std, b_std = p.b_std, test_accuracy = cntk.test_accuracy, cntk = cntk, fc = fc,
-  kernel_entries = entries,
-  microseconds_per_entry = (t_train_kernel + t_test_kernel) / entries * 1e6,
+  kernel_entries_computed = computed, kernel_seconds_computing = kernel_seconds,
+  microseconds_per_entry = us_per_entry,
+  tiles = {train = train_info.tiles, train_from_disk = train_info.tiles_from_disk,
+           test = test_info.tiles, test_from_disk = test_info.tiles_from_disk},
   seconds = {load = t_load, train_kernel = t_train_kernel, test_kernel = t_test_kernel,
              total = total},
 })

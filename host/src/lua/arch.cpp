@@ -14,10 +14,12 @@
 //   {precision = "float32"} in either options table: the kernels come back as ntk.fmatrix
 //                                       values (4 bytes an entry; never a float64 copy)
 //   A:kernel(x1, x2, "ntk", {precision = "float32", cache = "K.ntkkernel"[, cache_tile = 2048]})
-//                                    -> the kernel through a file: computed tile by tile into
+//                                    -> K, info: the kernel through a file: computed tile by tile into
 //                                       it (resumed where a stopped run left it), mapped by
 //                                       later runs with the same architecture and data
-//                                       (lua/kernel_cache.hpp)
+//                                       (lua/kernel_cache.hpp); info = {path, tiles,
+//                                       tiles_from_disk, tiles_computed, entries_computed,
+//                                       seconds}
 //   A:describe(), A:name(), A:outputs(), tostring(A)
 //   A:network{width = m, seed = s}   -> network (seed defaults to 0)
 //   N:forward(x) (k × n), N:ntk(x1, x2) (n1 × n2, x2 optional), N:jacobian(x) ((n·k) × P),
@@ -167,7 +169,7 @@ int l_kernel(lua_State* L) {
                                            &progress);
                         progress.finish();
                       });
-      return 1;
+      return 2;  // K and what was computed / read
     }
     int log2_scale = 0;
     arma::mat result;

@@ -89,6 +89,20 @@ void push_cached_kernel(lua_State* L, const sdk::Architecture& arch, const std::
               << file.needed_count() << " tiles read from disk, " << report.tiles_computed
               << " computed\n";
   push_fmatrix_view(L, std::move(mapped.matrix), std::move(mapped.keep));
+  // The second result: what this call computed and what it read.
+  lua_createtable(L, 0, 6);
+  lua_pushlstring(L, cache.path.data(), cache.path.size());
+  lua_setfield(L, -2, "path");
+  lua_pushinteger(L, lua_Integer(file.needed_count()));
+  lua_setfield(L, -2, "tiles");
+  lua_pushinteger(L, lua_Integer(report.tiles_on_disk));
+  lua_setfield(L, -2, "tiles_from_disk");
+  lua_pushinteger(L, lua_Integer(report.tiles_computed));
+  lua_setfield(L, -2, "tiles_computed");
+  lua_pushnumber(L, report.entries_computed);
+  lua_setfield(L, -2, "entries_computed");
+  lua_pushnumber(L, report.seconds);
+  lua_setfield(L, -2, "seconds");
 }
 
 }  // namespace ntk::lua

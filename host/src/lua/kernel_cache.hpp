@@ -24,7 +24,8 @@ struct KernelCacheRequest {
 };
 
 // Pushes the `kind` ("ntk" / "nngp") kernel of a and b (same: the same examples) as an
-// ntk.fmatrix mapped from the cache file.
+// ntk.fmatrix mapped from the cache file, and a table {path, tiles, tiles_from_disk,
+// tiles_computed, entries_computed, seconds} (two Lua values).
 void push_cached_kernel(lua_State* L, const sdk::Architecture& arch, const std::string& arch_text,
                         const sdk::Inputs& a, const sdk::Inputs& b, bool same,
                         const std::string& kind, const KernelCacheRequest& cache,

@@ -43,6 +43,7 @@ MappedKernel fill_kernel_file(KernelFile& file, const TileFunction& compute,
   }
   file.sync();
   if (progress != nullptr) progress->progress(1.0);
+  r.entries_computed = finished;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (report != nullptr) *report = r;
   return file.map();

@@ -23,7 +23,8 @@ using TileFunction = std::function<arma::fmat(arma::uword r0, arma::uword r1, ar
 
 struct FillReport {
   std::uint64_t tiles_computed = 0, tiles_on_disk = 0;  // on disk before this call
-  double seconds = 0;                                   // computing and writing
+  double entries_computed = 0;  // entries of the computed tiles (a symmetric kernel's mirrors not counted)
+  double seconds = 0;           // computing and writing
 };
 
 // Computes every needed tile not yet on disk, syncs, and maps the kernel. Progress fractions

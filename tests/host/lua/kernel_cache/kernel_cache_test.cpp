@@ -69,12 +69,14 @@ TEST_CASE("a second call reads the cache file; the fmatrix is private", "[lua][c
   lua.ok(R"(
     fc = ntk.arch("fc", {depth = 2, w_std = 1.2, b_std = 0.1})
     path = DIR .. "/k.ntk"
-    first = fc:kernel(X, X, "ntk", {precision = "float32", cache = path, cache_tile = 16})
+    first, info1 = fc:kernel(X, X, "ntk", {precision = "float32", cache = path, cache_tile = 16})
     before = first:to_matrix()
+    tiles1, computed1, disk1, entries1 = info1.tiles, info1.tiles_computed, info1.tiles_from_disk, info1.entries_computed
   )");
   poke_first_entry(lua.dir.file("k.ntk"), 12345.0f);
   lua.ok(R"(
-    again = fc:kernel(X, X, "ntk", {precision = "float32", cache = path})
+    again, info2 = fc:kernel(X, X, "ntk", {precision = "float32", cache = path})
+    computed2, disk2, entries2 = info2.tiles_computed, info2.tiles_from_disk, info2.entries_computed
     read = again:get(1, 1)
     fit = ntk.solve.ridge(again, X, 1.0)   -- factorises in place, in the private mapping
     again:set(2, 2, -7)
@@ -82,6 +84,15 @@ TEST_CASE("a second call reads the cache file; the fmatrix is private", "[lua][c
     kept, untouched = third:get(1, 1), third:get(2, 2)
   )");
   CHECK(lua.number("read") == 12345.0);  // from the file, not recomputed
+  // 50 examples in tiles of 16, 16, 16, 2: 10 tiles on and above the diagonal, holding
+  // (50² + 3 · 16² + 2²) / 2 = 1636 entries.
+  CHECK(lua.number("tiles1") == 10);
+  CHECK(lua.number("computed1") == 10);
+  CHECK(lua.number("disk1") == 0);
+  CHECK(lua.number("entries1") == 1636);
+  CHECK(lua.number("computed2") == 0);
+  CHECK(lua.number("disk2") == 10);
+  CHECK(lua.number("entries2") == 0);
   CHECK(lua.number("kept") == 12345.0);
   CHECK(lua.number("untouched") == Approx(lua.matrix("before")(1, 1)).epsilon(1e-7));
 }
