@@ -23,6 +23,8 @@ local p = ntk.params{
   n_test = {2000, "test images (a random subset of the official 10,000, by seed)"},
   n_val = {2000, "of the training images, held out to choose lambda"},
   depth = {3, "conv layers (3x3, SAME, relu), then flatten and a dense readout"},
+  cnn_precision = {"float32", "the conv engine's per-pixel arithmetic (float32: the fused path, ~2x faster)",
+                   choices = {"float32", "float64"}},
   w_std = {math.sqrt(2), "conv weight standard deviation"},
   b_std = {0.1, "conv bias standard deviation"},
   lambdas = {{1e-4, 1e-3, 1e-2, 1e-1, 1}, "ridge lambdas relative to the mean kernel diagonal"},
@@ -45,7 +47,7 @@ local n, m = p.n_train, p.n_test
 local t_load = clock() - t_start
 
 local cnn = ntk.arch("cnn", {depth = p.depth, readout = "flatten", activation = "relu",
-                             w_std = p.w_std, b_std = p.b_std})
+                             w_std = p.w_std, b_std = p.b_std, precision = p.cnn_precision})
 local function cache_file(what)
   return string.format("%s/cntk_d%d_%s_%d_%d_seed%d.ntkkernel", p.cache_dir, p.depth, what, n,
                        what == "train" and n or m, p.seed)
@@ -130,6 +132,7 @@ print(string.format("CNTK kernels: %.3g entries computed in %.0f s%s; %.0f s in 
 
 ntk.io.write_jsonl(p.out, {
   experiment = "fashion_mnist_cntk", n_train = n, n_test = m, n_val = p.n_val, depth = p.depth,
+  cnn_precision = p.cnn_precision,
   w_std = p.w_std, b_std = p.b_std, test_accuracy = cntk.test_accuracy, cntk = cntk, fc = fc,
   kernel_entries_computed = computed, kernel_seconds_computing = kernel_seconds,
   microseconds_per_entry = us_per_entry,
