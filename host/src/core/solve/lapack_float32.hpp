@@ -17,4 +17,9 @@ void strsm_(const char* side, const char* uplo, const char* transa, const char* 
 void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
             const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
             const float* beta, float* c, const int* ldc, std::size_t, std::size_t);
+// C ← αAAᵀ + βC on one triangle of C (the trailing update of the blocked Cholesky driver,
+// blocked_cholesky.hpp).
+void ssyrk_(const char* uplo, const char* trans, const int* n, const int* k, const float* alpha,
+            const float* a, const int* lda, const float* beta, float* c, const int* ldc,
+            std::size_t, std::size_t);
 }

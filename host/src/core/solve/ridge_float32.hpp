@@ -7,8 +7,9 @@
 //
 // The solve uses no second n × n matrix:
 //  1. one blocked pass checks K (finite, symmetric) and computes ‖K + λI‖₁; the diagonal of K is
-//     saved in float64 and λ added to it; spotrf factorises K + λI in K's lower triangle, while
-//     the strict upper triangle keeps K;
+//     saved in float64 and λ added to it; K + λI is factorised in K's lower triangle (spotrf's
+//     factor, by a blocked driver that reports progress: blocked_cholesky.hpp), while the
+//     strict upper triangle keeps K;
 //  2. iterative refinement: α₀ from the float32 factor, then r = Yᵀ − (K + λI)α in float64 from
 //     the stored triangle (float32_kernel::residual, tiles summed in float64), δ from the factor,
 //     α += δ, until ‖r‖_F/‖Y‖_F ≤ tolerance or the residual stops decreasing;
@@ -36,6 +37,7 @@
 #include <vector>
 
 #include "core/solve/warnings.hpp"
+#include "ntk/sdk/progress.hpp"
 
 namespace ntk::core::solve {
 
@@ -59,12 +61,16 @@ struct Float32RidgeOptions {
   // (K is then unusable; it saves one pass over K).
   bool keep_kernel = true;
   WarningSink on_warning;  // empty: print on stderr
+  // Receives the factorisation's flop-weighted progress (blocked_cholesky.hpp). Null: a bar or
+  // plain lines on stderr for a factorisation longer than 2 s (FactorisationProgress), silent
+  // when progress is switched off (NTKLAB_PROGRESS=0).
+  sdk::ProgressSink* progress = nullptr;
 };
 
 // Wall-clock seconds of the solve's phases (the issue 14 run reports its time split).
 struct Float32RidgeTimings {
   double check = 0;          // the pass over K: finite, symmetric, ‖K + λI‖₁
-  double factorisation = 0;  // spotrf
+  double factorisation = 0;  // the Cholesky factorisation (spotrf's, blocked_cholesky.hpp)
   double refinement = 0;     // the first solve and every step (residuals and solves)
   double condition = 0;      // the estimator's solves after the refinement's (often none)
   double restore = 0;        // K's lower triangle and diagonal back
