@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/solve/blocked_cholesky.hpp"
+#include "core/solve/factorisation_progress.hpp"
 #include "core/solve/lapack.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/error.hpp"
@@ -154,7 +156,13 @@ RidgeSolution kernel_ridge_in_place(arma::mat& K, const arma::mat& Y, double rid
   const arma::vec diagonal = K.diag();
   K.diag() += ridge;
   int info = 0;
-  dpotrf_(&lower, &n, K.memptr(), &n, &info, 1);
+  {
+    // dpotrf's factor by panels, with progress on stderr for long factorisations
+    // (blocked_cholesky.hpp, factorisation_progress.hpp).
+    FactorisationProgress progress(fn, K.n_rows, "float64");
+    info = cholesky_lower_blocked(K.memptr(), n, n, &progress);
+    if (info == 0) progress.finish();
+  }
   if (info < 0) throw_error(fn, ": dpotrf rejected argument ", -info, " (internal error)");
   if (info > 0) {
     restore_lower(K, diagonal);
