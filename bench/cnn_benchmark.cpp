@@ -19,7 +19,7 @@
 //   * the symmetric n × n kernel (one triangle computed), per entry counted three ways: the
 //     n(n+1)/2 entries of the triangle, the n² entries of the full matrix (neural-tangents'
 //     per-entry figures count a full matrix), and per example pair the tiles computed (16 lanes
-//     a tile; the triangle's tiles also cover up to 15 pairs below the diagonal per column);
+//     a tile; a diagonal block takes 9 rotated tiles, 144 pairs for its 136 entries);
 //   * a cross kernel, the first n/2 images against the next n/2 (per n²/4 entries; its tiles
 //     also compute each set's own variances);
 //   * accuracy: the fused path against the rule walk (float32) and against float64 on the
@@ -135,9 +135,10 @@ struct Samples {
 // Example pairs the engine computes (16 lanes a tile), as layers_conv.cpp lays out its tiles.
 double computed_pairs(arma::uword n1, arma::uword n2, bool symmetric) {
   const auto blocks = [](arma::uword n) { return double((n + 15) / 16); };
-  if (symmetric) {
+  if (symmetric) {  // blocks strictly above each example, then each block rotated 0..8
     double tiles = 0;
-    for (arma::uword j = 0; j < n1; ++j) tiles += double(j / 16 + 1);
+    for (arma::uword j = 0; j < n1; ++j) tiles += double(j / 16);
+    for (arma::uword b = 0; b * 16 < n1; ++b) tiles += double(std::min<arma::uword>(8, std::min<arma::uword>(16, n1 - 16 * b) - 1) + 1);
     return 16 * tiles;
   }
   const arma::uword nb = std::max(n1, n2), no = std::min(n1, n2);

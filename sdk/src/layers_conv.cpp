@@ -199,7 +199,8 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
     sets[1].variances = detail::variance_recursion(plan, b, "the second set's");
   }
   // Tiles of 16 consecutive examples of one set against one example (or a block of 16) of
-  // the other. Symmetric: block b against example j for 16·b ≤ j, the upper triangle. Cross:
+  // the other. Symmetric: block b against example j for 16·(b + 1) ≤ j, and each block against
+  // itself in rotations, the upper triangle. Cross:
   // the larger set in blocks against each example of the other, plus each set's diagonal
   // (blocks against themselves) for the variances.
   auto blocks = [](arma::uword n) { return (n + kTileLanes - 1) / kTileLanes; };
@@ -207,7 +208,14 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
   const bool swap = !symmetric && n2 > n1;  // blocks over set 1, examples of set 0
   if (symmetric) {
     for (arma::uword j = 0; j < n1; ++j)
-      for (arma::uword blk = 0; blk <= j / kTileLanes; ++blk) tiles.push_back({0, 0, blk, false, j});
+      for (arma::uword blk = 0; blk < j / kTileLanes; ++blk) tiles.push_back({0, 0, blk, false, j});
+    // Each diagonal block against itself, rotated (TileSpec): with m examples in the block,
+    // rotations 0..min(8, m − 1) hold all its pairs.
+    for (arma::uword blk = 0; blk < blocks(n1); ++blk) {
+      const arma::uword m = std::min<arma::uword>(kTileLanes, n1 - blk * kTileLanes);
+      for (arma::uword s = 0; s <= std::min<arma::uword>(kTileLanes / 2, m - 1); ++s)
+        tiles.push_back({0, 0, blk, true, blk, std::uint8_t(s)});
+    }
   } else {
     const std::uint8_t block_set = swap ? 1 : 0, other = swap ? 0 : 1;
     const arma::uword nb = swap ? n2 : n1, no = swap ? n1 : n2;
@@ -243,14 +251,21 @@ KernelState image_kernel(const arma::mat& a, const arma::mat& b, const ImageShap
     const TileSpec& tile = tiles[t];
     for (std::size_t p = 0; p < kTileLanes; ++p) {
       const arma::uword left = tile.left_block * kTileLanes + p;
-      const arma::uword right = tile.right_block ? tile.right * kTileLanes + p : tile.right;
+      const arma::uword right = detail::right_example(tile, p);
       if (left >= sizes[tile.left_set] || right >= sizes[tile.right_set]) continue;
       const double k_nngp = nngp[t * kTileLanes + p];
+      bool swap_pair = false;
       if (tile.left_set == tile.right_set) {
         if (left == right) (tile.left_set == 0 ? s.diag1 : s.diag2)[left] = k_nngp;
-        if (!symmetric || left > right) continue;  // cross: only the diagonal; symmetric: i ≤ j
+        if (!symmetric) continue;  // cross: only the diagonal
+        // Symmetric: i ≤ j. A broadcast tile's pairs below the diagonal are another tile's;
+        // a rotated diagonal block's are its own.
+        if (left > right) {
+          if (!tile.right_block) continue;
+          swap_pair = true;
+        }
       }
-      const bool set0_left = tile.left_set == 0;
+      const bool set0_left = (tile.left_set == 0) != swap_pair;
       const arma::uword i = set0_left ? left : right, j = set0_left ? right : left;
       s.nngp(i, j) = k_nngp;
       if (track_ntk) s.ntk(i, j) = ntk[t * kTileLanes + p];

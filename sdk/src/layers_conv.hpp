@@ -32,8 +32,9 @@
 // A tile is 16 consecutive examples of one set against one example of the other (or against
 // themselves, for the variances of a cross kernel): the 16 pairs are the vector lanes of every
 // inner loop, the left examples are read from a copy of the set interleaved by 16, the right
-// one broadcast. Tiles run in parallel (OpenMP); a symmetric kernel takes the blocks at or
-// above the diagonal only (one triangle, up to 15 extra pairs per column). Per-example pixel
+// one broadcast. Tiles run in parallel (OpenMP); a symmetric kernel takes the blocks above
+// the diagonal only, and each diagonal block against itself in 9 lane rotations (one
+// triangle: 144 pairs for a block's 136, where 16 broadcast tiles computed 256). Per-example pixel
 // variances are computed once beforehand.
 // VALID padding: output pixel o of a VALID conv is the SAME conv's value at the window centre
 // o + (half_h, half_w), which reads no padded pixel. So the engine stays on the input's grid
@@ -44,7 +45,10 @@
 // Strides other than 1 are not implemented (a strided conv subsamples the grid: the next box
 // filter would be dilated and neural-tangents' SAME padding becomes asymmetric).
 // Precision::float32 keeps the per-pixel-pair tensors in float (sums and the readout in
-// double); float64 (the default) agrees with neural-tangents to round-off.
+// double); float64 (the default) agrees with neural-tangents to round-off. In float32, rules
+// (Conv(SAME), Relu) × L — most CNTKs — take the fused path (layers_conv_fused.hpp): one
+// sweep per layer and offset image, the ReLU on the 16 lanes as one vector (the CNTK-GAP of
+// issue 14 at under 1 ms per entry on 2 cores; docs/benchmarks.md).
 #pragma once
 
 #include <armadillo>

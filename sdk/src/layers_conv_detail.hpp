@@ -56,14 +56,23 @@ struct ExampleSet {
 constexpr std::size_t kTileLanes = 16;  // example pairs per tile: one AVX-512 register of floats
 
 // A tile of 16 example pairs. Lane p pairs example 16·left_block + p of set `left_set` with
-// example 16·right + p of `right_set` (right_block) or with the single example `right` of
-// `right_set`. A lane whose example is past the end of its set repeats the last example.
+// example 16·right + (p + rotation) mod 16 of `right_set` (right_block) or with the single
+// example `right` of `right_set`. A lane whose example is past the end of its set repeats the
+// last example. Rotations 0..8 of a block against itself hold every pair of the block once
+// (a difference d or 16 − d is at most 8), where 16 broadcast tiles would compute 256 pairs
+// for its 136.
 struct TileSpec {
   std::uint8_t left_set = 0, right_set = 0;
   arma::uword left_block = 0;
   bool right_block = false;
   arma::uword right = 0;
+  std::uint8_t rotation = 0;  // right_block only
 };
+
+// The right-hand example of lane p (before clamping to the set).
+inline arma::uword right_example(const TileSpec& t, std::size_t p) {
+  return t.right_block ? t.right * kTileLanes + (p + t.rotation) % kTileLanes : t.right;
+}
 
 // Runs the plan on every tile; writes lane p of tile t's readout NNGP and NTK to
 // nngp[16t + p], ntk[16t + p] (ntk may be null when !plan.track_ntk). Parallel over tiles;

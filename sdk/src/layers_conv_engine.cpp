@@ -309,7 +309,7 @@ void run_tiles(const ConvPlan& plan, const ExampleSet sets[2], const std::vector
           // A lane past the end of its set repeats the set's last example (TileSpec).
           fault.left_example = std::min(spec.left_block * kLanes + fault.lane, left_n - 1);
           fault.right_example =
-              spec.right_block ? std::min(spec.right * kLanes + fault.lane, right_n - 1) : spec.right;
+              spec.right_block ? std::min(right_example(spec, fault.lane), right_n - 1) : spec.right;
 #pragma omp critical(ntk_tile_fault)
           if (fault.precedes(first_fault)) first_fault = fault;
           continue;

@@ -130,11 +130,31 @@ void gather(const Interleaved<T> sets[2], const TileSpec& spec, Tile<T>& t) {
   t.right.scalar_roots = false;
   t.same_lanes.clear();
   const bool same_set = spec.left_set == spec.right_set;
-  if (spec.right_block) {
+  if (spec.right_block && spec.rotation == 0) {
     point(right, spec.right, t.right);
     if (same_set && spec.right == spec.left_block)
       for (std::size_t p = 0; p < kLanes; ++p) t.same_lanes.push_back(p);
     return;
+  }
+  if (spec.right_block) {  // a rotated block: lane p reads lane (p + rotation) mod 16
+    auto rotate = [&](std::vector<T>& buffer, const T* block, arma::uword rows) {
+      buffer.resize(rows * kLanes);
+      for (arma::uword i = 0; i < rows; ++i)
+        for (std::size_t p = 0; p < kLanes; ++p)
+          buffer[i * kLanes + p] = block[i * kLanes + (p + spec.rotation) % kLanes];
+      return buffer.data();
+    };
+    auto arrays = [&](const std::vector<std::vector<T>>& of, std::vector<std::vector<T>>& buffers,
+                      std::vector<const T*>& to) {
+      to.resize(of.size());
+      for (std::size_t k = 0; k < of.size(); ++k)
+        to[k] = rotate(buffers[k], right.block(of[k], spec.right), right.area);
+    };
+    t.right.x = rotate(t.broadcast_x, right.x_block(spec.right), right.pixels);
+    arrays(right.variances, t.broadcast_var, t.right.var);
+    arrays(right.roots, t.broadcast_root, t.right.root);
+    arrays(right.inv_roots, t.broadcast_inv_root, t.right.inv_root);
+    return;  // no lane pairs an example with itself (lanes past the set's end are not read)
   }
   // One right example for every lane: broadcast it.
   auto fill = [&](std::vector<T>& buffer, const std::vector<T>* of, arma::uword rows) {
