@@ -321,14 +321,14 @@ TEST_CASE("float32 output: no n x n double matrix for vector inputs (n = 3000)",
   }
   // The conv engine computes in float64 and converts: its check counts both, and does not
   // suggest float32.
+  const Inputs images = Inputs::images(arma::randu(1 * 3 * 3, 200), {1, 3, 3});
+  st::ConvOptions c;
+  c.filter_height = c.filter_width = 3;
+  const auto cnn = st::composition({st::conv(c), st::activation("relu"), st::global_avg_pool(),
+                                    st::dense()},
+                                   {});
   {
     ScopedEnv tiny("NTKLAB_MAX_BYTES", "4e5");
-    const Inputs images = Inputs::images(arma::randu(1 * 3 * 3, 200), {1, 3, 3});
-    st::ConvOptions c;
-    c.filter_height = c.filter_width = 3;
-    const auto cnn = st::composition({st::conv(c), st::activation("relu"), st::global_avg_pool(),
-                                      st::dense()},
-                                     {});
     CHECK_THROWS_WITH(cnn->kernels(images, images, request(false, true, Precision::float32)),
                       Catch::Contains("in float64 and its float32 copy") &&
                           !Catch::Contains("ask for precision"));
@@ -338,12 +338,6 @@ TEST_CASE("float32 output: no n x n double matrix for vector inputs (n = 3000)",
   {
     const EngineTile engine_tile(50);
     ScopedEnv tiny("NTKLAB_MAX_BYTES", "4e5");
-    const Inputs images = Inputs::images(arma::randu(1 * 3 * 3, 200), {1, 3, 3});
-    st::ConvOptions c;
-    c.filter_height = c.filter_width = 3;
-    const auto cnn = st::composition({st::conv(c), st::activation("relu"), st::global_avg_pool(),
-                                      st::dense()},
-                                     {});
     const Kernels tiled = cnn->kernels(images, images, request(false, true, Precision::float32));
     CHECK(tiled.ntk32.n_rows == 200);
     CHECK(tiled.ntk32.is_symmetric());
