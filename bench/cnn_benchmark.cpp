@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "cnn_architecture.hpp"
-#include "core/data/mnist.hpp"
+#include "fashion_images.hpp"
 #include "layers_conv_fused.hpp"
 
 namespace {
@@ -102,18 +102,7 @@ int issue5_table(int argc, char** argv) {
 
 // ---- issue 14: CNTK-GAP float32 ----
 
-// The first n Fashion-MNIST training images (pixels / 255), or an empty matrix without the files.
-arma::mat fashion(arma::uword n) {
-  namespace data = ntk::core::data;
-  const std::string dir = data::fashion_mnist_default_dir();
-  const std::string images = dir + "/train-images-idx3-ubyte.gz";
-  const std::string labels = dir + "/train-labels-idx1-ubyte.gz";
-  if (!std::filesystem::exists(images) || !std::filesystem::exists(labels)) return {};
-  const data::LabelledImages set = data::read_labelled_images(images, labels, "benchmark");
-  std::vector<arma::uword> items(std::min<arma::uword>(n, set.images.items()));
-  for (arma::uword i = 0; i < items.size(); ++i) items[i] = i;
-  return data::to_dataset(set, items).x;
-}
+arma::mat fashion(arma::uword n) { return ntk::bench::first_fashion_images(n); }
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());

@@ -28,7 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "core/data/mnist.hpp"
+#include "fashion_images.hpp"
 #include "fc_architecture.hpp"
 #include "layers_tiled.hpp"
 #include "ntk/sdk/architecture.hpp"
@@ -47,18 +47,7 @@ arma::mat mnist_like(arma::uword n, std::uint64_t seed) {
   return x;
 }
 
-// The first n Fashion-MNIST training images, or an empty matrix when the files are missing.
-arma::mat fashion(arma::uword n) {
-  namespace data = ntk::core::data;
-  const std::string dir = data::fashion_mnist_default_dir();
-  const std::string images = dir + "/train-images-idx3-ubyte.gz";
-  const std::string labels = dir + "/train-labels-idx1-ubyte.gz";
-  if (!std::filesystem::exists(images) || !std::filesystem::exists(labels)) return {};
-  const data::LabelledImages set = data::read_labelled_images(images, labels, "benchmark");
-  std::vector<arma::uword> items(std::min<arma::uword>(n, set.images.items()));
-  for (arma::uword i = 0; i < items.size(); ++i) items[i] = i;
-  return data::to_dataset(set, items).x;
-}
+arma::mat fashion(arma::uword n) { return ntk::bench::first_fashion_images(n); }
 
 // Process CPU time (all threads, user + system): on a machine shared with other work it varies
 // less than the wall time, and it counts the CPU that spinning BLAS threads burn.

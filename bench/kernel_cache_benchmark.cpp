@@ -21,7 +21,7 @@
 #include "core/cache/architecture_tiles.hpp"
 #include "core/cache/cached_kernel.hpp"
 #include "core/cache/fingerprint.hpp"
-#include "core/data/mnist.hpp"
+#include "fashion_images.hpp"
 #include "fc_architecture.hpp"
 
 namespace {
@@ -35,15 +35,7 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-arma::mat fashion(arma::uword n) {
-  namespace data = ntk::core::data;
-  const std::string dir = data::fashion_mnist_default_dir();
-  const data::LabelledImages set = data::read_labelled_images(
-      dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz", "benchmark");
-  std::vector<arma::uword> items(std::min<arma::uword>(n, set.images.items()));
-  for (arma::uword i = 0; i < items.size(); ++i) items[i] = i;
-  return data::to_dataset(set, items).x;
-}
+arma::mat fashion(arma::uword n) { return ntk::bench::first_fashion_images(n); }
 
 void run(const char* name, const ntk::sdk::Architecture& arch, const ntk::sdk::Inputs& x,
          arma::uword tile, int reps, const std::string& dir) {
@@ -115,6 +107,11 @@ int main(int argc, char** argv) {
     }
   }
   const arma::mat x = fashion(std::max(fc_n, cnn_n));
+  if (x.n_cols < std::max(fc_n, cnn_n)) {
+    std::fprintf(stderr, "kernel_cache_benchmark: needs %llu Fashion-MNIST training images (the "
+                 "dataset-fashion-mnist package)\n", (unsigned long long)std::max(fc_n, cnn_n));
+    return 1;
+  }
   if (fc_n > 0) {
     const auto fc = ntk::fc::make_architecture({{"depth", 3.0}, {"activation", std::string("relu")}});
     run("FC NTK depth 3", *fc, ntk::sdk::Inputs::dense(x.cols(0, fc_n - 1)), tile, reps, dir);
