@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "ntk/sdk/network_into.hpp"
 #include "cnn_architecture.hpp"
 #include "finite_step_baselines.hpp"
 #include "core/data/data_dir.hpp"
@@ -124,6 +125,12 @@ class TimedModel final : public ntk::core::train::DescentModel {
     arma::vec g = net_.vjp(x, r);
     vjp_s.push_back(now() - start);
     return g;
+  }
+  // What run_descent calls: the gradient written into the loop's vector (network_into.hpp).
+  void vjp_into(const Inputs& x, const arma::mat& r, arma::vec& g) override {
+    const double start = now();
+    ntk::sdk::vjp_into(net_, x, r, g);
+    vjp_s.push_back(now() - start);
   }
   const Network& network() const override { return net_; }
   std::vector<double> times, ends, predict_s, vjp_s, set_params_s;

@@ -44,6 +44,12 @@ arma::vec ResnetNetwork::vjp(const sdk::Inputs& x, const arma::mat& cotangent) c
   return net_->vjp(checked(x, "vjp()", copy), cotangent);
 }
 
+void ResnetNetwork::vjp_into(const sdk::Inputs& x, const arma::mat& cotangent,
+                             arma::vec& gradient) const {
+  sdk::Inputs copy;
+  sdk::vjp_into(*net_, checked(x, "vjp()", copy), cotangent, gradient);
+}
+
 arma::mat ResnetNetwork::jvp(const sdk::Inputs& x, const arma::vec& tangent) const {
   sdk::Inputs copy;
   return net_->jvp(checked(x, "jvp()", copy), tangent);

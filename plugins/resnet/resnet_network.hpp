@@ -10,12 +10,13 @@
 
 #include <memory>
 
+#include "ntk/sdk/network_into.hpp"
 #include "ntk/sdk/network.hpp"
 #include "resnet_config.hpp"
 
 namespace ntk::resnet {
 
-class ResnetNetwork : public sdk::Network {
+class ResnetNetwork : public sdk::Network, public sdk::VjpInto {
  public:
   ResnetNetwork(const ResnetConfig& config, std::unique_ptr<sdk::Network> composition)
       : config_(config),
@@ -32,6 +33,8 @@ class ResnetNetwork : public sdk::Network {
 
   arma::mat forward(const sdk::Inputs& x) const override;
   arma::vec vjp(const sdk::Inputs& x, const arma::mat& cotangent) const override;
+  // The composition's vjp_into (network_into.hpp): a training loop's gradient is reused.
+  void vjp_into(const sdk::Inputs& x, const arma::mat& cotangent, arma::vec& gradient) const override;
   arma::mat jvp(const sdk::Inputs& x, const arma::vec& tangent) const override;
   arma::mat jacobian(const sdk::Inputs& x) const override;
   // Structured (the composition's backward walk, residual branches with the signals α·δ):

@@ -12,6 +12,7 @@
 #include "graph_batch.hpp"
 #include "layers.hpp"
 #include "lazy_network.hpp"
+#include "ntk/sdk/network_into.hpp"
 #include "ntk/sdk/checks.hpp"
 #include "ntk/sdk/stax.hpp"
 
@@ -73,7 +74,7 @@ struct Plan {
   }
 };
 
-class CompositionNetwork : public LazyNetwork {
+class CompositionNetwork : public LazyNetwork, public VjpInto {
  public:
   CompositionNetwork(std::shared_ptr<const Plan> plan, arma::uword width, std::uint64_t seed)
       : LazyNetwork(plan->options.name + " network",
@@ -132,6 +133,12 @@ class CompositionNetwork : public LazyNetwork {
   }
 
   arma::vec vjp(const Inputs& x, const arma::mat& cotangent) const override {
+    arma::vec grad;
+    vjp_into(x, cotangent, grad);
+    return grad;
+  }
+
+  void vjp_into(const Inputs& x, const arma::mat& cotangent, arma::vec& grad) const override {
     const arma::mat& in = checked(x, "vjp()");
     if (cotangent.n_rows != outputs() || cotangent.n_cols != x.size())
       throw_error(name(), " vjp(): the cotangent is ", cotangent.n_rows, " x ", cotangent.n_cols,
@@ -139,9 +146,8 @@ class CompositionNetwork : public LazyNetwork {
     if (in.n_cols > trained_columns_) trained_columns_ = in.n_cols;
     WorkspaceLease workspace(workspace_);
     workspace->forward(*chain_, params_.memptr(), generation_, in);
-    arma::vec grad(params_.n_elem, arma::fill::none);  // backward_into writes every entry
+    if (grad.n_elem != params_.n_elem) grad.set_size(params_.n_elem);  // backward_into writes every entry
     chain_->backward_into(params_.memptr(), workspace->cache(), cotangent, 1, grad.memptr(), false);
-    return grad;
   }
 
   arma::mat jvp(const Inputs& x, const arma::vec& tangent) const override {

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "derivative_checks.hpp"
+#include "ntk/sdk/network_into.hpp"
 #include "ntk/sdk/stax.hpp"
 
 namespace st = ntk::sdk::stax;
@@ -106,6 +107,45 @@ TEST_CASE("repeated forward and vjp calls give the same values at any batch size
       CHECK(rel(arma::vec(net->jacobian(x).t() * arma::vectorise(r)), g) < 1e-12);
     }
   }
+}
+
+TEST_CASE("vjp_into writes vjp's values into the caller's vector, reusing its memory",
+          "[stax][finite][workspace]") {
+  for (const Case& c : cases()) {
+    INFO(c.name);
+    auto net = c.make();
+    REQUIRE(dynamic_cast<const ntk::sdk::VjpInto*>(net.get()) != nullptr);
+    arma::vec into;  // empty: sized by the first call
+    for (const arma::uword n : {6, 2, 6}) {
+      const Inputs x = c.batch(12 - n, n);
+      arma::arma_rng::set_seed(40 + n);
+      const arma::mat r = arma::randn(3, n);
+      const double* before = into.memptr();
+      const bool sized = !into.is_empty();  // P does not depend on the batch
+      ntk::sdk::vjp_into(*net, x, r, into);
+      if (sized) CHECK(into.memptr() == before);  // no new vector once it has the size
+      CHECK(same(into, c.make()->vjp(x, r)));     // a fresh network's vjp, bitwise
+    }
+  }
+}
+
+// A network that offers only vjp() (an SDK 4.0 plugin's): vjp_into falls back to it.
+TEST_CASE("vjp_into falls back to vjp for networks without it", "[stax][finite][workspace]") {
+  struct Plain : ntk::sdk::Network {
+    arma::vec p = arma::vec{1.0, 2.0};
+    arma::uword num_params() const override { return 2; }
+    arma::uword outputs() const override { return 1; }
+    const arma::vec& params() const override { return p; }
+    void set_params(const arma::vec& v) override { p = v; }
+    arma::mat forward(const Inputs& x) const override { return p.t() * x.x(); }
+    arma::vec vjp(const Inputs& x, const arma::mat& r) const override { return x.x() * r.t(); }
+    arma::mat jvp(const Inputs& x, const arma::vec& t) const override { return t.t() * x.x(); }
+  } plain;
+  const Inputs x = Inputs::dense(arma::mat{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  const arma::mat r = {{1.0, -1.0, 0.5}};
+  arma::vec g;
+  ntk::sdk::vjp_into(plain, x, r, g);
+  CHECK(same(g, arma::vec{1.0 - 2.0 + 1.5, 4.0 - 5.0 + 3.0}));
 }
 
 TEST_CASE("vjp and jvp after forward see new parameters and inputs changed in place",

@@ -102,6 +102,7 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
   // zero predictor, so a start that already fits well does not make tiny growth "divergence".
   double reference = 0;
 
+  arma::vec gradient;
   arma::uword step = 0;
   for (;; ++step) {
     arma::mat f = model.predict(train.x);
@@ -122,8 +123,9 @@ TrainResult run_descent(const char* where, DescentModel& model, const Labelled& 
     // ∇_w objective = Jᵀ r / n (+ λ (w − w0));  ∇_b objective = √λ r / n. Taken before the
     // test set's predictions below: a network that keeps its last forward pass (the
     // compositions do) then reuses the one on the training set instead of recomputing it.
-    arma::vec gradient;
-    if (!stop) gradient = model.vjp(train.x, residual / nn);
+    // One gradient vector for the whole run (declared above the loop): a fresh P-vector each
+    // step is a fresh mapping above glibc's 32 MB mmap threshold, i.e. page faults every step.
+    if (!stop) model.vjp_into(train.x, residual / nn, gradient);
 
     if (step % options.record_every == 0 || stop) {
       const Evaluation e = evaluate(model, train, test, f);

@@ -25,6 +25,10 @@ class DescentModel {
   virtual arma::mat predict(const sdk::Inputs& x) = 0;
   // Jᵀ vec(cotangent) at the current parameters (the linearised model: at its checkpoint).
   virtual arma::vec vjp(const sdk::Inputs& x, const arma::mat& cotangent) = 0;
+  // The same into the caller's vector (its memory reused across steps when the size matches).
+  virtual void vjp_into(const sdk::Inputs& x, const arma::mat& cotangent, arma::vec& gradient) {
+    gradient = vjp(x, cotangent);
+  }
   // The network whose NTK sets the "auto" step and the probe snapshots.
   virtual const sdk::Network& network() const = 0;
 };

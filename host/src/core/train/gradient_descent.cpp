@@ -1,6 +1,7 @@
 #include "core/train/gradient_descent.hpp"
 
 #include "core/train/descent.hpp"
+#include "ntk/sdk/network_into.hpp"
 
 namespace ntk::core::train {
 
@@ -15,6 +16,9 @@ class NetworkModel final : public DescentModel {
   arma::mat predict(const sdk::Inputs& x) override { return net_.forward(x); }
   arma::vec vjp(const sdk::Inputs& x, const arma::mat& cotangent) override {
     return net_.vjp(x, cotangent);
+  }
+  void vjp_into(const sdk::Inputs& x, const arma::mat& cotangent, arma::vec& gradient) override {
+    sdk::vjp_into(net_, x, cotangent, gradient);
   }
   const sdk::Network& network() const override { return net_; }
 
