@@ -41,17 +41,16 @@
 
 #include "cnn_architecture.hpp"
 #include "fashion_images.hpp"
+#include "timing.hpp"
 #include "layers_conv_fused.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using ntk::bench::cpu_seconds;
+using ntk::bench::median;
+using ntk::bench::Samples;
 
-double cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
-}
 
 struct Timing {
   double wall = 1e300, cpu = 1e300;
@@ -104,22 +103,7 @@ int issue5_table(int argc, char** argv) {
 
 arma::mat fashion(arma::uword n) { return ntk::bench::first_fashion_images(n); }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
 
-struct Samples {
-  std::vector<double> wall, cpu;
-  void add(const std::function<void()>& work) {
-    const double c0 = cpu_seconds();
-    const auto start = Clock::now();
-    work();
-    wall.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-    cpu.push_back(cpu_seconds() - c0);
-  }
-};
 
 // Example pairs the engine computes (16 lanes a tile), as layers_conv.cpp lays out its tiles.
 double computed_pairs(arma::uword n1, arma::uword n2, bool symmetric) {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "fashion_images.hpp"
+#include "timing.hpp"
 #include "fc_architecture.hpp"
 #include "layers_tiled.hpp"
 #include "ntk/sdk/architecture.hpp"
@@ -48,31 +49,12 @@ arma::mat mnist_like(arma::uword n, std::uint64_t seed) {
 }
 
 arma::mat fashion(arma::uword n) { return ntk::bench::first_fashion_images(n); }
+using ntk::bench::cpu_seconds;
+using ntk::bench::median;
+using Timing = ntk::bench::Samples;
 
-// Process CPU time (all threads, user + system): on a machine shared with other work it varies
-// less than the wall time, and it counts the CPU that spinning BLAS threads burn.
-double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
 
-struct Timing {
-  std::vector<double> wall, cpu;
-  void add(const std::function<void()>& work) {
-    const double c0 = cpu_seconds();
-    const auto start = Clock::now();
-    work();
-    wall.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-    cpu.push_back(cpu_seconds() - c0);
-  }
-};
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
-}
 
 template <class T>
 void syrk_upper(const arma::Mat<T>& x, arma::Mat<T>& c) {
