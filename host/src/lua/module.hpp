@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/threads/share.hpp"
 #include "lua/architecture_source.hpp"
 
 namespace ntk::lua {
@@ -44,8 +45,10 @@ arma::mat to_matrix(lua_State* L, int index);
 //   static int l_foo(lua_State* L) { return protect(L, [&] { ...; return 1; }); }
 // Inside `body`, report bad input by throwing ntk::Error (lua/args.hpp has throwing argument
 // checks): Debian's Lua is C, so a Lua error is a longjmp that would skip C++ destructors.
+// Every call first takes up a new thread share from the batch, if any (core/threads/share.hpp).
 template <class Body>
 int protect(lua_State* L, Body&& body) {
+  core::threads::poll();
   {
     std::string message;
     try {

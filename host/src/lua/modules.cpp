@@ -24,6 +24,7 @@ void open_uci(lua_State* L, Context& ctx);
 void open_arch_family(lua_State* L, Context& ctx);
 void open_classic_kernels(lua_State* L, Context& ctx);
 void open_progress(lua_State* L, Context& ctx);
+void open_threads(lua_State* L, Context& ctx);
 
 const std::vector<ModuleOpener>& module_openers() {
   static const std::vector<ModuleOpener> openers = {
@@ -43,6 +44,7 @@ const std::vector<ModuleOpener>& module_openers() {
       {"arch_family", open_arch_family},    // A:kernel_family
       {"classic_kernels", open_classic_kernels},  // ntk.kernels: Gaussian, polynomial
       {"progress", open_progress},          // ntk.progress(false): no progress bars
+      {"threads", open_threads},            // ntk.threads(): the threads of the next call
   };
   return openers;
 }

@@ -18,6 +18,7 @@
 #include "core/batch/progress.hpp"
 #include "core/batch/quarantine.hpp"
 #include "core/batch/results.hpp"
+#include "core/batch/thread_shares.hpp"
 #include "core/batch/workers.hpp"
 #include "ntk/sdk/error.hpp"
 
@@ -101,9 +102,13 @@ Json check_folder(const BatchOptions& o, const std::string& results, const std::
   return history;
 }
 
-std::string hardware_threads_per_worker(int workers) {
-  const unsigned cores = usable_cores();
-  return std::to_string(std::max(1u, cores / static_cast<unsigned>(workers)));
+// "batch: 1 job running, threads per job 2 (2 cores)" — the line a change of shares prints.
+std::string shares_text(const std::vector<int>& shares, unsigned cores) {
+  std::string text = "batch: " + std::to_string(shares.size()) +
+                     (shares.size() == 1 ? " job" : " jobs") + " running, threads per job ";
+  for (std::size_t i = 0; i < shares.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shares[i]);
+  return text + " (" + std::to_string(cores) + (cores == 1 ? " core)" : " cores)");
 }
 
 std::string signal_name(int signal) {
@@ -187,6 +192,15 @@ BatchSummary run_batch(const BatchOptions& o) {
   manifest.set("jobs", std::move(job_list));
   manifest.set("resumed", o.resume);
   manifest.set("history", std::move(history));  // earlier runs of this batch (--resume)
+  // Threads per worker: the usable cores, whether shares follow the running workers (not when
+  // the user set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS), and each change of the shares.
+  ThreadShares shares(dir, usable_cores(), o.workers, ThreadShares::rebalance_allowed());
+  Json threads = Json::object();
+  threads.set("cores", shares.cores());
+  threads.set("rebalance", shares.rebalancing());
+  threads.set("changes", Json::array());
+  manifest.set("threads", threads);
+  Json share_changes = Json::array();
   manifest.set("start_time", utc_timestamp());
   manifest.set("end_time", Json());
   manifest.set("status", "running");
@@ -195,11 +209,6 @@ BatchSummary run_batch(const BatchOptions& o) {
   if (summary.skipped > 0)
     *o.progress << "batch: " << summary.skipped << " of " << jobs.size()
                 << " jobs already done in " << results << ", running " << todo.size() << "\n";
-
-  std::vector<std::pair<std::string, std::string>> environment;
-  const std::string threads = hardware_threads_per_worker(o.workers);
-  for (const char* name : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"})
-    if (std::getenv(name) == nullptr) environment.emplace_back(name, threads);
 
   const auto job_output = [&](const Job& job) { return dir + "/jobs/" + job.id + ".jsonl"; };
   const auto label = [](const Job& job) { return job.id + " (" + describe_job(job) + ")"; };
@@ -210,7 +219,7 @@ BatchSummary run_batch(const BatchOptions& o) {
   std::map<pid_t, const Job*> running;
   std::size_t next = 0;
 
-  const auto launch = [&](const Job& job) {
+  const auto launch = [&](const Job& job, std::size_t running_after) {
     WorkerSpec spec;
     spec.argv = o.worker_prefix;
     const auto add = [&](const std::string& name, const std::string& value) {
@@ -226,7 +235,7 @@ BatchSummary run_batch(const BatchOptions& o) {
     add("out", job_output(job));
     spec.stdout_path = dir + "/logs/" + job.id + ".log";
     spec.stderr_path = dir + "/logs/" + job.id + ".err";
-    spec.environment = environment;
+    spec.environment = shares.starting(job.id, running_after);
     fs::remove(job_output(job), ec);  // left over from a stopped run
     running[pool.launch(spec)] = &job;
   };
@@ -241,6 +250,7 @@ BatchSummary run_batch(const BatchOptions& o) {
   const auto finished = [&](const WorkerExit& exit) {
     const Job& job = *running.at(exit.pid);
     running.erase(exit.pid);
+    shares.ended(job.id);
     const std::string output = job_output(job);
     if (exit.timed_out) {
       record_failure(job, exit.elapsed_s, exit.exit_code, timeout_text(o.job_timeout_s), "timeout");
@@ -272,11 +282,30 @@ BatchSummary run_batch(const BatchOptions& o) {
     fs::remove(output, ec);
   };
 
+  // A change of the shares: one entry in the manifest, and a line for all but the first.
+  bool first_shares = true;
+  const auto share_cores = [&] {
+    if (!shares.rebalance()) return;
+    const std::vector<int> now = shares.shares();
+    Json entry = Json::object();
+    entry.set("time", utc_timestamp());
+    entry.set("running", now.size());
+    Json list = Json::array();
+    for (int n : now) list.push_back(n);
+    entry.set("threads", std::move(list));
+    share_changes.push_back(std::move(entry));
+    if (!first_shares) progress.note(shares_text(now, shares.cores()));
+    first_shares = false;
+  };
+
   const bool limited = o.job_timeout_s > 0;
+  const auto workers = static_cast<std::size_t>(o.workers);
   while (guard.signal() == 0 && (next < todo.size() || pool.running() > 0)) {
-    while (guard.signal() == 0 && pool.running() < static_cast<std::size_t>(o.workers) &&
-           next < todo.size())
-      launch(*todo[next++]);
+    const std::size_t running_after =
+        pool.running() + std::min(workers - std::min(workers, pool.running()), todo.size() - next);
+    while (guard.signal() == 0 && pool.running() < workers && next < todo.size())
+      launch(*todo[next++], running_after);
+    share_cores();
     if (limited)
       pool.enforce_time_limit(std::chrono::duration<double>(o.job_timeout_s), o.stop_grace);
     // With a time limit the loop comes round often enough to keep it to a tenth of a second.
@@ -307,6 +336,8 @@ BatchSummary run_batch(const BatchOptions& o) {
   counts.set("failed", summary.failed);
   counts.set("not_run", summary.not_run);
   manifest.set("counts", std::move(counts));
+  threads.set("changes", std::move(share_changes));
+  manifest.set("threads", std::move(threads));
   write_json_file(manifest_path, manifest);
   return summary;
 }

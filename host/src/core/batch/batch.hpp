@@ -8,6 +8,7 @@
 //   DIR/logs/ID.log      the job's stdout;  DIR/logs/ID.err  its stderr
 //   DIR/results.quarantine.jsonl  corrupt lines --resume (or plot) moved out of results.jsonl,
 //                        with their line numbers and reasons (quarantine.hpp)
+//   DIR/.threads/ID      the running job's share of the cores, while it runs (thread_shares.hpp)
 //   DIR/batch.lock       flock'ed by the running batch, with its pid (folder_lock.hpp): a second
 //                        batch or --resume on DIR is refused while it runs
 //
@@ -21,7 +22,12 @@
 // usable cores gives a warning (limits.hpp).
 //
 // Workers share the cores: unless OMP_NUM_THREADS / OPENBLAS_NUM_THREADS are set in the
-// environment, each worker gets max(1, cores / J) threads for both.
+// environment, each running worker gets its share of the usable cores for both (cores / running,
+// the remainder to the oldest), and when fewer jobs run than before (the last jobs of a batch)
+// the running ones are told their larger share, which they apply between parallel regions
+// (thread_shares.hpp, core/threads/share.hpp). Each change is a line of progress and an entry of
+// the manifest's "threads". With either variable set, the threads stay as the user chose and an
+// unset one gets max(1, cores / J).
 //
 // Stopping: SIGINT, SIGTERM or SIGHUP make the batch stop its running workers (SIGTERM, then
 // SIGKILL after `stop_grace`), drop their partial output, finish the manifest and return; the

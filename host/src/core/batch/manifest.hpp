@@ -7,7 +7,10 @@
 //    "resumed": false, "history": [{start_time, end_time, status, counts} of earlier runs],
 //    "start_time": "2024-05-01T12:00:00Z", "end_time": null | "…",
 //    "status": "running" | "completed" | "interrupted (SIGTERM)",
-//    "counts": {"total", "skipped", "ok", "failed", "not_run"}}
+//    "counts": {"total", "skipped", "ok", "failed", "not_run"},
+//    "threads": {"cores": 2, "rebalance": true,
+//                "changes": [{"time", "running": 2, "threads": [1, 1]}, {…, "running": 1,
+//                             "threads": [2]}]}}  (thread_shares.hpp; changes filled at the end)
 //
 // Written when the batch starts (end_time null, status "running") and again when it ends,
 // each time to a temporary file renamed over the old one, so a reader never sees half a file.

@@ -58,6 +58,12 @@ void Progress::job_failed(const std::string& label, double elapsed_s, const std:
        << seconds_text(elapsed_s) << ": " << reason << std::endl;
 }
 
+void Progress::note(const std::string& line) {
+  clear_bar();
+  out_ << line << std::endl;
+  draw(running_);
+}
+
 void Progress::tick(std::size_t running) {
   running_ = running;
   if (!terminal_) return;

@@ -20,6 +20,8 @@ class Progress {
 
   void job_done(const std::string& label, double elapsed_s, const std::string& note);
   void job_failed(const std::string& label, double elapsed_s, const std::string& reason);
+  // A line of its own ("batch: …"), above the bar on a terminal.
+  void note(const std::string& line);
   // Redraws the bar (terminal only, at most a few times a second).
   void tick(std::size_t running);
   // Final line: "12 jobs: 11 ok, 1 failed in 0:42".

@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "core/progress/switch.hpp"
+#include "core/threads/share.hpp"
 
 namespace ntk::core::progress {
 
@@ -78,6 +79,7 @@ std::string Reporter::timing(double elapsed, double done, bool with_word) const 
 }
 
 void Reporter::update(double done, const std::string& detail) {
+  threads::poll();  // a long computation between its parallel regions: a safe point
   if (out_ == nullptr || finished_) return;
   done_ = std::clamp(done, 0.0, total_);
   const double now = clock_();
