@@ -27,6 +27,7 @@
 //        loss_curve, residual_norm2, eigenvalues, warnings)
 //   ntk.solve.svm{K =, labels =, C = 1, tolerance = 1e-3, cache_mb = 100, shrinking = true}
 //       -> C-SVM model (solve_svm.cpp: predict, decision_values, classes, support_indices)
+//   ntk.solve.ensemble{K_train =, K_test_train =, Y =, t =, kernel =, ...} -> {t, mean, covariance}
 //   ntk.solve.kfold(n, k, seed [, labels]) -> {{train = {...}, test = {...}}, ...} (labels
 //       given: stratified by class)
 //   ntk.solve.folds(test_folds, n) -> splits from explicit disjoint test folds
@@ -54,6 +55,7 @@
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::lua {
+int l_ensemble(lua_State* L);  // ntk.solve.ensemble, solve_ensemble.cpp
 namespace {
 
 namespace solve = core::solve;
@@ -325,6 +327,7 @@ const luaL_Reg kSolveFunctions[] = {
     {"ridge", l_ridge},   {"interpolate", l_interpolate},       {"predict", l_predict},
     {"kfold", l_kfold},   {"folds", l_folds},                   {"cross_validate", l_cross_validate},
     {"select", l_select}, {"spectral", l_spectral},             {"svm", l_svm},
+    {"ensemble", l_ensemble},  // solve_ensemble.cpp
     {nullptr, nullptr}};
 
 }  // namespace
