@@ -25,6 +25,15 @@
 -- With two classes, p > 1/2 flips most labels: every method then learns the inverted rule (the
 -- bound needs p < 1/2); with ten classes p = 0.6 still leaves the true class the most likely.
 --
+-- Calibration (issue 15): `ensemble` is the infinite ensemble of infinitely wide networks
+-- (ntk.solve.ensemble, Lee et al. 2019 Eq. 16) at t = ∞ with the ridge's λ: its mean is the
+-- ridge predictor, and it adds a predictive variance σ²(x) per test point (the NTK-GP posterior
+-- variance, the same for every output). The row compares σ²(x) with the squared error
+-- e(x) = mean over outputs of (f̄(x) − y)² on the clean test labels: the test points sorted by
+-- σ² into `calibration_bins` equal bins (variance_bins, error_bins: their means), the Pearson
+-- and Spearman correlations of σ² and e, and error_over_variance = mean e / mean σ² (1 for a
+-- calibrated scale; the prior's scale is the architecture's, not the labels').
+--
 -- Inputs are scaled to norm √d (the stax input kernel x·x'/d is then the cosine) so that a
 -- network of a few hundred units is close to its kernel regime. The networks are centred: they
 -- predict f(x; w) − f(x; w0) (and GD fits ỹ + f(X; w0)), the kernel predictors' zero start.
@@ -34,7 +43,8 @@
 -- params: dataset ("mnist" | "fashion_mnist"), classes (a list, "0,1"; "0,1,2,3,4,5,6,7,8,9"
 --   for ten-class), noise (a list, "0,0.2,0.4,0.6"), n_train (100), n_val (100), n_test (500),
 --   depth (1), width (256), steps (300: GD budget of every network), check_every (10),
---   networks (1: 0 skips the finite networks and keeps the kernel methods), seed (1), out, figure.
+--   networks (1: 0 skips the finite networks and keeps the kernel methods), calibration_bins (5),
+--   seed (1), out, figure.
 --
 --   ntklab run scripts/label_noise.lua                                   (small, < 1 minute)
 --   ntklab run scripts/label_noise.lua --set classes=0,1,2,3,4,5,6,7,8,9 --set n_train=1000 \
@@ -57,6 +67,7 @@ local p = ntk.params{
   steps = {300, "GD steps"},
   check_every = {10, "steps between early-stopping checks"},
   networks = {1, "1: train the finite networks; 0: kernel methods only"},
+  calibration_bins = {5, "bins of test points by ensemble variance (calibration row)"},
   seed = {1, "random seed"},
   out = {"", "result rows file (default results/label_noise.jsonl)"},
   figure = {"", "figure file (default results/label_noise.png)"},
@@ -109,6 +120,76 @@ local function report(rows)
     io.write(#list > 0 and string.format("%8.3f", ex.mean(list)) or string.format("%8s", "-"))
   end
   io.write("\n")
+  local calibration = ex.group(by_method["ensemble"] or {}, "noise")
+  for _, p in ipairs(noises) do
+    for _, row in ipairs(calibration[p] or {}) do
+      io.write(string.format("calibration p = %.2f: corr(variance, squared error) = %.3f "
+                             .. "(Spearman %.3f), mean error / mean variance = %.3f\n", p,
+                             row.calibration_correlation, row.calibration_rank_correlation,
+                             row.error_over_variance))
+      for b = 1, #row.variance_bins do
+        io.write(string.format("  bin %d: mean variance %.4f, mean squared error %.4f\n", b,
+                               row.variance_bins[b], row.error_bins[b]))
+      end
+    end
+  end
+end
+
+-- Pearson correlation of two equal-length lists.
+local function correlation(a, b)
+  local n, ma, mb = #a, 0, 0
+  for i = 1, n do ma, mb = ma + a[i] / n, mb + b[i] / n end
+  local sab, saa, sbb = 0, 0, 0
+  for i = 1, n do
+    sab = sab + (a[i] - ma) * (b[i] - mb)
+    saa = saa + (a[i] - ma) ^ 2
+    sbb = sbb + (b[i] - mb) ^ 2
+  end
+  return sab / math.sqrt(saa * sbb)
+end
+
+-- 1-based ranks (ties get their mean rank), for Spearman's correlation.
+local function ranks(values)
+  local order = {}
+  for i = 1, #values do order[i] = i end
+  table.sort(order, function(i, j) return values[i] < values[j] end)
+  local out, i = {}, 1
+  while i <= #order do
+    local j = i
+    while j < #order and values[order[j + 1]] == values[order[i]] do j = j + 1 end
+    for q = i, j do out[order[q]] = (i + j) / 2 end
+    i = j + 1
+  end
+  return out
+end
+
+-- Predicted variance (the covariance's diagonal) against the squared error of the mean on the
+-- test labels y (k × m): the fields of the calibration row.
+local function calibration(mean, covariance, y, bins)
+  local m, k = mean:cols(), mean:rows()
+  local variance, error = {}, {}
+  for j = 1, m do
+    local e = 0
+    for o = 1, k do e = e + (mean:get(o, j) - y:get(o, j)) ^ 2 end
+    variance[j], error[j] = covariance:get(j, j), e / k
+  end
+  local order = {}
+  for j = 1, m do order[j] = j end
+  table.sort(order, function(a, b) return variance[a] < variance[b] end)
+  local variance_bins, error_bins = {}, {}
+  for b = 1, bins do
+    local first, last = math.floor((b - 1) * m / bins) + 1, math.floor(b * m / bins)
+    local v, e = 0, 0
+    for q = first, last do v, e = v + variance[order[q]], e + error[order[q]] end
+    variance_bins[b], error_bins[b] = v / (last - first + 1), e / (last - first + 1)
+  end
+  local total_v, total_e = 0, 0
+  for j = 1, m do total_v, total_e = total_v + variance[j], total_e + error[j] end
+  return {calibration_correlation = correlation(variance, error),
+          calibration_rank_correlation = correlation(ranks(variance), ranks(error)),
+          error_over_variance = total_e / total_v, mean_variance = total_v / m,
+          mean_squared_error = total_e / m, variance_bins = variance_bins,
+          error_bins = error_bins}
 end
 
 if ex.finish(NAME, function(rows, file)
@@ -127,6 +208,7 @@ local width = p.width
 local steps = p.steps
 local check_every = p.check_every
 local networks = p.networks ~= 0
+local p_bins = p.calibration_bins
 local seed = p.seed
 local rows = ex.recorder(NAME)
 
@@ -147,6 +229,10 @@ local arch = ntk.arch("fc", {depth = depth, activation = "relu", w_std = math.sq
 local K = arch:kernel(clean_train.x, clean_train.x, "ntk")
 local K_val = arch:kernel(clean_val.x, clean_train.x, "ntk")
 local K_test = arch:kernel(test.x, clean_train.x, "ntk")
+-- The NNGP blocks for the ensemble's covariance (the prior over initialisations).
+local G = arch:kernel(clean_train.x, clean_train.x, "nngp")
+local G_test = arch:kernel(test.x, clean_train.x, "nngp")
+local G_test_test = arch:kernel(test.x, test.x, "nngp")
 local mean_diagonal = 0
 for i = 1, n_train do mean_diagonal = mean_diagonal + K:get(i, i) / n_train end
 local ridge_grid = {}
@@ -198,6 +284,14 @@ for _, p in ipairs(noises) do
     ridge_extra.hu_bound_best = 2 * q ^ 0.25 / (1 - 2 * p)
   end
   record("ridge", ex.accuracy(ntk.solve.predict(K_test, ridge), test.y), ridge_extra)
+
+  -- The infinite ensemble at t = ∞ with the same λ: the ridge's mean plus a variance per point.
+  local ensemble = ntk.solve.ensemble{K_train = K, K_test_train = K_test, Y = train.y,
+                                      t = "inf", ridge = lambda, nngp_train = G,
+                                      nngp_test_train = G_test, nngp_test_test = G_test_test}
+  local calibrated = calibration(ensemble.mean, ensemble.covariance, test.y, p_bins)
+  calibrated.lambda = lambda
+  record("ensemble", ex.accuracy(ensemble.mean, test.y), calibrated)
 
   if networks then
     -- Centred networks: the prediction is f(x; w) − f(x; w0) and GD fits ỹ + f(X; w0), i.e. the
