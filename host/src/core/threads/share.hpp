@@ -11,7 +11,12 @@
 // computation (progress::Reporter::update). A report made inside a parallel region is skipped:
 // omp_set_num_threads there would set only that region's own copy of the thread count, and a
 // running team cannot grow anyway. So a single parallel kernel computation keeps the team it
-// started with; the next call gets the new share.
+// started with and the next call gets the new share, while work that reports between BLAS calls
+// on the main thread (training steps, the blocked Cholesky's slabs) gets it at once.
+//
+// OpenMP keeps the count per thread: a std::thread started later still has the start-up
+// OMP_NUM_THREADS. Code that sizes its own threads should ask omp_get_max_threads() on the main
+// thread (as ntk.threads() does).
 //
 // Cost: without NTKLAB_THREADS_FILE (outside a batch) one load of a flag. With it, one reading of
 // the steady clock per safe point, and the file is opened at most every `kPollInterval`.
