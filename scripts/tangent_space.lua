@@ -22,29 +22,42 @@
 --     moves fastest in a short early transient, and a linearisation taken after it learns
 --     almost as well as full training.
 --
--- Data: MNIST digits of `classes` (two classes: ±1 targets, one output; more: one-hot targets,
--- one output per class), n_train training and n_test test images, scaled to norm √784 (so the
--- stax input kernel x·x'/d is the cosine). Architecture: any plugin through ntk.arch/network.
+-- Data: MNIST digits (dataset = "mnist") or Fashion-MNIST items ("fashion_mnist") of `classes`
+-- (two classes: ±1 targets, one output; more: one-hot targets, one output per class), n_train
+-- training and n_test test images, optionally average-pooled to image_size × image_size (28/s
+-- × 28/s blocks: conv nets cost ∝ pixels), each scaled to norm √d (so the stax input kernel
+-- x·x'/d is the cosine). Conv architectures (cnn, resnet kind=conv) get
+-- input_shape = {1, s, s} unless arch_options gives it (as input_shape=1x28x28); `center`
+-- subtracts the training set's mean image first. Architecture: any plugin through ntk.arch/network.
 -- Default fc: `depth` hidden ReLU layers, NTK parametrisation, w_std = √2, b_std = 0.1, narrow
 -- width (feature learning, i.e. kernel motion, is an O(1/√width) effect), η = lr_fraction ·
 -- n/λ_max of the empirical NTK at initialisation.
 --
 -- params: arch ("fc"), arch_options ("key=value,key=value", passed to ntk.arch; e.g.
---   arch=resnet --set arch_options=kind=mlp,blocks=2), depth / w_std / b_std / activation
---   (given: passed to any arch; fc defaults 3, √2, 0.1, "relu"), width (32), classes ("3,5"),
+--   arch=resnet --set arch_options=kind=mlp,blocks=2; a list value as 1x28x28, e.g.
+--   arch=cnn --set arch_options=depth=2,readout=gap,input_shape=1x14x14), depth / w_std /
+--   b_std / activation (given: passed to any arch; fc defaults 3, √2, 0.1, "relu"), width
+--   (32), classes ("3,5"),
 --   n_train (200), n_test (500), steps (800), t_tilde (list; default 0, 12, 25, 50, 100, 200,
 --   400, steps), lr_fraction (1.5), snapshot_every (25), probe (50), linear ("auto" |
---   "closed_form" | "gd": how the linear phase is trained; auto: closed form when n·k ≤ 3000),
+--   "closed_form" | "params" | "gd": how the linear phase is trained, all three the same GD on
+--   f_lin — closed_form through the (n·k)² empirical NTK, params through the P × P matrix JᵀJ/n
+--   (scripts/lib/linear_params.lua), gd step by step with jvp/vjp; auto: closed_form when
+--   n·k ≤ 3000, else params when P ≤ 6000, else gd), dataset ("mnist"), image_size (28),
+--   center (false),
 --   seed (1), out, figure (the accuracy figure; the kernel figure goes next to it as
 --   NAME_kernel.png).
 --
 --   ntklab run scripts/tangent_space.lua                                    (small, seconds)
 --   ntklab run scripts/tangent_space.lua --set classes=0,1,2,3,4,5,6,7,8,9 --set n_train=1000 \
 --       --set n_test=2000 --set width=512 --set steps=4000 --set t_tilde=0,25,50,100,200,400,1000,2000,4000
+--   ntklab run scripts/tangent_space.lua --set dataset=fashion_mnist --set classes=0,1,2,3,4,5,6,7,8,9 \
+--       --set image_size=14 --set arch=cnn --set arch_options=depth=2,readout=gap --set width=16
 --   ntklab batch scripts/tangent_space.lua --grid width=32,64,256 --reps 5 --jobs 2 \
 --       --out results/tangent_space
 --   ntklab plot results/tangent_space
 local ex = require("experiment")
+local lp = require("linear_params")
 
 local NAME = "tangent_space"
 local p = ntk.params{
@@ -55,7 +68,10 @@ local p = ntk.params{
   b_std = {0.1, "bias standard deviation (when given: passed to any arch)"},
   activation = {"relu", "activation (when given: passed to any arch)"},
   width = {32, "hidden width"},
-  classes = {{3, 5}, "digits to classify (two or more)"},
+  dataset = {"mnist", "image data set", choices = {"mnist", "fashion_mnist"}},
+  image_size = {28, "images average-pooled to this side (a divisor of 28)"},
+  center = {false, "subtract the training images' mean image before scaling each to norm sqrt(d)"},
+  classes = {{3, 5}, "classes (digits, or Fashion-MNIST items 0-9) to classify (two or more)"},
   n_train = {200, "training examples"},
   n_test = {500, "test examples"},
   steps = {800, "GD steps in all"},
@@ -63,8 +79,9 @@ local p = ntk.params{
   lr_fraction = {1.5, "GD step as a fraction of n / lambda_max"},
   snapshot_every = {25, "steps between NTK snapshots"},
   probe = {50, "probe examples for the kernel distance"},
-  linear = {"auto", "how the linear phase trains (auto: closed form when n k <= 3000)",
-            choices = {"auto", "closed_form", "gd"}},
+  linear = {"auto", "how the linear phase trains (auto: closed form when n k <= 3000, "
+                    .. "else params when P <= 6000, else gd)",
+            choices = {"auto", "closed_form", "params", "gd"}},
   seed = {1, "random seed"},
   out = {"", "result rows file (default results/tangent_space.jsonl)"},
   figure = {"", "accuracy figure file (default results/tangent_space.png)"},
@@ -74,7 +91,9 @@ local function kernel_path(file)
   return (file:gsub("%.png$", "") .. "_kernel.png")
 end
 
--- "kind=mlp,blocks=2" -> {kind = "mlp", blocks = 2} (numbers and true/false converted).
+-- "kind=mlp,blocks=2" -> {kind = "mlp", blocks = 2} (numbers and true/false converted);
+-- "input_shape=1x28x28" -> {input_shape = {1, 28, 28}} (lists of numbers joined by x: the
+-- option text separates items by commas).
 local function parse_options(text)
   local options = {}
   if text == nil or text == "" then return options end
@@ -86,6 +105,10 @@ local function parse_options(text)
     end
     if value == "true" then value = true
     elseif value == "false" then value = false
+    elseif value:match("^%d+x[%dx]*%d$") then
+      local list = {}
+      for number in value:gmatch("%d+") do list[#list + 1] = tonumber(number) end
+      value = list
     else value = tonumber(value) or value end
     options[key] = value
   end
@@ -202,27 +225,70 @@ for _, t in ipairs(t_tilde) do
     error(string.format("params.t_tilde: %s is not an integer in [0, steps = %d]", t, steps), 0)
   end
 end
-if #classes < 2 then error("params.classes: give two or more digits", 0) end
+if #classes < 2 then error("params.classes: give two or more classes", 0) end
+local side = p.image_size
+if side < 1 or side ~= math.floor(side) or 28 % side ~= 0 then
+  error(string.format("params.image_size: %s does not divide 28; use 28, 14, 7 or 4", side), 0)
+end
 
-local digits = ntk.data.mnist{classes = classes, n_train = n_train, n_test = n_test,
-                              seed = ex.derive_seed(seed, 1), normalize = "unit"}
-local train, test = digits.train, digits.test
-local scale = math.sqrt(train.x:rows())
-train.x, test.x = train.x * scale, test.x * scale
+local load = p.dataset == "mnist" and ntk.data.mnist or ntk.data.fashion_mnist
+local images = load{classes = classes, n_train = n_train, n_test = n_test,
+                    seed = ex.derive_seed(seed, 1), normalize = "unit"}
+local train, test = images.train, images.test
+-- Average pooling over f × f blocks (a side² × 784 matrix); with `center` the training set's
+-- mean image subtracted (all-positive pixels give ReLU conv nets an NTK whose constant mode is
+-- ~100× above the rest, which caps GD's step: see scripts/README.md); then each image rescaled
+-- to norm √d.
+local pool
+if side < 28 then
+  local f = 28 // side
+  pool = ntk.matrix(side * side, 784, 0)
+  for r = 0, 27 do
+    for c = 0, 27 do pool:set((r // f) * side + c // f + 1, r * 28 + c + 1, 1 / (f * f)) end
+  end
+end
+local mean_image = p.center and (pool and pool * train.x or train.x):mean(2)
+local function prepare(x)
+  if pool then x = pool * x end
+  if mean_image then x = x - mean_image * ntk.matrix(1, x:cols(), 1) end
+  local norms = x:emul(x):sum(1):sqrt():to_list()
+  for i, v in ipairs(norms) do norms[i] = math.sqrt(x:rows()) / v end
+  return x * ntk.matrix.diag(norms)
+end
+train.x, test.x = prepare(train.x), prepare(test.x)
+train.shape, test.shape = {1, side, side}, {1, side, side}
 local probe = train.x:cols_range(1, n_probe)
--- The closed form decomposes the (n·k) × (n·k) empirical NTK; past a few thousand rows GD on
--- the linearisation (one jvp and one vjp per step) is cheaper.
-if linear == "auto" then linear = n_train * train.y:rows() <= 3000 and "closed_form" or "gd" end
+local conv = arch_name == "cnn" or options.kind == "conv"
+if conv and options.input_shape == nil then options.input_shape = {1, side, side} end
 
 -- One output per class for one-hot targets (two classes: one ±1 output).
 if train.y:rows() > 1 and options.outputs == nil then options.outputs = train.y:rows() end
 local arch = ntk.arch(arch_name, options)
 local net = arch:network{width = width, seed = ex.derive_seed(seed, 2)}
+net:forward(probe)  -- draws the parameters of networks that take d from their first input
+local n_params = net:num_params()
+-- The closed form decomposes the (n·k) × (n·k) empirical NTK, params the P × P matrix JᵀJ/n
+-- (after the (n·k) × P Jacobian); when both are large GD on the linearisation (one jvp and one
+-- vjp per step) is cheaper.
+local nk = n_train * train.y:rows()
+if linear == "auto" then
+  linear = nk <= 3000 and "closed_form" or (n_params <= 6000 and "params" or "gd")
+end
 -- One step size for the whole experiment: full training and every linear phase use it.
-local lr = ntk.train.gd{net = net, data = train, lr_fraction = lr_fraction, max_steps = 0}.lr
-print(string.format("%s %s, width %d; MNIST %s, n = %d (test %d); %d GD steps of %.4g",
-                    arch_name, options_text or "", width, table.concat(classes, ","),
-                    n_train, n_test, steps, lr))
+-- params: λ_max from the decomposition at w(0), which the t̃ = 0 phase reuses.
+local clock = ntk.clock
+local t_start = clock()
+local decomposition_0, lr
+if linear == "params" then
+  decomposition_0 = lp.decompose(net, train)
+  lr = lr_fraction / decomposition_0.lambda_max
+else
+  lr = ntk.train.gd{net = net, data = train, lr_fraction = lr_fraction, max_steps = 0}.lr
+end
+print(string.format("%s %s, width %d (P = %d); %s %s, %d×%d, n = %d (test %d); %d GD steps of "
+                    .. "%.4g; linear phase: %s", arch_name, options_text or "", width, n_params,
+                    p.dataset, table.concat(classes, ","), side, side, n_train, n_test, steps, lr,
+                    linear))
 
 -- Events along the full-training run: kernel snapshots and the t̃ where a linear phase starts.
 local events, is_t_tilde = {}, {}
@@ -235,7 +301,9 @@ table.sort(order)
 
 local base = {arch = arch_name, arch_options = options_text, width = width,
               classes = table.concat(classes, ","), n_train = n_train, n_test = n_test,
-              steps = steps, lr = lr, seed = seed}
+              steps = steps, lr = lr, seed = seed, dataset = p.dataset, image_size = side,
+              center = p.center,
+              num_params = n_params, linear = linear}
 local function row(fields)
   local r = {}
   for k, v in pairs(base) do r[k] = v end
@@ -246,38 +314,57 @@ end
 print(string.format("%6s %10s %12s %10s %10s", "step", "train loss", "test acc", "S(K0,Kt)",
                     "velocity"))
 local K0, K_previous, step_previous = nil, nil, 0
+local full_seconds = 0  -- full-training GD time so far
 for _, s in ipairs(order) do
   if s > step_previous then
+    local t0 = clock()
     ntk.train.gd{net = net, data = train, lr = lr, max_steps = s - step_previous,
                  record_every = s - step_previous}
+    full_seconds = full_seconds + (clock() - t0)
   end
   local K = net:ntk(probe)
   K0 = K0 or K
   local velocity = K_previous and ntk.train.kernel_distance(K_previous, K) / (s - step_previous)
                    or 0
-  local now = ntk.train.linearized_closed_form{net = net, data = train, lr = lr, steps = 0,
-                                               test = test}
+  -- The network itself at w(s): two forward passes (no kernel on the training set).
+  local f_train, f_test = net:forward(train), net:forward(test)
+  local now = {train_loss = ntk.metrics.squared_loss(f_train, train.y),
+               train_accuracy = ntk.metrics.accuracy(f_train, train.y),
+               test_loss = ntk.metrics.squared_loss(f_test, test.y),
+               test_accuracy = ntk.metrics.accuracy(f_test, test.y)}
   local r = row{part = "kernel", step = s, train_loss = now.train_loss,
-                test_accuracy = now.test_accuracy, test_loss = now.test_loss,
+                train_accuracy = now.train_accuracy, test_accuracy = now.test_accuracy,
+                test_loss = now.test_loss, full_seconds = full_seconds,
                 distance_from_init = math.max(0, ntk.train.kernel_distance(K0, K)), velocity = velocity,
                 velocity_per_100 = 100 * velocity}
   print(string.format("%6d %10.3e %12.4f %10.4f %10.3e", s, r.train_loss, r.test_accuracy,
                       r.distance_from_init, velocity))
   if is_t_tilde[s] then
+    local t0 = clock()
     local lin
-    if linear == "closed_form" then
+    if s == steps then
+      lin = now  -- no linear steps left: full training itself
+    elseif linear == "closed_form" then
       lin = ntk.train.linearized_closed_form{net = net, data = train, lr = lr, steps = steps - s,
                                              test = test}
+    elseif linear == "params" then
+      local d = s == 0 and decomposition_0 or lp.decompose(net, train)
+      lin = lp.solve(d, lr, steps - s, test)
+      lin.lambda_max = d.lambda_max
     else  -- GD through jvp/vjp at w(t̃); leaves the network at w(t̃)
       lin = ntk.train.linearized{net = net, data = train, lr = lr, steps = steps - s,
                                  record_every = math.max(1, steps - s), record = {test = test}}
     end
+    decomposition_0 = nil
     row{part = "tangent", tilde_t = s, linear_steps = steps - s, train_loss = lin.train_loss,
         test_loss = lin.test_loss, test_accuracy = lin.test_accuracy,
-        train_accuracy = lin.train_accuracy}
+        train_accuracy = lin.train_accuracy, linear_status = lin.status or "none (t~ = steps)",
+        lr_times_lambda_max = lin.lambda_max and lr * lin.lambda_max or nil,
+        linear_seconds = clock() - t0}
   end
   K_previous, step_previous = K, s
 end
+print(string.format("%.1f s in all (full training %.1f s)", clock() - t_start, full_seconds))
 
 if ex.mode() == "run" then
   report(rows.rows)
