@@ -11,7 +11,9 @@
 --     is trained for the remaining steps − t̃ steps with the same η (the slides'
 --     du/dt = −H_t̃ (u − y): learning with the data-dependent NTK H_t̃). The linear phase is
 --     solved exactly (ntk.train.linearized_closed_form: the result of those GD steps through
---     the empirical NTK at w(t̃)), or for large n·k run as GD on f_lin (ntk.train.linearized).
+--     the empirical NTK at w(t̃); for large n·k and few parameters P through the P × P matrix
+--     JᵀJ/n instead, scripts/lib/linear_params.lua), or run as GD on f_lin
+--     (ntk.train.linearized).
 --     t̃ = 0 is pure NTK (linearised) training, t̃ = steps is full
 --     training; the figure shows the final test accuracy against t̃ next to full training;
 --   * along the same full-training run, the empirical NTK on a fixed probe set (the first
@@ -115,52 +117,62 @@ local function parse_options(text)
   return options
 end
 
--- One series per width (or one when all rows share a width) of the mean over repetitions.
-local function by_width(rows, spec, label)
-  local groups, widths = ex.group(rows, "width")
+-- The rows' model, "ARCH, width W" (rows of several runs can share one results file).
+local function models(rows)
+  for _, r in ipairs(rows) do r.model = string.format("%s, width %s", r.arch, tostring(r.width)) end
+  return ex.group(rows, "model")
+end
+
+-- One series per model (arch and width; one when all rows share them) of the mean over
+-- repetitions.
+local function by_model(rows, spec, label)
+  local groups, names = models(rows)
   local series = {}
-  for _, width in ipairs(widths) do
-    local s = ntk.plot.summarize(groups[width], spec)[1]
+  for _, name in ipairs(names) do
+    local s = ntk.plot.summarize(groups[name], spec)[1]
     if s then
-      s.label = #widths > 1 and string.format("%s, width %s", label, tostring(width)) or label
+      s.label = #names > 1 and string.format("%s, %s", label, name) or label
       series[#series + 1] = s
     end
   end
   return series
 end
 
-local function report(rows)
-  local groups, values = ex.group(rows, "part")
-  if groups.tangent then
-    local by_t, ts = ex.group(groups.tangent, "tilde_t")
-    for _, t in ipairs(ts) do
-      print(string.format("t~ = %5d: test accuracy %.4f (linearised from w(t~); t~ = steps is "
-                          .. "full training)", t, ex.mean(ex.column(by_t[t], "test_accuracy"))))
+local function report(all_rows)
+  local by_name, names = models(all_rows)
+  for _, name in ipairs(names) do
+    if #names > 1 then print(name .. ":") end
+    local groups = ex.group(by_name[name], "part")
+    if groups.tangent then
+      local by_t, ts = ex.group(groups.tangent, "tilde_t")
+      for _, t in ipairs(ts) do
+        print(string.format("t~ = %5d: test accuracy %.4f (linearised from w(t~); t~ = steps is "
+                            .. "full training)", t, ex.mean(ex.column(by_t[t], "test_accuracy"))))
+      end
+    end
+    if groups.kernel then
+      local by_step, steps = ex.group(groups.kernel, "step")
+      local first, last = steps[2], steps[#steps]
+      if first and last then
+        print(string.format("kernel velocity per step: first interval %.3e, last %.3e; distance "
+                            .. "from K_0 at the end %.4f",
+                            ex.mean(ex.column(by_step[first], "velocity")),
+                            ex.mean(ex.column(by_step[last], "velocity")),
+                            ex.mean(ex.column(by_step[last], "distance_from_init"))))
+      end
     end
   end
-  if groups.kernel then
-    local by_step, steps = ex.group(groups.kernel, "step")
-    local first, last = steps[2], steps[#steps]
-    if first and last then
-      print(string.format("kernel velocity per step: first interval %.3e, last %.3e; distance "
-                          .. "from K_0 at the end %.4f",
-                          ex.mean(ex.column(by_step[first], "velocity")),
-                          ex.mean(ex.column(by_step[last], "velocity")),
-                          ex.mean(ex.column(by_step[last], "distance_from_init"))))
-    end
-  end
-  return values
 end
 
 local function draw(rows, file)
   local series = {}
-  for _, s in ipairs(by_width(rows, {x = "tilde_t", y = "test_accuracy",
+  for _, s in ipairs(by_model(rows, {x = "tilde_t", y = "test_accuracy",
                                      where = {part = "tangent"}},
                               "linearised at w(t~) for the remaining steps")) do
     s.style = "linespoints"
     series[#series + 1] = s
   end
-  for _, s in ipairs(by_width(rows, {x = "step", y = "test_accuracy", where = {part = "kernel"}},
+  for _, s in ipairs(by_model(rows, {x = "step", y = "test_accuracy", where = {part = "kernel"}},
                               "full training: test accuracy at step t")) do
     s.style = "lines"
     series[#series + 1] = s
@@ -176,7 +188,7 @@ local function draw(rows, file)
   local kernel = {}
   for _, q in ipairs({{"distance_from_init", "S(K_0, K_t)"},
                       {"velocity_per_100", "velocity: S(K_t, K_t') per 100 steps"}}) do
-    for _, s in ipairs(by_width(moved, {x = "step", y = q[1]}, q[2])) do
+    for _, s in ipairs(by_model(moved, {x = "step", y = q[1]}, q[2])) do
       s.style = "linespoints"
       kernel[#kernel + 1] = s
     end
