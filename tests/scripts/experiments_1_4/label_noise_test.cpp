@@ -1,6 +1,7 @@
 // scripts/label_noise.lua on two-class MNIST (100 train, 100 noisy validation, 500 clean test)
-// at noise 0 and 0.4: the lecture slides' "Training with noisy labels" claims, and the calibration of the
-// infinite ensemble's predicted variance (ntk.solve.ensemble) against the test errors.
+// at noise 0 and 0.4: the lecture slides' "Training with noisy labels" claims, and the
+// calibration of the infinite ensemble's predicted variance (ntk.solve.ensemble) against the
+// test errors.
 #include <map>
 #include <vector>
 

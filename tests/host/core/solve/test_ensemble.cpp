@@ -102,7 +102,8 @@ TEST_CASE("ensemble: the mean at t = inf is the kernel ridge solution", "[solve]
     INFO("ridge " << ridge);
     EnsembleOptions o;
     o.ridge = ridge;
-    const arma::mat ntk_ridge = predict(p.ntk_test_train, kernel_ridge(p.ntk_train, p.Y, ridge).alpha);
+    const arma::mat ntk_ridge =
+        predict(p.ntk_test_train, kernel_ridge(p.ntk_train, p.Y, ridge).alpha);
     CHECK(relative(at(p.ntk_blocks(), p.Y, arma::datum::inf, o).mean, ntk_ridge) < 1e-10);
     o.kernel = EnsembleKernel::nngp;
     const arma::mat nngp_ridge =

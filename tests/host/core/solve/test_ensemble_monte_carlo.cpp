@@ -92,7 +92,8 @@ Comparison compare(const Setting& s) {
   mc_cov.print("Monte-Carlo covariance:");
   ntk.covariance.print("ensemble (ntk) covariance:");
   se_cov.print("standard errors of the covariance:");
-  const Comparison c{std::max(worst_z(mc_mean, ntk.mean, se_mean), worst_z(mc_cov, ntk.covariance, se_cov)),
+  const Comparison c{std::max(worst_z(mc_mean, ntk.mean, se_mean),
+                              worst_z(mc_cov, ntk.covariance, se_cov)),
                      std::max(worst_z(mc_mean, nngp.mean, se_mean),
                               worst_z(mc_cov, nngp.covariance, se_cov))};
   std::printf("t = %.4g (%d networks of width %llu): worst |MC - ensemble| = %.2f standard "
