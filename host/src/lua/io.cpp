@@ -5,6 +5,8 @@
 //                                      finite number, else an error naming FILE:LINE:CELL;
 //                                      gzip files are read too: core/data/csv.hpp)
 //   M:save_csv(path)                (matrix.cpp) %.17g, exact round trip
+//   ntk.io.load(path)               -> the ntk.matrix written by M:save(path) (binary, exact,
+//                                      fast: core/data/matrix_file.hpp)
 //   ntk.io.write_jsonl(path, table) appends one JSON line (see json.hpp for the mapping;
 //                                   NaN/inf are refused naming the key); creates parent
 //                                   directories; the line goes out in one O_APPEND write, so
@@ -27,6 +29,7 @@
 #include "lua/args.hpp"
 #include "lua/file_access.hpp"
 #include "core/data/csv.hpp"
+#include "core/data/matrix_file.hpp"
 #include "lua/json.hpp"
 #include "lua/module.hpp"
 #include "ntk/sdk/error.hpp"
@@ -41,6 +44,15 @@ int l_load_csv(lua_State* L) {
     const std::string path = string_arg(L, 1, "load_csv");
     check_read(L, path, "ntk.io.load_csv");
     push_matrix(L, core::data::read_csv(path).x.t());
+    return 1;
+  });
+}
+
+int l_load(lua_State* L) {
+  return protect(L, [&] {
+    const std::string path = string_arg(L, 1, "load");
+    check_read(L, path, "ntk.io.load");
+    push_matrix(L, core::data::load_matrix(path, "ntk.io.load()"));
     return 1;
   });
 }
@@ -113,7 +125,7 @@ int l_clock(lua_State* L) {
   return 1;
 }
 
-const luaL_Reg kIo[] = {{"load_csv", l_load_csv}, {"write_jsonl", l_write_jsonl},
+const luaL_Reg kIo[] = {{"load_csv", l_load_csv}, {"load", l_load}, {"write_jsonl", l_write_jsonl},
                         {"read_jsonl", l_read_jsonl}, {"to_json", l_to_json},
                         {"from_json", l_from_json},   {nullptr, nullptr}};
 

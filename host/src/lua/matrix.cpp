@@ -12,7 +12,8 @@
 //
 // Methods, here: M:rows(), M:cols(), M:size() -> r, c (Lua integers); #M -> number of entries
 // (an integer); M:get(i, j), M:set(i, j, v) (returns M); M:to_table() (list of rows);
-// M:to_list() (flat, column-major); M:t(); M:col(j); M:row(i); M:copy(); M:save_csv(path).
+// M:to_list() (flat, column-major); M:t(); M:col(j); M:row(i); M:copy(); M:save_csv(path);
+// M:save(path) (binary, exact and fast: core/data/matrix_file.hpp; read with ntk.io.load).
 // In matrix_shape.cpp: M:rows_range(a, b), M:cols_range(a, b) (1-based, inclusive; b = a - 1
 // is empty); M:reshape(r, c) (column-major, same entry count); M:diag() -> min(r, c) × 1 main
 // diagonal; M:join_cols(B, ...), M:join_rows(B, ...).
@@ -32,8 +33,10 @@
 #include <sstream>
 #include <string>
 
+#include "core/data/matrix_file.hpp"
 #include "lua/args.hpp"
 #include "lua/csv.hpp"
+#include "lua/file_access.hpp"
 #include "lua/fmatrix.hpp"
 #include "lua/matrix_methods.hpp"
 #include "lua/module.hpp"
@@ -204,6 +207,17 @@ int l_row(lua_State* L) {
   });
 }
 
+int l_save(lua_State* L) {
+  return protect(L, [&] {
+    const arma::mat& m = matrix_arg(L, 1, "save");
+    const std::string path = string_arg(L, 2, "save");
+    check_write(L, path, "ntk.matrix save");
+    core::data::save_matrix(path, m, "save()");
+    lua_settop(L, 1);
+    return 1;
+  });
+}
+
 int l_save_csv(lua_State* L) {
   return protect(L, [&] {
     const arma::mat& m = matrix_arg(L, 1, "save_csv");
@@ -330,7 +344,7 @@ const luaL_Reg kMethods[] = {
     {"rows", l_rows},       {"cols", l_cols}, {"size", l_size}, {"get", l_get},
     {"set", l_set},         {"to_table", l_to_table},           {"to_list", l_to_list},
     {"t", l_t},             {"copy", l_copy}, {"col", l_col},   {"row", l_row},
-    {"save_csv", l_save_csv}, {nullptr, nullptr}};
+    {"save_csv", l_save_csv}, {"save", l_save}, {nullptr, nullptr}};
 
 const luaL_Reg kMetamethods[] = {{"__add", l_add}, {"__sub", l_sub}, {"__mul", l_mul},
                                  {"__div", l_div}, {"__unm", l_unm}, {"__len", l_len},

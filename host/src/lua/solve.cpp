@@ -27,6 +27,8 @@
 //        loss_curve, residual_norm2, eigenvalues, warnings)
 //   ntk.solve.svm{K =, labels =, C = 1, tolerance = 1e-3, cache_mb = 100, shrinking = true}
 //       -> C-SVM model (solve_svm.cpp: predict, decision_values, classes, support_indices)
+//   ntk.solve.svm_grid{K = | {K...}, labels =, splits =, C = {...}, threads =}
+//       -> {accuracy = splits × C (per kernel), fits, fits_saved, seconds} (solve_svm_grid.cpp)
 //   ntk.solve.ensemble{K_train =, K_test_train =, Y =, t =, kernel =, ...} -> {t, mean, covariance}
 //   ntk.solve.kfold(n, k, seed [, labels]) -> {{train = {...}, test = {...}}, ...} (labels
 //       given: stratified by class)
@@ -327,6 +329,7 @@ const luaL_Reg kSolveFunctions[] = {
     {"ridge", l_ridge},   {"interpolate", l_interpolate},       {"predict", l_predict},
     {"kfold", l_kfold},   {"folds", l_folds},                   {"cross_validate", l_cross_validate},
     {"select", l_select}, {"spectral", l_spectral},             {"svm", l_svm},
+    {"svm_grid", l_svm_grid},
     {"ensemble", l_ensemble},  // solve_ensemble.cpp
     {nullptr, nullptr}};
 

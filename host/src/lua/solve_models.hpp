@@ -10,6 +10,8 @@ namespace ntk::lua {
 int l_spectral(lua_State* L);
 // ntk.solve.svm{K =, labels =, C =, tolerance =, cache_mb =, shrinking =}
 int l_svm(lua_State* L);
+// ntk.solve.svm_grid{K =, labels =, splits =, C =, ...} (solve_svm_grid.cpp)
+int l_svm_grid(lua_State* L);
 // Creates both metatables (called once by open_solve).
 void register_solve_models(lua_State* L);
 void register_spectral(lua_State* L);

@@ -157,7 +157,7 @@ TEST_CASE("scripts/graph_classification.lua runs and writes its row", "[gnn_lua]
   const std::string row = ntk::lua::test::read_text(out);
   CHECK_THAT(row, Catch::Contains("\"dataset\":\"MUTAG\"") && Catch::Contains("\"classifier\":\"gntk\"") &&
                       Catch::Contains("\"accuracy\":") && Catch::Contains("\"accuracy_std\":"));
-  CHECK(std::filesystem::exists(dir.file("cache/MUTAG_b2_m1_uniform_jk1.csv")));
+  CHECK(std::filesystem::exists(dir.file("cache/MUTAG_b2_m1_uniform_jk1.bin")));
   // Even two C values beat the majority class (66.5 %) by far; the paper's full search gets 90.0.
   std::smatch m;
   REQUIRE(std::regex_search(row, m, std::regex("\"accuracy\":([0-9.eE+-]+)")));

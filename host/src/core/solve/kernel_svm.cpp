@@ -13,6 +13,15 @@ namespace {
 
 void silent_print(const char*) {}
 
+// libsvm's print hook is a global: set it once, before any fit (fits may run on several threads).
+void silence_libsvm() {
+  static const bool once = [] {
+    svm_set_print_string_function(&silent_print);
+    return true;
+  }();
+  (void)once;
+}
+
 // libsvm row for kernel row `row` of K (1-based feature indices 1..n, serial number in node 0).
 void fill_row(std::vector<svm_node>& nodes, std::size_t offset, const arma::mat& K, arma::uword row,
               double serial) {
@@ -35,6 +44,63 @@ void KernelSvm::ModelDeleter::operator()(svm_model* model) const {
   svm_free_and_destroy_model(&model);
 }
 
+struct SvmProblem::Data {
+  arma::uword n = 0;
+  // n rows of n + 2 nodes, left uninitialised until filled (zeroing 16 bytes per kernel entry
+  // first cost 8 % of a fit on NCI1).
+  std::unique_ptr<svm_node[]> nodes;
+  std::vector<svm_node*> rows;
+  std::vector<double> y;
+};
+
+double SvmProblem::bytes(arma::uword n) {
+  return static_cast<double>(n) * static_cast<double>(n + 2) * sizeof(svm_node) +
+         static_cast<double>(n) * (sizeof(svm_node*) + sizeof(double));
+}
+
+SvmProblem::SvmProblem(const arma::mat& K, const arma::uvec& train, const arma::vec& labels)
+    : data_(std::make_unique<Data>()) {
+  const char* fn = "svm()";
+  const arma::uword n = train.n_elem;
+  if (n == 0) throw_error(fn, ": the training set is empty");
+  if (labels.n_elem != n) throw_error(fn, ": ", labels.n_elem, " labels for ", n, " training examples");
+  if (K.n_rows != K.n_cols)
+    throw_error(fn, ": the kernel must be square, got ", K.n_rows, " x ", K.n_cols);
+  if (train.max() >= K.n_rows)
+    throw_error(fn, ": training index ", train.max() + 1, " is outside the ", K.n_rows, " x ",
+                K.n_rows, " kernel");
+  for (arma::uword i = 0; i < n; ++i)
+    if (!std::isfinite(labels[i]) || labels[i] != std::round(labels[i]))
+      throw_error(fn, ": label ", i + 1, " is ", labels[i],
+                  "; libsvm classification needs integer labels (e.g. -1/1 or 0..9)");
+  if (arma::unique(labels).eval().n_elem < 2)
+    throw_error(fn, ": the labels have a single class; a classifier needs at least two");
+  sdk::check_allocation("svm(): libsvm's copy of the kernel", n, n + 2, sizeof(svm_node));
+
+  Data& d = *data_;
+  d.n = n;
+  d.nodes.reset(new svm_node[n * (n + 2)]);
+  d.rows.resize(n);
+  d.y.assign(labels.begin(), labels.end());
+  for (arma::uword i = 0; i < n; ++i) {
+    svm_node* row = &d.nodes[i * (n + 2)];
+    row[0] = {0, static_cast<double>(i + 1)};
+    const arma::uword ki = train[i];
+    for (arma::uword j = 0; j < n; ++j) {
+      const double v = K.at(ki, train[j]);
+      if (!std::isfinite(v))
+        throw_error(fn, ": the kernel entry (", ki + 1, ", ", train[j] + 1, ") is ", v,
+                    "; a kernel for an SVM must be finite");
+      row[1 + j] = {static_cast<int>(j + 1), v};
+    }
+    row[1 + n] = {-1, 0.0};
+    d.rows[i] = row;
+  }
+}
+
+SvmProblem::~SvmProblem() = default;
+arma::uword SvmProblem::size() const { return data_->n; }
+
 KernelSvm::KernelSvm(const arma::mat& K_train, const arma::vec& labels, const SvmOptions& options) {
   const char* fn = "svm()";
   const arma::uword n = K_train.n_rows;
@@ -43,28 +109,27 @@ KernelSvm::KernelSvm(const arma::mat& K_train, const arma::vec& labels, const Sv
                 K_train.n_cols);
   if (labels.n_elem != n)
     throw_error(fn, ": ", labels.n_elem, " labels for a ", n, " x ", n, " kernel");
-  for (arma::uword i = 0; i < n; ++i)
-    if (!std::isfinite(labels[i]) || labels[i] != std::round(labels[i]))
-      throw_error(fn, ": label ", i + 1, " is ", labels[i],
-                  "; libsvm classification needs integer labels (e.g. -1/1 or 0..9)");
-  if (arma::unique(labels).eval().n_elem < 2)
-    throw_error(fn, ": the labels have a single class; a classifier needs at least two");
   if (!(options.C > 0) || !std::isfinite(options.C))
     throw_error(fn, ": C must be a finite number > 0, got ", options.C);
   if (!(options.tolerance > 0)) throw_error(fn, ": tolerance must be > 0, got ", options.tolerance);
-  sdk::check_finite(std::string(fn) + " train kernel", K_train);
-  sdk::check_allocation("svm(): libsvm's copy of the kernel", n, n + 2, sizeof(svm_node));
+  const SvmProblem problem(K_train, arma::regspace<arma::uvec>(0, n - 1), labels);
+  train(problem, options);
+}
 
-  // The training problem: n rows of n + 2 nodes. libsvm keeps pointers into it until we
-  // replace the support vectors' pointers below.
-  std::vector<svm_node> nodes(n * (n + 2));
-  std::vector<svm_node*> rows(n);
-  std::vector<double> y(labels.begin(), labels.end());
-  for (arma::uword i = 0; i < n; ++i) {
-    fill_row(nodes, i * (n + 2), K_train, i, static_cast<double>(i + 1));
-    rows[i] = &nodes[i * (n + 2)];
-  }
-  svm_problem problem{static_cast<int>(n), y.data(), rows.data()};
+KernelSvm::KernelSvm(const SvmProblem& problem, const SvmOptions& options) {
+  if (!(options.C > 0) || !std::isfinite(options.C))
+    throw_error("svm(): C must be a finite number > 0, got ", options.C);
+  if (!(options.tolerance > 0))
+    throw_error("svm(): tolerance must be > 0, got ", options.tolerance);
+  train(problem, options);
+}
+
+void KernelSvm::train(const SvmProblem& problem_data, const SvmOptions& options) {
+  const char* fn = "svm()";
+  SvmProblem::Data& d = *problem_data.data_;
+  const arma::uword n = d.n;
+  // libsvm reads the problem but takes non-const pointers; it does not write through them.
+  svm_problem problem{static_cast<int>(n), d.y.data(), d.rows.data()};
 
   svm_parameter param{};
   param.svm_type = C_SVC;
@@ -78,12 +143,21 @@ KernelSvm::KernelSvm(const arma::mat& K_train, const arma::vec& labels, const Sv
   if (const char* problem_text = svm_check_parameter(&problem, &param))
     throw_error(fn, ": libsvm rejected the parameters: ", problem_text);
 
-  svm_set_print_string_function(&silent_print);
+  silence_libsvm();
   model_.reset(svm_train(&problem, &param));
   if (!model_) throw_error(fn, ": libsvm's svm_train returned no model");
 
-  // A precomputed prediction reads only node 0 (the serial number) of each support vector.
+  // sv_coef holds y·α per sub-problem; libsvm clips a bounded α to exactly C.
   const int l = model_->l;
+  reaches_bound_ = false;
+  for (int c = 0; c + 1 < model_->nr_class && !reaches_bound_; ++c)
+    for (int s = 0; s < l; ++s)
+      if (std::fabs(model_->sv_coef[c][s]) >= options.C * (1.0 - 1e-12)) {
+        reaches_bound_ = true;
+        break;
+      }
+
+  // A precomputed prediction reads only node 0 (the serial number) of each support vector.
   support_nodes_ = std::make_unique<svm_node[]>(2 * static_cast<std::size_t>(l));
   for (int s = 0; s < l; ++s) {
     support_nodes_[2 * s] = {0, model_->SV[s][0].value};

@@ -24,6 +24,31 @@ TEST_CASE("save_csv then load_csv gives back the same matrix exactly", "[lua][io
   CHECK(std::count(text.begin(), text.end(), ',') == 5 * 6);
 }
 
+TEST_CASE("M:save then ntk.io.load gives back the same matrix exactly; bad files are named",
+          "[lua][io]") {
+  LuaFixture lua;
+  TempDir dir("binary");
+  arma::arma_rng::set_seed(4);
+  arma::mat a = arma::randn(6, 3);
+  a(0, 0) = 1.0 / 3.0;
+  a(5, 2) = 4.9e-300;
+  lua.set_matrix("A", a);
+  lua.ok("path = '" + dir.file("nested/a.bin") + "'\n"
+         "same = A:save(path) == A; B = ntk.io.load(path)");
+  CHECK(arma::approx_equal(lua.matrix("B"), a, "absdiff", 0.0));
+  CHECK(lua.boolean("same"));
+  write_text(dir.file("text.bin"), "1,2,3\n");
+  CHECK_THAT(lua.error("ntk.io.load('" + dir.file("text.bin") + "')"),
+             Catch::Contains("text.bin is not a matrix saved by M:save"));
+  CHECK_THAT(lua.error("ntk.io.load('" + dir.file("missing.bin") + "')"),
+             Catch::Contains("cannot open") && Catch::Contains("missing.bin"));
+  // A file cut short: the header promises more data than there is.
+  const std::string full = read_text(dir.file("nested/a.bin"));
+  write_text(dir.file("cut.bin"), full.substr(0, full.size() - 8));
+  CHECK_THAT(lua.error("ntk.io.load('" + dir.file("cut.bin") + "')"),
+             Catch::Contains("truncated or damaged"));
+}
+
 TEST_CASE("load_csv reads one line per row and reports bad cells with FILE:LINE", "[lua][io]") {
   LuaFixture lua;
   TempDir dir("csv_bad");
