@@ -138,6 +138,28 @@ local function by_model(rows, spec, label)
   return series
 end
 
+-- Full training where its training loss (mean over repetitions, falling along the snapshots)
+-- first reaches `loss`: test accuracy and step, linearly interpolated between snapshots; nil
+-- when it never does. Compares a linear phase with full training at equal fit, not equal steps
+-- (a linearisation can train faster or slower than the network it was taken from).
+local function at_train_loss(kernel_rows, loss)
+  local by_step, steps = ex.group(kernel_rows, "step")
+  local previous
+  for _, step in ipairs(steps) do
+    local now = {step = step, loss = ex.mean(ex.column(by_step[step], "train_loss")),
+                 test_accuracy = ex.mean(ex.column(by_step[step], "test_accuracy"))}
+    if now.loss <= loss then
+      if not previous then return now end
+      local u = (previous.loss - loss) / (previous.loss - now.loss)
+      return {step = previous.step + u * (now.step - previous.step),
+              test_accuracy = previous.test_accuracy
+                              + u * (now.test_accuracy - previous.test_accuracy)}
+    end
+    previous = now
+  end
+  return nil
+end
+
 local function report(all_rows)
   local by_name, names = models(all_rows)
   for _, name in ipairs(names) do
@@ -146,8 +168,14 @@ local function report(all_rows)
     if groups.tangent then
       local by_t, ts = ex.group(groups.tangent, "tilde_t")
       for _, t in ipairs(ts) do
+        local loss = ex.mean(ex.column(by_t[t], "train_loss"))
+        local matched = groups.kernel and at_train_loss(groups.kernel, loss)
         print(string.format("t~ = %5d: test accuracy %.4f (linearised from w(t~); t~ = steps is "
-                            .. "full training)", t, ex.mean(ex.column(by_t[t], "test_accuracy"))))
+                            .. "full training), train loss %.4g%s", t,
+                            ex.mean(ex.column(by_t[t], "test_accuracy")), loss,
+                            matched and string.format("; full training at that train loss: "
+                                                      .. "test accuracy %.4f (step %.0f)",
+                                                      matched.test_accuracy, matched.step) or ""))
       end
     end
     if groups.kernel then
