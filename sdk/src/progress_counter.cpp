@@ -32,6 +32,14 @@ void ProgressCounter::report(double done) {
   span_.sink->progress(fraction);
 }
 
+void ProgressCounter::checkpoint() {
+  if (span_.sink == nullptr) return;
+  const double done = done_.load(std::memory_order_relaxed);
+  const double share = total_ > 0 ? std::clamp(done / total_, 0.0, 1.0) : 1.0;
+  reported_ = std::max(reported_, span_.from + share * (span_.to - span_.from));
+  span_.sink->progress(reported_);
+}
+
 void ProgressCounter::finish() {
   if (span_.sink == nullptr) return;
   report(total_);

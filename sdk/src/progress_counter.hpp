@@ -29,6 +29,10 @@ class ProgressCounter {
   void add(double units);
   // Reports the end of the span (call after the loop, outside the parallel region).
   void finish();
+  // Reports the count so far to the sink even if it moved less than 1/1000 (call between
+  // parallel regions, on the thread that called kernels()): the host's sink is where a batch
+  // worker takes a new thread count (host core/threads), which applies to the next region.
+  void checkpoint();
 
  private:
   void report(double done);

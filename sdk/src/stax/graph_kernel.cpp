@@ -257,32 +257,43 @@ void for_each_pair(const Plan& p, const Inputs& a, const Inputs& b, bool with_nt
   ProgressCounter counter(progress, symmetric ? 0.5 * double(n1) * double(n1 + 1)
                                               : double(n1) * double(n2));
   FirstError error;
+  // The rows run in kChunks parallel regions rather than one: between two regions the main
+  // thread reports progress, where a batch worker whose neighbours have finished takes their
+  // cores (host core/threads); one region would keep its start-up team for the whole Gram
+  // (25 min for a 13-BLOCK NCI1 family). Rows shrink along the triangle, so a chunk's rows are
+  // of nearly equal length and dynamic scheduling leaves at most about one row idle per chunk.
+  constexpr arma::uword kChunks = 32;
+  const arma::uword rows_per_chunk = std::max<arma::uword>(1, (n1 + kChunks - 1) / kChunks);
+  for (arma::uword begin = 0; begin < n1; begin += rows_per_chunk) {
+    const arma::uword end = std::min(n1, begin + rows_per_chunk);
 #pragma omp parallel
-  {
-    Workspace ws;
-    std::vector<double> s(taps), th(taps);
+    {
+      Workspace ws;
+      std::vector<double> s(taps), th(taps);
 #pragma omp for schedule(dynamic, 1)
-    for (arma::uword i = 0; i < n1; ++i) {
-      const arma::uword first = symmetric ? i : 0;
-      if (error.skip(i)) continue;
-      try {
-        for (arma::uword j = first; j < n2; ++j) {
-          pair_taps(p, ga[i], self_a[i], gb[j], sb[j], with_ntk, ws, s.data(), th.data());
-          bool finite = true;
-          for (std::size_t t = 0; t < taps; ++t) {
-            const bool sums = std::isfinite(s[t]) && std::isfinite(th[t]);
-            tap_readout(p.taps[t], s[t], th[t]);
-            if (!sums || !std::isfinite(s[t]) || !std::isfinite(th[t])) finite = false;
+      for (arma::uword i = begin; i < end; ++i) {
+        const arma::uword first = symmetric ? i : 0;
+        if (error.skip(i)) continue;
+        try {
+          for (arma::uword j = first; j < n2; ++j) {
+            pair_taps(p, ga[i], self_a[i], gb[j], sb[j], with_ntk, ws, s.data(), th.data());
+            bool finite = true;
+            for (std::size_t t = 0; t < taps; ++t) {
+              const bool sums = std::isfinite(s[t]) && std::isfinite(th[t]);
+              tap_readout(p.taps[t], s[t], th[t]);
+              if (!sums || !std::isfinite(s[t]) || !std::isfinite(th[t])) finite = false;
+            }
+            if (!finite)
+              fail_pair(p, ga[i], self_a[i], gb[j], sb[j], with_ntk, ws, i, j, symmetric, caller);
+            store(i, j, s.data(), th.data());
           }
-          if (!finite) fail_pair(p, ga[i], self_a[i], gb[j], sb[j], with_ntk, ws, i, j, symmetric,
-                                 caller);
-          store(i, j, s.data(), th.data());
+        } catch (...) {
+          error.capture(i);
         }
-      } catch (...) {
-        error.capture(i);
+        counter.add(double(n2 - first));
       }
-      counter.add(double(n2 - first));
     }
+    counter.checkpoint();
   }
   error.rethrow();
   counter.finish();

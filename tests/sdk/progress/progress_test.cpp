@@ -133,3 +133,42 @@ TEST_CASE("the graph pair engine reports to the request's sink", "[progress]") {
       {});
   check_engine(*arch, x, x);
 }
+
+TEST_CASE("the graph pair engine reports between parallel regions, where a thread count can change",
+          "[progress]") {
+  // A batch worker takes a new thread count at a progress report made outside any parallel
+  // region (host core/threads); the graph engine gives one between each of its row chunks, and
+  // a count set there is the team size of the next chunk.
+  struct Sink : ntk::sdk::ProgressSink {
+    int outside = 0;
+    void progress(double) override {
+      if (omp_get_level() > 0) return;  // inside a region, even a one-thread one
+      ++outside;
+      if (outside == 2) omp_set_num_threads(2);  // what the host does when cores free up
+    }
+  };
+  std::vector<ntk::sdk::Graph> graphs;
+  for (arma::uword g = 0; g < 64; ++g) {
+    arma::mat a(4, 4, arma::fill::zeros);
+    for (arma::uword i = 0; i + 1 < 4; ++i) a(i, i + 1) = a(i + 1, i) = 1;
+    arma::mat x(2, 4, arma::fill::ones);
+    x(0, g % 4) = 1.0 + 0.01 * static_cast<double>(g);
+    graphs.push_back({arma::sp_mat(a), arma::sp_mat(x)});
+  }
+  const Inputs x = Inputs::graphs(std::move(graphs));
+  auto arch = st::composition(
+      {st::graph_readout({st::aggregate(), st::dense(1.4), st::activation("relu")}), st::dense(1.0)},
+      {});
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  Sink sink;
+  const ntk::sdk::Kernels k = arch->kernels(x, x, {.nngp = true, .ntk = true, .progress = &sink});
+  const int after = omp_get_max_threads();
+  omp_set_num_threads(before);
+  CHECK(sink.outside >= 32);  // one report per row chunk
+  CHECK(after == 2);          // the count set mid-call stuck for the regions after it
+  omp_set_num_threads(1);
+  const ntk::sdk::Kernels plain = arch->kernels(x, x, {.nngp = true, .ntk = true});
+  omp_set_num_threads(before);
+  CHECK(arma::approx_equal(k.ntk, plain.ntk, "absdiff", 0.0));
+}
