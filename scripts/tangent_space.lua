@@ -131,7 +131,8 @@ local function by_model(rows, spec, label)
   for _, name in ipairs(names) do
     local s = ntk.plot.summarize(groups[name], spec)[1]
     if s then
-      s.label = #names > 1 and string.format("%s, %s", label, name) or label
+      s.label = #names > 1 and string.format("%s: %s", name, label:gsub(" for the remaining steps", ""))
+                or label
       series[#series + 1] = s
     end
   end
@@ -205,7 +206,9 @@ local function draw(rows, file)
     s.style = "lines"
     series[#series + 1] = s
   end
-  ntk.plot.line{file = file, series = series, xlabel = "t~ (GD steps of full training)",
+  -- Several models: a wider figure, so that the plot keeps its width beside the longer key.
+  local width = #series > 2 and 1100 or nil
+  ntk.plot.line{file = file, series = series, xlabel = "t~ (GD steps of full training)", width = width,
                 ylabel = "final test accuracy",
                 title = "Training in the tangent space at w(t~) (Fort et al. 2020)"}
   -- Log axis: leave out step 0 (distance 0, no velocity yet).
@@ -221,7 +224,7 @@ local function draw(rows, file)
       kernel[#kernel + 1] = s
     end
   end
-  ntk.plot.line{file = kernel_path(file), series = kernel, xlabel = "GD step t", logy = true,
+  ntk.plot.line{file = kernel_path(file), series = kernel, xlabel = "GD step t", logy = true, width = width,
                 ylabel = "kernel distance", title = "Empirical NTK during full training"}
   return file
 end
