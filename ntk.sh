@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config liblua5.4-dev libarmadillo-dev libopenblas-dev
           liblapack-dev libboost-dev libboost-filesystem-dev catch2 zlib1g-dev libsvm-dev
-          gnuplot-nox dataset-fashion-mnist nlohmann-json3-dev libcli11-dev)
+          gnuplot-nox dataset-fashion-mnist nlohmann-json3-dev libcli11-dev
+          openmpi-bin libopenmpi-dev libscalapack-openmpi-dev)
 
 install_missing() {
   local missing=()

@@ -13,6 +13,7 @@
 #include "cli/blas_setup.hpp"
 #include "cli/commands.hpp"
 #include "cli/plot_command.hpp"
+#include "core/mpi/comm.hpp"
 #include "core/version.hpp"
 
 namespace ntk::cli {
@@ -70,7 +71,8 @@ std::string usage_message(const std::string& command, const std::string& message
 
 std::string version_text() {
   return "ntklab " + core::ntklab_version() + "\nSDK " + sdk_version_text(sdk::kSdkVersion) +
-         "\nBLAS OpenBLAS, core " + blas_core_name() + " (" + blas_config() + ")\n";
+         "\nBLAS OpenBLAS, core " + blas_core_name() + " (" + blas_config() + ")\n" +
+         core::mpi::build_description() + "\n";
 }
 
 int dispatch(const std::vector<std::string>& args) {
@@ -134,6 +136,8 @@ int main(int argc, char** argv) {
   ntk::cli::configure_blas(argv);  // may re-execute this program once; see blas_setup.cpp
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
+    // Under mpirun / srun: one rank of an SPMD run (core/mpi/comm.hpp); otherwise nothing.
+    ntk::core::mpi::initialise(argc, argv);
     return ntk::cli::dispatch(args);
   } catch (const ntk::cli::UsageError& e) {
     std::cerr << "ntklab: " << e.what() << "\n\n" << ntk::cli::usage();

@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <iostream>
 #include <set>
+#include <sstream>
 
 #include "cli/commands.hpp"
 #include "cli/resource_limits.hpp"
 #include "cli/script_parameters.hpp"
+#include "core/mpi/comm.hpp"
 #include "lua/runtime.hpp"
 #include "ntk/sdk/error.hpp"
 #include "plugin/registry_source.hpp"
@@ -72,6 +74,25 @@ lua::RunOptions sandbox_options(const ParsedArgs& args, ResourceLimits& limits) 
   return options;
 }
 
+// One rank of `mpirun -np R ntklab run SCRIPT` (R > 1). An error every rank found together (a
+// collective check: mismatched inputs, a grid that does not fit) is printed once, by rank 0, and
+// every rank exits with 1. An error of this rank alone is printed with the rank and host, then
+// every rank is aborted: the others may be waiting for this one in a collective call, and would
+// otherwise wait for ever.
+int run_rank(const std::string& script, const lua::ScriptParams& params,
+             host::RegistrySource& source, const lua::RunOptions& options) {
+  std::ostringstream error;
+  if (lua::run_script(script, params, source, error, options) == 0) return 0;
+  if (core::mpi::collective_failure()) {
+    if (core::mpi::rank() == 0) std::cerr << error.str() << std::flush;
+    return 1;
+  }
+  std::cerr << "ntklab run: rank " << core::mpi::rank() << " of " << core::mpi::size() << " (host "
+            << core::mpi::host_name() << ") failed; stopping all ranks:\n"
+            << error.str() << std::flush;
+  core::mpi::abort_all(1);
+}
+
 int run_main(const ParsedArgs& args, const GlobalOptions& global) {
   if (args.positional.size() != 1)
     throw UsageError("expected one script file, got " +
@@ -110,8 +131,10 @@ int run_main(const ParsedArgs& args, const GlobalOptions& global) {
   const bool job = std::any_of(params.begin(), params.end(), [](const auto& p) {
     return p.first == "mode" && p.second == "job";
   });
-  if (!job) warn_if_undeclared("ntklab run", script);
-  return lua::run_script(script, params, source, std::cerr, options) == 0 ? 0 : 1;
+  if (!job && core::mpi::writes()) warn_if_undeclared("ntklab run", script);
+  if (core::mpi::size() == 1)
+    return lua::run_script(script, params, source, std::cerr, options) == 0 ? 0 : 1;
+  return run_rank(script, params, source, options);
 }
 
 }  // namespace

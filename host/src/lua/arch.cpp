@@ -20,6 +20,13 @@
 //                                       (lua/kernel_cache.hpp); info = {path, tiles,
 //                                       tiles_from_disk, tiles_computed, entries_computed,
 //                                       seconds}
+//   A:kernel(x1, x2, "ntk", {distributed = true[, grid = {rows, cols}][, block = nb]
+//            [, precision = "float32"]})
+//                                    -> ntk.dmatrix: under `mpirun -np R`, the kernel in
+//                                       ScaLAPACK's block-cyclic layout, each rank computing
+//                                       only its blocks (one triangle when x2 is x1); grid:
+//                                       default the most square grid of the R ranks; block:
+//                                       default 64 (lua/dmatrix.cpp, core/distributed)
 //   A:describe(), A:name(), A:outputs(), tostring(A)
 //   A:network{width = m, seed = s}   -> network (seed defaults to 0)
 //   N:forward(x) (k × n), N:ntk(x1, x2) (n1 × n2, x2 optional), N:jacobian(x) ((n·k) × P),
@@ -37,8 +44,10 @@
 #include <string>
 
 #include "core/cache/architecture_tiles.hpp"
+#include "core/distributed/distributed.hpp"
 #include "core/progress/kernel_progress.hpp"
 #include "lua/args.hpp"
+#include "lua/dmatrix.hpp"
 #include "lua/file_access.hpp"
 #include "lua/fmatrix.hpp"
 #include "lua/kernel_cache.hpp"
@@ -112,15 +121,50 @@ void with_input_pair(lua_State* L, int i, int j, const char* function, Body&& bo
 // {log_scale = true} asks for K / 2^s and s when the kernel leaves the double range (SDK 4.0,
 // kernel_state.hpp); {precision = "float32"} for float32 kernels (ntk.fmatrix values);
 // {cache = path, cache_tile = T} (A:kernel only) for a kernel through a file (kernel_cache.hpp).
+struct DistributionRequest {
+  bool on = false;
+  core::distributed::DistributeOptions options;
+};
+
+// {distributed = true, grid = {rows, cols}, block = nb} (A:kernel only; issue 16).
+void read_distribution(const TableReader& options, const sdk::KernelRequest& request,
+                       DistributionRequest& d) {
+  d.on = options.boolean("distributed", false);
+  const auto grid = options.numbers("grid", Range::between(1, 1 << 20));
+  const auto block = options.integer("block", Range::between(1, 1 << 20));
+  if (!d.on) {
+    if (grid || block) options.fail(grid ? "grid" : "block", "only applies with distributed = true");
+    return;
+  }
+  if (grid) {
+    if (grid->size() != 2 || (*grid)[0] != std::floor((*grid)[0]) || (*grid)[1] != std::floor((*grid)[1]))
+      options.fail("grid", "must be {rows, cols}, two whole numbers");
+    d.options.grid = {int((*grid)[0]), int((*grid)[1])};
+  }
+  if (block) d.options.block = arma::uword(*block);
+  d.options.float32 = request.output == sdk::Precision::float32;
+  if (request.log_scale)
+    options.fail("log_scale", "does not go with distributed = true (distributed kernels hold "
+                 "plain values)");
+  if (options.has("cache")) options.fail("cache", "does not go with distributed = true");
+}
+
 void read_kernel_options(lua_State* L, int index, const char* function,
-                         sdk::KernelRequest& request, KernelCacheRequest* cache = nullptr) {
+                         sdk::KernelRequest& request, KernelCacheRequest* cache = nullptr,
+                         DistributionRequest* distribution = nullptr) {
   if (lua_isnoneornil(L, index)) return;
   const TableReader options(L, index, function,
-                            cache ? std::vector<std::string>{"log_scale", "precision", "cache", "cache_tile"}
+                            cache ? std::vector<std::string>{"log_scale", "precision", "cache",
+                                                             "cache_tile", "distributed", "grid",
+                                                             "block"}
                                   : std::vector<std::string>{"log_scale", "precision"});
   request.log_scale = options.boolean("log_scale", false);
   const std::string precision = options.choice("precision", "float64", {"float64", "float32"});
   request.output = precision == "float32" ? sdk::Precision::float32 : sdk::Precision::float64;
+  if (distribution) {
+    read_distribution(options, request, *distribution);
+    if (distribution->on) return;
+  }
   if (cache == nullptr) return;
   cache->path = options.string("cache", "");
   cache->tile = arma::uword(options.integer("cache_tile", 2048, Range::between(1, 1 << 20)));
@@ -159,7 +203,18 @@ int l_kernel(lua_State* L) {
     const std::string which = opt_string_arg(L, which_index, "kernel", "ntk");
     sdk::KernelRequest request = request_for(which);
     KernelCacheRequest cache;
-    read_kernel_options(L, which_index + 1, "A:kernel", request, &cache);
+    DistributionRequest distribution;
+    read_kernel_options(L, which_index + 1, "A:kernel", request, &cache, &distribution);
+    if (distribution.on) {  // each rank computes its blocks (core/distributed)
+      core::distributed::DistributedMatrix m;
+      with_input_pair(L, 2, second == 0 ? 2 : second, "kernel",
+                      [&](const sdk::Inputs& a, const sdk::Inputs& b) {
+                        m = core::distributed::distributed_kernel(*h.arch, a, b, &a == &b,
+                                                                  request.ntk, distribution.options);
+                      });
+      push_dmatrix(L, std::move(m));
+      return 1;
+    }
     if (!cache.path.empty()) {
       with_input_pair(L, 2, second == 0 ? 2 : second, "kernel",
                       [&](const sdk::Inputs& a, const sdk::Inputs& b) {

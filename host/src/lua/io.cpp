@@ -26,6 +26,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/mpi/comm.hpp"
 #include "lua/args.hpp"
 #include "lua/file_access.hpp"
 #include "core/data/csv.hpp"
@@ -79,6 +80,7 @@ int l_write_jsonl(lua_State* L) {
     const std::string path = string_arg(L, 1, "write_jsonl");
     table_arg(L, 2, "write_jsonl");
     check_write(L, path, "ntk.io.write_jsonl");
+    if (!core::mpi::writes()) return 0;  // under mpirun: rank 0 writes (lua/mpi.cpp)
     append_line(path, encode_json(L, 2, "write_jsonl()") + "\n");
     return 0;
   });

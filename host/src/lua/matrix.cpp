@@ -34,6 +34,7 @@
 #include <string>
 
 #include "core/data/matrix_file.hpp"
+#include "core/mpi/comm.hpp"
 #include "lua/args.hpp"
 #include "lua/csv.hpp"
 #include "lua/file_access.hpp"
@@ -212,7 +213,7 @@ int l_save(lua_State* L) {
     const arma::mat& m = matrix_arg(L, 1, "save");
     const std::string path = string_arg(L, 2, "save");
     check_write(L, path, "ntk.matrix save");
-    core::data::save_matrix(path, m, "save()");
+    if (core::mpi::writes()) core::data::save_matrix(path, m, "save()");  // rank 0 under mpirun
     lua_settop(L, 1);
     return 1;
   });
@@ -221,7 +222,8 @@ int l_save(lua_State* L) {
 int l_save_csv(lua_State* L) {
   return protect(L, [&] {
     const arma::mat& m = matrix_arg(L, 1, "save_csv");
-    write_csv(string_arg(L, 2, "save_csv"), m);
+    const std::string path = string_arg(L, 2, "save_csv");
+    if (core::mpi::writes()) write_csv(path, m);  // rank 0 under mpirun
     lua_settop(L, 1);
     return 1;
   });

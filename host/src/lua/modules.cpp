@@ -25,6 +25,7 @@ void open_arch_family(lua_State* L, Context& ctx);
 void open_classic_kernels(lua_State* L, Context& ctx);
 void open_progress(lua_State* L, Context& ctx);
 void open_threads(lua_State* L, Context& ctx);
+void open_mpi(lua_State* L, Context& ctx);
 
 const std::vector<ModuleOpener>& module_openers() {
   static const std::vector<ModuleOpener> openers = {
@@ -45,6 +46,7 @@ const std::vector<ModuleOpener>& module_openers() {
       {"classic_kernels", open_classic_kernels},  // ntk.kernels: Gaussian, polynomial
       {"progress", open_progress},          // ntk.progress(false): no progress bars
       {"threads", open_threads},            // ntk.threads(): the threads of the next call
+      {"mpi", open_mpi},                    // ntk.mpi: ranks of mpirun (issue 16)
   };
   return openers;
 }

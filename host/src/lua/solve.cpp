@@ -20,6 +20,8 @@
 //          non-finite entry (named), a failed factorisation (column, pivot, a ridge to use),
 //          a condition estimate above max_condition (see core/solve/ridge_float32.hpp).
 //          ntk.solve.interpolate(F, Y [, options]) likewise with λ = 0.
+//   ntk.solve.ridge / interpolate / predict / spectral on an ntk.dmatrix (a kernel distributed
+//       over the ranks of mpirun): ScaLAPACK's p?potrf / p?potrs / p?syevd (solve_distributed.cpp)
 //   ntk.solve.predict(K_test_train, alpha | result) -> k × m predictions (K_test_train·alpha)ᵀ;
 //       K_test_train may be an ntk.fmatrix (summed in float64, no float64 copy of it)
 //   ntk.solve.spectral(K, Y [, {u0 =, K_test =, f0_test =}]) -> spectral solver object
@@ -48,6 +50,7 @@
 #include "core/solve/kernel_ridge.hpp"
 #include "core/solve/ridge_float32.hpp"
 #include "lua/args.hpp"
+#include "lua/dmatrix.hpp"
 #include "lua/fmatrix.hpp"
 #include "lua/module.hpp"
 #include "lua/table_reader.hpp"
@@ -137,8 +140,9 @@ int ridge_common(lua_State* L, const char* fn, bool has_ridge) {
       ridge_float32(L, fn, has_ridge, *F);
       return 1;
     }
+    if (test_dmatrix(L, 1)) return distributed_ridge(L, fn, has_ridge);  // solve_distributed.cpp
     arma::mat* K = test_matrix(L, 1);
-    if (!K) argument_error(L, 1, fn, "ntk.matrix or ntk.fmatrix");
+    if (!K) argument_error(L, 1, fn, "ntk.matrix, ntk.fmatrix or ntk.dmatrix");
     const arma::mat Y = targets(L, 2, K->n_rows, fn, "Y");
     const double ridge = has_ridge ? number_arg(L, 3, fn) : 0.0;
     const int options_index = has_ridge ? 4 : 3;
@@ -164,6 +168,7 @@ int l_interpolate(lua_State* L) { return ridge_common(L, "interpolate", false); 
 
 int l_predict(lua_State* L) {
   return protect(L, [&] {
+    if (test_dmatrix(L, 1)) return distributed_predict(L);  // solve_distributed.cpp
     const arma::fmat* K_test32 = test_fmatrix(L, 1);
     const arma::mat* K_test = K_test32 ? nullptr : &matrix_arg(L, 1, "predict");
     arma::mat* alpha = test_matrix(L, 2);

@@ -22,6 +22,7 @@
 #include <string>
 
 #include "core/solve/spectral.hpp"
+#include "lua/dmatrix.hpp"
 #include "lua/args.hpp"
 #include "lua/module.hpp"
 #include "lua/table_reader.hpp"
@@ -209,6 +210,7 @@ const luaL_Reg kMethods[] = {{"ridge", l_ridge},
 int l_spectral(lua_State* L) {
   const char* fn = "spectral";
   return protect(L, [&] {
+    if (test_dmatrix(L, 1)) return distributed_spectral(L);  // solve_distributed.cpp
     const arma::mat& K = matrix_arg(L, 1, fn);
     const arma::mat Y = targets(L, 2, K.n_rows, fn, "Y");
     solve::SpectralOptions options;

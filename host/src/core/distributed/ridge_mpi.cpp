@@ -1,0 +1,241 @@
+// distributed_ridge (distributed.hpp): p?potrf / p?potrs on the kernel's lower triangle, in its
+// own memory. The upper triangle is never touched by the factorisation, so the residual
+// Yᵀ − (K + λI)α is computed from it in float64 (and the saved diagonal), and the lower
+// triangle is restored from it afterwards (mirror.hpp). For a float32 kernel the solve is
+// iterative refinement from the float32 factor, as on one process (ridge_float32.hpp; Higham,
+// "Accuracy and Stability of Numerical Algorithms", 2nd ed., §12.1).
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/distributed/distributed.hpp"
+#include "core/distributed/mirror.hpp"
+#include "core/distributed/process_grid.hpp"
+#include "core/distributed/scalapack.hpp"
+#include "core/mpi/comm.hpp"
+#include "ntk/sdk/error.hpp"
+
+namespace ntk::core::distributed {
+namespace {
+
+const char* const kFn = "ntk.solve.ridge (distributed kernel)";
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The diagonal entries this rank holds: (local row, local column, global index).
+struct DiagonalEntry {
+  arma::uword row, col, global;
+};
+
+std::vector<DiagonalEntry> diagonal_entries(const Layout& L) {
+  std::vector<DiagonalEntry> out;
+  const arma::uword nb = L.block;
+  for (arma::uword lc = 0; lc < L.local_cols(); ++lc) {
+    const arma::uword j = L.global_col(lc);
+    if (int((j / nb) % L.grid_rows) != L.my_row) continue;
+    out.push_back({(j / nb / L.grid_rows) * nb + j % nb, lc, j});
+  }
+  return out;
+}
+
+// Every rank's local part of an n × k block-cyclic matrix B = Yᵀ (same blocks as K's rows).
+template <class T>
+arma::Mat<T> local_rhs(const arma::mat& Yt, const Layout& B) {
+  arma::Mat<T> out(std::max<arma::uword>(1, B.local_rows()), B.local_cols(), arma::fill::zeros);
+  for (arma::uword lc = 0; lc < B.local_cols(); ++lc)
+    for (arma::uword lr = 0; lr < B.local_rows(); ++lr)
+      out(lr, lc) = T(Yt(B.global_row(lr), B.global_col(lc)));
+  return out;
+}
+
+// The n × k solution from every rank's local part of B, on every rank.
+template <class T>
+arma::mat collect(const arma::Mat<T>& local, const Layout& B) {
+  arma::mat out(B.n_rows, B.n_cols, arma::fill::zeros);
+  for (arma::uword lc = 0; lc < B.local_cols(); ++lc)
+    for (arma::uword lr = 0; lr < B.local_rows(); ++lr)
+      out(B.global_row(lr), B.global_col(lc)) = double(local(lr, lc));
+  mpi::allreduce_sum(out.memptr(), out.n_elem);
+  return out;
+}
+
+// (K + λI)·α in float64 from K's strict upper triangle and the saved diagonal, on every rank.
+template <class T>
+arma::mat apply_kernel(const arma::Mat<T>& local, const Layout& L,
+                       const std::vector<DiagonalEntry>& diagonal, const arma::vec& saved,
+                       double ridge, const arma::mat& alpha) {
+  const arma::uvec rows = L.global_rows();
+  arma::mat product(alpha.n_rows, alpha.n_cols, arma::fill::zeros);
+  if (!rows.is_empty()) {
+    const arma::mat alpha_rows = alpha.rows(rows);
+    arma::mat row_sums(rows.n_elem, alpha.n_cols, arma::fill::zeros);
+    for (arma::uword lc = 0; lc < L.local_cols(); ++lc) {
+      const arma::uword j = L.global_col(lc);
+      const arma::uword p = L.local_rows_before(j);  // local rows above the diagonal
+      if (p == 0) continue;
+      const arma::vec column = arma::conv_to<arma::vec>::from(local.col(lc).head(p));
+      row_sums.head_rows(p) += column * alpha.row(j);                 // K(i, j)·α(j)
+      product.row(j) += column.t() * alpha_rows.head_rows(p);         // K(j, i)·α(i), mirrored
+    }
+    product.rows(rows) += row_sums;
+  }
+  for (std::size_t d = 0; d < diagonal.size(); ++d)
+    product.row(diagonal[d].global) += (saved[d] + ridge) * alpha.row(diagonal[d].global);
+  mpi::allreduce_sum(product.memptr(), product.n_elem);
+  return product;
+}
+
+template <class T>
+void factorise(arma::Mat<T>& local, const std::array<int, 9>& desc, int n, int& info) {
+  const int one = 1;
+  if constexpr (sizeof(T) == 8) pdpotrf_("L", &n, local.memptr(), &one, &one, desc.data(), &info);
+  else pspotrf_("L", &n, local.memptr(), &one, &one, desc.data(), &info);
+}
+
+template <class T>
+void solve(const arma::Mat<T>& local, const std::array<int, 9>& desc, int n, arma::Mat<T>& b,
+           const std::array<int, 9>& descb, int k) {
+  const int one = 1;
+  int info = 0;
+  if constexpr (sizeof(T) == 8)
+    pdpotrs_("L", &n, &k, local.memptr(), &one, &one, desc.data(), b.memptr(), &one, &one,
+             descb.data(), &info);
+  else
+    pspotrs_("L", &n, &k, local.memptr(), &one, &one, desc.data(), b.memptr(), &one, &one,
+             descb.data(), &info);
+  if (info != 0) throw_error(kFn, ": p?potrs failed (info = ", info, ")");
+}
+
+double condition_estimate(const arma::mat& factor, const std::array<int, 9>& desc, int n,
+                          double anorm) {
+  const int one = 1;
+  double rcond = 0, query = 0;
+  int iquery = 0, info = 0, minus = -1;
+  pdpocon_("L", &n, factor.memptr(), &one, &one, desc.data(), &anorm, &rcond, &query, &minus,
+           &iquery, &minus, &info);
+  const int lwork = int(query) + 1, liwork = std::max(1, iquery);
+  std::vector<double> work(std::size_t(lwork) + 1);
+  std::vector<int> iwork(std::size_t(liwork) + 1);
+  pdpocon_("L", &n, factor.memptr(), &one, &one, desc.data(), &anorm, &rcond, work.data(), &lwork,
+           iwork.data(), &liwork, &info);
+  return info == 0 && rcond > 0 ? 1.0 / rcond : std::numeric_limits<double>::infinity();
+}
+
+template <class T>
+DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const arma::mat& Y,
+                             double ridge, const DistributedRidgeOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const Layout& L = K.layout;
+  const int n = int(L.n_rows), k = int(Y.n_rows);
+  const int context = K.grid->context();
+  const auto desc = L.descriptor(context);
+  const Layout B{L.n_rows, Y.n_rows, L.block, L.grid_rows, L.grid_cols, L.my_row, L.my_col};
+  const auto descb = B.descriptor(context);
+  const arma::mat Yt = Y.t();
+  const double y_norm = arma::norm(Y, "fro");
+
+  const std::vector<DiagonalEntry> diagonal = diagonal_entries(L);
+  arma::vec saved(diagonal.size());
+  for (std::size_t d = 0; d < diagonal.size(); ++d) {
+    saved[d] = double(local(diagonal[d].row, diagonal[d].col));
+    local(diagonal[d].row, diagonal[d].col) = T(saved[d] + ridge);
+  }
+  const auto restore = [&] {
+    mirror_upper_to_lower(K);
+    for (std::size_t d = 0; d < diagonal.size(); ++d)
+      local(diagonal[d].row, diagonal[d].col) = T(saved[d]);
+  };
+
+  DistributedRidgeSolution s;
+  s.method = sizeof(T) == 8 ? "scalapack_cholesky" : "scalapack_cholesky_float32_refined";
+  try {
+    double anorm = 0;
+    if constexpr (sizeof(T) == 8) {
+      if (options.estimate_condition) {
+        const int one = 1;
+        std::vector<double> work(4 * std::size_t(n) + 8 * L.block + 64);
+        anorm = pdlansy_("1", "L", &n, local.memptr(), &one, &one, desc.data(), work.data());
+      }
+    }
+    const auto factor_start = std::chrono::steady_clock::now();
+    int info = 0;
+    factorise(local, desc, n, info);
+    s.factorisation_seconds = seconds_since(factor_start);
+    if (info != 0) {
+      double trace = arma::accu(saved);
+      mpi::allreduce_sum(&trace, 1);
+      mpi::throw_collective(
+          std::string(kFn) + ": K + lambda*I (lambda = " + std::to_string(ridge) +
+          ") is not positive definite: the Cholesky factorisation (p" +
+          (sizeof(T) == 8 ? "d" : "s") + "potrf) failed at column " + std::to_string(info) +
+          " of " + std::to_string(n) + "; add a ridge, e.g. lambda = " +
+          std::to_string(1e-8 * trace / n) + " (1e-8 x the mean diagonal)" +
+          (sizeof(T) == 8 ? "" : ", or use float64"));
+    }
+    if constexpr (sizeof(T) == 8) {
+      if (options.estimate_condition) s.condition_number = condition_estimate(local, desc, n, anorm);
+    }
+    // α from the factor, then (float32) corrections from float64 residuals.
+    arma::Mat<T> b = local_rhs<T>(Yt, B);
+    solve(local, desc, n, b, descb, k);
+    s.alpha = collect(b, B);
+    const auto relative = [&](const arma::mat& r) {
+      return y_norm > 0 ? arma::norm(r, "fro") / y_norm : 0.0;
+    };
+    arma::mat residual = Yt - apply_kernel(local, L, diagonal, saved, ridge, s.alpha);
+    s.residual = relative(residual);
+    s.residual_history.push_back(s.residual);
+    if constexpr (sizeof(T) == 4) {
+      while (s.residual > options.tolerance && s.refinement_steps < options.max_steps) {
+        arma::Mat<T> db = local_rhs<T>(residual, B);
+        solve(local, desc, n, db, descb, k);
+        const arma::mat next = s.alpha + collect(db, B);
+        arma::mat next_residual = Yt - apply_kernel(local, L, diagonal, saved, ridge, next);
+        const double r = relative(next_residual);
+        if (!(r < s.residual)) break;  // no longer decreasing: the float32 factor's limit
+        s.alpha = next;
+        residual = std::move(next_residual);
+        s.residual = r;
+        s.residual_history.push_back(r);
+        ++s.refinement_steps;
+      }
+      if (s.residual > options.max_residual)
+        mpi::throw_collective(std::string(kFn) + ": iterative refinement from the float32 factor "
+                              "stopped at a relative residual of " + std::to_string(s.residual) +
+                              " (above " + std::to_string(options.max_residual) + "): K + "
+                              "lambda*I is too ill-conditioned for float32; add a ridge or use "
+                              "float64");
+    }
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  s.total_seconds = seconds_since(start);
+  return s;
+}
+
+}  // namespace
+
+DistributedRidgeSolution distributed_ridge(DistributedMatrix& K, const arma::mat& Y, double ridge,
+                                           const DistributedRidgeOptions& options) {
+  if (!K.symmetric || K.n_rows() != K.n_cols())
+    mpi::throw_collective(std::string(kFn) + ": needs the symmetric kernel of one set of inputs, "
+                          "A:kernel(x, x, kind, {distributed = true}); got " + K.describe());
+  if (Y.n_cols != K.n_rows() || Y.n_rows == 0)
+    mpi::throw_collective(std::string(kFn) + ": Y is " + std::to_string(Y.n_rows) + " x " +
+                          std::to_string(Y.n_cols) + "; expected k x " +
+                          std::to_string(K.n_rows()) + " (one column per training example)");
+  if (!std::isfinite(ridge) || ridge < 0)
+    mpi::throw_collective(std::string(kFn) + ": lambda must be finite and >= 0, got " +
+                          std::to_string(ridge));
+  if (!Y.is_finite()) mpi::throw_collective(std::string(kFn) + ": Y has a non-finite entry");
+  std::uint64_t h = mpi::fingerprint(Y.memptr(), Y.n_elem * sizeof(double));
+  h = mpi::fingerprint(&ridge, sizeof ridge, h);
+  mpi::check_same(h, kFn, "Y or lambda");
+  return K.float32 ? run(K.local32, K, Y, ridge, options) : run(K.local, K, Y, ridge, options);
+}
+
+}  // namespace ntk::core::distributed
