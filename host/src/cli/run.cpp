@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <chrono>
 #include <set>
+#include <thread>
 #include <sstream>
 
 #include "cli/commands.hpp"
@@ -90,6 +92,9 @@ int run_rank(const std::string& script, const lua::ScriptParams& params,
   std::cerr << "ntklab run: rank " << core::mpi::rank() << " of " << core::mpi::size() << " (host "
             << core::mpi::host_name() << ") failed; stopping all ranks:\n"
             << error.str() << std::flush;
+  // mpirun forwards a rank's stderr asynchronously, and MPI_Abort kills the ranks at once: a
+  // moment first, so the message arrives.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   core::mpi::abort_all(1);
 }
 

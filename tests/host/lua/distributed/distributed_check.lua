@@ -55,7 +55,7 @@ row.ridge_predictions = rel(ntk.solve.predict(Dt, sd), ntk.solve.predict(Kt, s))
 row.ridge_residual = sd.residual
 row.ridge_method = sd.method
 row.refinement_steps = sd.refinement_steps
-row.condition_number = sd.condition_number
+if p.precision == "float64" then row.condition_number = sd.condition_number end
 
 if p.precision == "float64" then
   local i, id = ntk.solve.interpolate(K, Y), ntk.solve.interpolate(D, Y)

@@ -140,11 +140,12 @@ TEST_CASE("distributed bad input: clear errors from rank 0, every rank exits, no
     CHECK(output.find("grid = {3, 1} has 3 places for 2 ranks") != std::string::npos);
   }
   SECTION("a grid that does not fit the matrix") {
-    std::string text = data + "A:kernel(d.x, d.x, 'ntk', {distributed = true, block = 32})\n";
+    std::string text =
+        data + "A:kernel(d.x, d.x, 'ntk', {distributed = true, grid = {4, 1}, block = 16})\n";
     text.replace(text.find("SEED"), 4, "1");
     CHECK(shell(mpirun(4) + ntklab() + " run " + write("fit.lua", text), output) == 1);
-    CHECK(output.find("does not fit a 2 x 2 grid of ranks") != std::string::npos);
-    CHECK(output.find("use block <= 20") != std::string::npos);
+    CHECK(output.find("does not fit a 4 x 1 grid of ranks") != std::string::npos);
+    CHECK(output.find("use block <= 10") != std::string::npos);
   }
   SECTION("different data on different ranks") {
     std::string text = data + "A:kernel(d.x, d.x, 'ntk', {distributed = true})\n";
