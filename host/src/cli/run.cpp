@@ -12,6 +12,7 @@
 #include "cli/resource_limits.hpp"
 #include "cli/script_parameters.hpp"
 #include "core/mpi/comm.hpp"
+#include "core/progress/switch.hpp"
 #include "lua/runtime.hpp"
 #include "ntk/sdk/error.hpp"
 #include "plugin/registry_source.hpp"
@@ -83,6 +84,8 @@ lua::RunOptions sandbox_options(const ParsedArgs& args, ResourceLimits& limits) 
 // otherwise wait for ever.
 int run_rank(const std::string& script, const lua::ScriptParams& params,
              host::RegistrySource& source, const lua::RunOptions& options) {
+  // Progress bars only from rank 0: R copies of one bar would garble the terminal.
+  if (core::mpi::rank() != 0) core::progress::set_enabled(false);
   std::ostringstream error;
   if (lua::run_script(script, params, source, error, options) == 0) return 0;
   if (core::mpi::collective_failure()) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <sstream>
 
 #include "core/distributed/distributed.hpp"
 #include "core/distributed/mirror.hpp"
@@ -166,13 +167,13 @@ DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const ar
     if (info != 0) {
       double trace = arma::accu(saved);
       mpi::allreduce_sum(&trace, 1);
-      mpi::throw_collective(
-          std::string(kFn) + ": K + lambda*I (lambda = " + std::to_string(ridge) +
-          ") is not positive definite: the Cholesky factorisation (p" +
-          (sizeof(T) == 8 ? "d" : "s") + "potrf) failed at column " + std::to_string(info) +
-          " of " + std::to_string(n) + "; add a ridge, e.g. lambda = " +
-          std::to_string(1e-8 * trace / n) + " (1e-8 x the mean diagonal)" +
-          (sizeof(T) == 8 ? "" : ", or use float64"));
+      std::ostringstream text;
+      text << kFn << ": K + lambda*I (lambda = " << ridge << ") is not positive definite: the "
+           << "Cholesky factorisation (p" << (sizeof(T) == 8 ? "d" : "s") << "potrf) failed at "
+           << "column " << info << " of " << n << "; add a ridge, e.g. lambda = "
+           << 1e-8 * trace / n << " (1e-8 x the mean diagonal)"
+           << (sizeof(T) == 8 ? "" : ", or use float64");
+      mpi::throw_collective(text.str());
     }
     if constexpr (sizeof(T) == 8) {
       if (options.estimate_condition) s.condition_number = condition_estimate(local, desc, n, anorm);
@@ -201,12 +202,13 @@ DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const ar
         s.residual_history.push_back(r);
         ++s.refinement_steps;
       }
-      if (s.residual > options.max_residual)
-        mpi::throw_collective(std::string(kFn) + ": iterative refinement from the float32 factor "
-                              "stopped at a relative residual of " + std::to_string(s.residual) +
-                              " (above " + std::to_string(options.max_residual) + "): K + "
-                              "lambda*I is too ill-conditioned for float32; add a ridge or use "
-                              "float64");
+      if (s.residual > options.max_residual) {
+        std::ostringstream text;
+        text << kFn << ": iterative refinement from the float32 factor stopped at a relative "
+             << "residual of " << s.residual << " (above " << options.max_residual << "): K + "
+             << "lambda*I is too ill-conditioned for float32; add a ridge or use float64";
+        mpi::throw_collective(text.str());
+      }
     }
   } catch (...) {
     restore();

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +62,10 @@ nlohmann::json run_check(int ranks, const std::string& sets) {
                                out.string() + " " + sets, output);
   INFO(output);
   REQUIRE(status == 0);
+  // print: rank 0 only (the others' prints are dropped unless ntk.mpi.output(true)).
+  CHECK(output.find(": done") != std::string::npos);
+  CHECK(output.find(": done") == output.rfind(": done"));
+  CHECK(output.find("rank 0 of " + std::to_string(ranks) + ": done") != std::string::npos);
   std::ifstream in(out);
   std::string first, second;
   REQUIRE(std::getline(in, first));
@@ -68,14 +73,31 @@ nlohmann::json run_check(int ranks, const std::string& sets) {
   return nlohmann::json::parse(first);
 }
 
-void check_float64(const nlohmann::json& row) {
+// Every solve against the same solve on one process: of the gathered distributed kernel (the
+// solvers alone) and of the kernel computed on one process. The latter also carries the
+// kernel's own rounding (an engine may round a pair differently in a rectangular tile than in
+// a symmetric call: the GNTK by 1e-11) amplified by the condition number, so `independent`
+// is its bound.
+void check_float64(const nlohmann::json& row, double kernel = 1e-12, double independent = 1e-10) {
   INFO(row.dump());
-  for (const char* key : {"kernel", "test_kernel", "symmetry", "restored"})
-    CHECK(row.at(key).get<double>() <= 1e-12);
-  for (const char* key : {"ridge_alpha", "ridge_predictions", "interpolate_predictions",
-                          "eigenvalues", "spectral_ridge_test", "spectral_ridge_train",
-                          "flow_test", "flow_train", "flow_loss"})
-    CHECK(row.at(key).get<double>() <= 1e-10);
+  for (const char* key : {"kernel", "test_kernel"}) CHECK(row.at(key).get<double>() <= kernel);
+  for (const char* key : {"symmetry", "restored"}) CHECK(row.at(key).get<double>() == 0.0);
+  const bool singular = row.at("arch") == "gnn";
+  for (const std::string prefix : {"gathered_", ""}) {
+    const double bound = prefix.empty() ? independent : 1e-10;
+    for (const char* key : {"ridge_alpha", "ridge_predictions", "eigenvalues",
+                            "spectral_ridge_test", "spectral_ridge_train", "flow_test",
+                            "flow_train", "flow_loss", "interpolate_predictions"}) {
+      const std::string name = key;
+      if (singular && name == "interpolate_predictions") continue;
+      // A singular kernel (MUTAG's identical graphs): eigenvalues at round-off level fall on
+      // either side of the null-space threshold in the two eigensolvers, and each weighs
+      // ~t in the flow at time t; 1e-8 at t = 50.
+      const bool flow = name == "flow_test" || name == "flow_train";
+      INFO(prefix + key);
+      CHECK(row.at(prefix + key).get<double>() <= (singular && flow ? std::max(bound, 1e-8) : bound));
+    }
+  }
   CHECK(row.at("ridge_method") == "scalapack_cholesky");
   CHECK(row.at("ridge_residual").get<double>() <= 1e-10);
   CHECK(std::isfinite(row.at("condition_number").get<double>()));
@@ -102,6 +124,11 @@ TEST_CASE("distributed CNN kernel (a convolutional engine distributes the same w
   check_float64(run_check(2, "--set arch=cnn --set n_train=40 --set n_test=12 --set block=8"));
 }
 
+TEST_CASE("distributed GNTK on MUTAG graphs (3 ranks, a 1 x 3 grid)") {
+  check_float64(run_check(3, "--set arch=gnn --set n_train=60 --set n_test=20 --set block=8"),
+                1e-10, 1e-6);
+}
+
 TEST_CASE("distributed float32 kernel: ridge by pspotrf and refinement to float64 accuracy") {
   const auto row = run_check(4, "--set precision=float32 --set block=16");
   INFO(row.dump());
@@ -112,6 +139,7 @@ TEST_CASE("distributed float32 kernel: ridge by pspotrf and refinement to float6
   CHECK(row.at("refinement_steps").get<int>() >= 1);
   // The float32 kernel's own rounding (1e-7) limits how close α is to the float64 one.
   CHECK(row.at("ridge_predictions").get<double>() <= 1e-4);
+  CHECK(row.at("gathered_ridge_predictions").get<double>() <= 1e-10);
 }
 
 TEST_CASE("distributed bad input: clear errors from rank 0, every rank exits, no hang") {
