@@ -35,4 +35,5 @@ ntk.io.write_jsonl(p.out, {
   threads = omp, blas_threads = blas, block = opts and (p.block > 0 and p.block or 64) or nil,
   kernel_s = t1 - t0, test_kernel_s = t2 - t1, ridge_s = t3 - t2, predict_s = t4 - t3,
   total_s = t4 - t0, test_accuracy = correct / #guess, method = fit.method,
+  ridge_parts = p.distributed and fit.seconds or nil,
 })

@@ -6,7 +6,8 @@
 //   ntk.solve.interpolate(D, Y [, options])
 //       -> {alpha = n × k, method = "scalapack_cholesky" | "scalapack_cholesky_float32_refined",
 //           condition_number (float64), residual, refinement_steps, residual_history,
-//           seconds = {factorisation, total}}; D is restored before returning
+//           seconds = {factorisation, solve, residual, condition, restore, total}}; D is
+//           restored before returning
 //   ntk.solve.predict(D_test, alpha | result) -> k × m predictions (D_test: m × n distributed)
 //   ntk.solve.spectral(D, Y [, {u0 = k × n, K_test = D_test (m × n distributed), f0_test}])
 //       -> S with S:ridge(lambda) -> {lambda, alpha, train, test}, S:train_predictions(t),
@@ -217,9 +218,13 @@ int distributed_ridge(lua_State* L, const char* fn, bool has_ridge) {
     lua_rawseti(L, -2, lua_Integer(i + 1));
   }
   lua_setfield(L, -2, "residual_history");
-  lua_createtable(L, 0, 2);
-  set_double(L, "factorisation", s.factorisation_seconds);
-  set_double(L, "total", s.total_seconds);
+  lua_createtable(L, 0, 6);
+  set_double(L, "factorisation", s.seconds.factorisation);
+  set_double(L, "solve", s.seconds.solve);
+  set_double(L, "residual", s.seconds.residual);
+  set_double(L, "condition", s.seconds.condition);
+  set_double(L, "restore", s.seconds.restore);
+  set_double(L, "total", s.seconds.total);
   lua_setfield(L, -2, "seconds");
   lua_newtable(L);
   lua_setfield(L, -2, "warnings");

@@ -56,7 +56,9 @@ struct DistributedRidgeSolution {
   double residual = std::numeric_limits<double>::quiet_NaN();  // ‖Yᵀ − (K + λI)α‖_F / ‖Y‖_F
   int refinement_steps = 0;
   std::vector<double> residual_history;
-  double factorisation_seconds = 0, total_seconds = 0;
+  struct {  // wall seconds of the phases
+    double factorisation = 0, solve = 0, residual = 0, condition = 0, restore = 0, total = 0;
+  } seconds;
 };
 
 // α = (K + λI)⁻¹Yᵀ by p?potrf / p?potrs on K's lower triangle, in K's own memory; K is restored

@@ -63,6 +63,10 @@ arma::mat collect(const arma::Mat<T>& local, const Layout& B) {
 }
 
 // (K + λI)·α in float64 from K's strict upper triangle and the saved diagonal, on every rank.
+// One local block column (global block column J) at a time, converted to float64: its rows in
+// global blocks I < J are a prefix of the local rows and enter two GEMMs, K(I, J)·α(J) and
+// K(I, J)ᵀ·α(I) (the mirrored lower entry); the diagonal block, when this rank holds it, adds
+// its strict upper part entry by entry.
 template <class T>
 arma::mat apply_kernel(const arma::Mat<T>& local, const Layout& L,
                        const std::vector<DiagonalEntry>& diagonal, const arma::vec& saved,
@@ -70,15 +74,32 @@ arma::mat apply_kernel(const arma::Mat<T>& local, const Layout& L,
   const arma::uvec rows = L.global_rows();
   arma::mat product(alpha.n_rows, alpha.n_cols, arma::fill::zeros);
   if (!rows.is_empty()) {
+    const arma::uword nb = L.block;
     const arma::mat alpha_rows = alpha.rows(rows);
     arma::mat row_sums(rows.n_elem, alpha.n_cols, arma::fill::zeros);
-    for (arma::uword lc = 0; lc < L.local_cols(); ++lc) {
-      const arma::uword j = L.global_col(lc);
-      const arma::uword p = L.local_rows_before(j);  // local rows above the diagonal
-      if (p == 0) continue;
-      const arma::vec column = arma::conv_to<arma::vec>::from(local.col(lc).head(p));
-      row_sums.head_rows(p) += column * alpha.row(j);                 // K(i, j)·α(j)
-      product.row(j) += column.t() * alpha_rows.head_rows(p);         // K(j, i)·α(i), mirrored
+    arma::mat chunk;
+    for (arma::uword c0 = 0; c0 < L.local_cols(); c0 += nb) {
+      const arma::uword c1 = std::min(L.local_cols(), c0 + nb);
+      const arma::uword g0 = L.global_col(c0), J = g0 / nb;
+      const arma::uword p = L.local_rows_before(g0);  // rows of blocks I < J
+      const arma::uword g1 = g0 + (c1 - c0);
+      const bool has_diagonal = int(J % L.grid_rows) == L.my_row;
+      const arma::uword rows_used = has_diagonal ? p + (c1 - c0) : p;
+      if (rows_used == 0) continue;
+      chunk = arma::conv_to<arma::mat>::from(local.submat(0, c0, rows_used - 1, c1 - 1));
+      const arma::mat alpha_cols = alpha.rows(g0, g1 - 1);
+      if (p > 0) {
+        row_sums.head_rows(p) += chunk.head_rows(p) * alpha_cols;
+        product.rows(g0, g1 - 1) += chunk.head_rows(p).t() * alpha_rows.head_rows(p);
+      }
+      if (has_diagonal) {  // the block (J, J): rows p.. of the chunk; strict upper entries only
+        for (arma::uword j = 0; j < c1 - c0; ++j)
+          for (arma::uword i = 0; i < j; ++i) {
+            const double v = chunk(p + i, j);
+            product.row(g0 + i) += v * alpha.row(g0 + j);
+            product.row(g0 + j) += v * alpha.row(g0 + i);
+          }
+      }
     }
     product.rows(rows) += row_sums;
   }
@@ -163,7 +184,7 @@ DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const ar
     const auto factor_start = std::chrono::steady_clock::now();
     int info = 0;
     factorise(local, desc, n, info);
-    s.factorisation_seconds = seconds_since(factor_start);
+    s.seconds.factorisation = seconds_since(factor_start);
     if (info != 0) {
       double trace = arma::accu(saved);
       mpi::allreduce_sum(&trace, 1);
@@ -176,24 +197,34 @@ DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const ar
       mpi::throw_collective(text.str());
     }
     if constexpr (sizeof(T) == 8) {
+      const auto t = std::chrono::steady_clock::now();
       if (options.estimate_condition) s.condition_number = condition_estimate(local, desc, n, anorm);
+      s.seconds.condition = seconds_since(t);
     }
     // α from the factor, then (float32) corrections from float64 residuals.
+    auto t = std::chrono::steady_clock::now();
     arma::Mat<T> b = local_rhs<T>(Yt, B);
     solve(local, desc, n, b, descb, k);
     s.alpha = collect(b, B);
+    s.seconds.solve += seconds_since(t);
     const auto relative = [&](const arma::mat& r) {
       return y_norm > 0 ? arma::norm(r, "fro") / y_norm : 0.0;
     };
+    t = std::chrono::steady_clock::now();
     arma::mat residual = Yt - apply_kernel(local, L, diagonal, saved, ridge, s.alpha);
+    s.seconds.residual += seconds_since(t);
     s.residual = relative(residual);
     s.residual_history.push_back(s.residual);
     if constexpr (sizeof(T) == 4) {
       while (s.residual > options.tolerance && s.refinement_steps < options.max_steps) {
+        t = std::chrono::steady_clock::now();
         arma::Mat<T> db = local_rhs<T>(residual, B);
         solve(local, desc, n, db, descb, k);
         const arma::mat next = s.alpha + collect(db, B);
+        s.seconds.solve += seconds_since(t);
+        t = std::chrono::steady_clock::now();
         arma::mat next_residual = Yt - apply_kernel(local, L, diagonal, saved, ridge, next);
+        s.seconds.residual += seconds_since(t);
         const double r = relative(next_residual);
         if (!(r < s.residual)) break;  // no longer decreasing: the float32 factor's limit
         s.alpha = next;
@@ -214,8 +245,10 @@ DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const ar
     restore();
     throw;
   }
+  const auto restore_start = std::chrono::steady_clock::now();
   restore();
-  s.total_seconds = seconds_since(start);
+  s.seconds.restore = seconds_since(restore_start);
+  s.seconds.total = seconds_since(start);
   return s;
 }
 
