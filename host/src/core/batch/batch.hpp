@@ -29,6 +29,11 @@
 // the manifest's "threads". With either variable set, the threads stay as the user chose and an
 // unset one gets max(1, cores / J).
 //
+// Under mpirun with R > 1 ranks (remote.hpp): rank 0 alone locks DIR, writes the manifest (with
+// "mpi": {"ranks", "hosts", "jobs_per_rank"}) and appends the rows (with batch.rank); the jobs
+// run on all ranks, `workers` at a time on each, and the other ranks send back what each job
+// left. With one rank, or without MPI, none of this happens.
+//
 // Stopping: SIGINT, SIGTERM or SIGHUP make the batch stop its running workers (SIGTERM, then
 // SIGKILL after `stop_grace`), drop their partial output, finish the manifest and return; the
 // lines already in results.jsonl are untouched, and `--resume` runs the stopped jobs again.

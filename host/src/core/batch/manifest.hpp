@@ -3,7 +3,8 @@
 //   {"ntklab_version": "0.1.0", "plugins": [{"name", "version", "path"}…], "command_line": […],
 //    (those three come from the caller: core knows neither the version's consumers nor plugins)
 //    "script": "/abs/path/exp.lua", "grid": {"sigma2": [0.01, 0.1]}, "constants": {"n": 100},
-//    "reps": 10, "workers": 2, "seed_rule": "…", "jobs": [{"job", "rep", "seed", "params"}…],
+//    "reps": 10, "workers": 2, "mpi": {"ranks", "hosts", "jobs_per_rank"} (under mpirun only),
+//    "seed_rule": "…", "jobs": [{"job", "rep", "seed", "params"}…],
 //    "resumed": false, "history": [{start_time, end_time, status, counts} of earlier runs],
 //    "start_time": "2024-05-01T12:00:00Z", "end_time": null | "…",
 //    "status": "running" | "completed" | "interrupted (SIGTERM)",

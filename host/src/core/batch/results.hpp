@@ -9,6 +9,7 @@
 // the batch's own fields under the one reserved key "batch":
 //   {<--set constants>, <grid parameters>, <script fields>,
 //    "batch": {"job": ID, "rep": R, "seed": S, "elapsed_s": T, "status": "ok"}}
+// (under mpirun with R > 1 ranks also "rank": the rank the job ran on, after "seed").
 // The batch never overwrites a script field: a script's `status` stays its own, and a script
 // field named like a parameter keeps the script's value. A script row with a field "batch" is
 // refused (the job is recorded as failed). A job that wrote no row gets one row with its
