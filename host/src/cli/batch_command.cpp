@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -12,7 +13,6 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
-#include <algorithm>
 
 #include "cli/plot_command.hpp"
 #include "cli/script_parameters.hpp"
@@ -100,7 +100,7 @@ std::optional<int> prepare_batch(const ParsedArgs& args, const GlobalOptions& gl
   const fs::path script = fs::absolute(args.positional[0], ec).lexically_normal();
   if (!fs::is_regular_file(script, ec)) {
     err << "ntklab batch: cannot open script " << args.positional[0]
-              << (fs::exists(script, ec) ? ": not a regular file" : ": file not found") << "\n";
+        << (fs::exists(script, ec) ? ": not a regular file" : ": file not found") << "\n";
     return 1;
   }
   host::PluginRegistry registry;
@@ -138,7 +138,7 @@ std::optional<int> prepare_batch(const ParsedArgs& args, const GlobalOptions& gl
     declared = lua::read_script_parameters(script.string(), source);
   } catch (const Error& e) {
     err << "ntklab batch: the script fails before declaring its parameters:\n" << e.what()
-              << "\n";
+        << "\n";
     return 1;
   }
   if (!declared.declared && core::mpi::rank() == 0) warn_if_undeclared("ntklab batch", script.string());
@@ -219,7 +219,7 @@ int batch_ranks(const ParsedArgs& args, const GlobalOptions& global) {
   } catch (const UsageError& e) {
     usage = e;
     stop = 2;
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     err << "ntklab batch: " << e.what() << "\n";
     stop = 1;
   }

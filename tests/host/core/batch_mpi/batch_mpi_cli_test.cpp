@@ -98,6 +98,33 @@ pid_t rank_process(int rank, const fs::path& out) {
   return 0;
 }
 
+// Starts `command` through sh with its output in `log`; returns its pid (for waitpid).
+pid_t start(const std::string& command, const fs::path& log) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Waits (up to 30 s) until `results` has `rows` lines and rank 1 of the run writing to `out`
+// is found; returns its pid (0 if never found).
+pid_t wait_for_rows(const fs::path& results, std::size_t rows, const fs::path& out) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  pid_t rank1 = 0;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (lines_of(results).size() < rows || rank1 == 0)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (rank1 == 0) rank1 = rank_process(1, out);
+  }
+  return rank1;
+}
+
 }  // namespace
 
 TEST_CASE("mpirun -np 2 and -np 4 give the rows of the same batch without MPI", "[batch][mpi]") {
@@ -136,24 +163,9 @@ TEST_CASE("a rank killed with SIGKILL loses only its running job; --resume witho
   const fs::path dir = fresh_dir("kill");
   const fs::path out = dir / "out";
   const fs::path log = dir / "mpirun.log";
-  const std::string command = mpirun(2) + batch(dir, out, " --set slow=1");
-  const pid_t launcher = ::fork();
-  REQUIRE(launcher >= 0);
-  if (launcher == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  const pid_t launcher = start(mpirun(2) + batch(dir, out, " --set slow=1"), log);
   // Once two jobs are recorded (each takes a second), rank 1 is in the middle of another one.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  pid_t rank1 = 0;
-  while (std::chrono::steady_clock::now() < deadline &&
-         (lines_of(out / "results.jsonl").size() < 2 || rank1 == 0)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (rank1 == 0) rank1 = rank_process(1, out);
-  }
+  const pid_t rank1 = wait_for_rows(out / "results.jsonl", 2, out);
   REQUIRE(rank1 > 0);
   const std::size_t before = lines_of(out / "results.jsonl").size();
   REQUIRE(before >= 2);
@@ -205,5 +217,27 @@ TEST_CASE("a failing job under MPI is recorded with its stderr tail; the batch g
   CHECK(ok == 7);
   CHECK(failed == 1);
   CHECK(output.find("on rank 1 FAILED") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("SIGTERM to mpirun stops every rank; the manifest says so", "[batch][mpi]") {
+  const fs::path dir = fresh_dir("term");
+  const fs::path out = dir / "out";
+  const fs::path log = dir / "mpirun.log";
+  const pid_t launcher = start(mpirun(3) + batch(dir, out, " --set slow=1"), log);
+  REQUIRE(wait_for_rows(out / "results.jsonl", 1, out) > 0);
+  REQUIRE(::kill(launcher, SIGTERM) == 0);  // mpirun forwards it to the ranks
+  const auto start_wait = std::chrono::steady_clock::now();
+  int status = 0;
+  REQUIRE(::waitpid(launcher, &status, 0) == launcher);
+  INFO(slurp(log));
+  CHECK(std::chrono::steady_clock::now() - start_wait < std::chrono::seconds(15));
+  const Json manifest = read_json_file((out / "manifest.json").string());
+  CHECK(manifest.find("status")->as_string() == "interrupted (SIGTERM)");
+  const Json& counts = *manifest.find("counts");
+  CHECK(counts.find("not_run")->as_integer() > 0);
+  for (const Json& row : read_jsonl((out / "results.jsonl").string()))
+    CHECK(row.find("batch")->find("status")->as_string() == "ok");
+  CHECK(fs::is_empty(out / "jobs"));  // the stopped jobs' partial rows are gone
   fs::remove_all(dir);
 }
