@@ -4,17 +4,21 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 
 #include "cli/plot_command.hpp"
 #include "cli/script_parameters.hpp"
 #include "core/batch/batch.hpp"
 #include "core/batch/limits.hpp"
+#include "core/mpi/comm.hpp"
 #include "core/version.hpp"
 #include "lua/runtime.hpp"
 #include "ntk/sdk/error.hpp"
@@ -85,25 +89,27 @@ Json plugin_list(const host::PluginRegistry& registry) {
   return list;
 }
 
-int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
+// Reads and checks the command line into `options`. Returns the exit status when the batch is
+// not to run (--help, or an error, printed on `err`), nothing when it is. Throws UsageError.
+std::optional<int> prepare_batch(const ParsedArgs& args, const GlobalOptions& global,
+                                 core::batch::BatchOptions& options, std::ostream& err) {
   if (args.positional.size() != 1)
     throw UsageError("ntklab batch: expected one script file, got " +
                      std::to_string(args.positional.size()) + " arguments");
   std::error_code ec;
   const fs::path script = fs::absolute(args.positional[0], ec).lexically_normal();
   if (!fs::is_regular_file(script, ec)) {
-    std::cerr << "ntklab batch: cannot open script " << args.positional[0]
-              << (fs::exists(script, ec) ? ": not a regular file" : ": file not found") << "\n";
+    err << "ntklab batch: cannot open script " << args.positional[0]
+        << (fs::exists(script, ec) ? ": not a regular file" : ": file not found") << "\n";
     return 1;
   }
   host::PluginRegistry registry;
-  discover_plugins(registry, global, std::cerr);
+  discover_plugins(registry, global, err);
   host::RegistrySource source(registry);
-  if (args.help) return describe_script(script.string(), source);
+  if (args.help) return core::mpi::rank() == 0 ? describe_script(script.string(), source) : 0;
   const auto out = args.value("--out");
   if (!out) throw UsageError("ntklab batch: --out DIR is required (where results go)");
 
-  core::batch::BatchOptions options;
   options.script = script.string();
   options.out_dir = *out;
   options.resume = args.has("--resume");
@@ -131,15 +137,15 @@ int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
   try {
     declared = lua::read_script_parameters(script.string(), source);
   } catch (const Error& e) {
-    std::cerr << "ntklab batch: the script fails before declaring its parameters:\n" << e.what()
-              << "\n";
+    err << "ntklab batch: the script fails before declaring its parameters:\n" << e.what()
+        << "\n";
     return 1;
   }
-  if (!declared.declared) warn_if_undeclared("ntklab batch", script.string());
+  if (!declared.declared && core::mpi::rank() == 0) warn_if_undeclared("ntklab batch", script.string());
   try {
     if (declared.declared) check_batch_parameters(declared.parameters, options);
   } catch (const Error& e) {
-    std::cerr << "ntklab batch: " << e.what() << "\n";
+    err << "ntklab batch: " << e.what() << "\n";
     return 2;
   }
 
@@ -160,15 +166,36 @@ int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
   options.progress = &std::cerr;
   options.terminal = ::isatty(STDERR_FILENO) == 1;
 
+  return std::nullopt;
+}
+
+// Runs a prepared batch in this process (one rank of R under mpirun, see batch_ranks).
+int run_prepared(const ParsedArgs& args, const GlobalOptions& global,
+                 const core::batch::BatchOptions& options) {
+  const bool distributed = core::mpi::size() > 1;
   core::batch::BatchSummary summary;
   try {
     summary = core::batch::run_batch(options);
   } catch (const Error& e) {
     const std::string what = e.what();
-    std::cerr << (what.rfind("batch", 0) == 0 ? "ntklab " : "ntklab batch: ") << what << "\n";
-    return 1;
+    const std::string message = (what.rfind("batch", 0) == 0 ? "ntklab " : "ntklab batch: ") + what;
+    if (!distributed) {
+      std::cerr << message << "\n";
+      return 1;
+    }
+    // All ranks found it together (agree_to_start): rank 0 says it once, and all exit.
+    if (core::mpi::collective_failure()) {
+      if (core::mpi::rank() == 0) std::cerr << message << "\n";
+      return 1;
+    }
+    // This rank alone: the others may wait for it for ever, so all of them are stopped.
+    std::cerr << "ntklab batch: rank " << core::mpi::rank() << " of " << core::mpi::size()
+              << " (host " << core::mpi::host_name() << ") failed; stopping all ranks:\n"
+              << message << std::endl;
+    core::mpi::abort_all(1);
   }
   if (summary.interrupted_by != 0) return 128 + summary.interrupted_by;
+  if (distributed && core::mpi::rank() != 0) return 0;  // rank 0 reports and plots
   int status = summary.failed > 0 ? 1 : 0;
   if (args.has("--plot")) {
     lua::ScriptParams none;
@@ -176,6 +203,48 @@ int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
     if (plotted != 0) status = plotted;
   }
   return status;
+}
+
+// `mpirun -np R ntklab batch …` with R > 1. Every rank reads the same command line; a rank
+// whose check fails (a script or a --grid @FILE missing on its host) must not leave the others
+// waiting in the batch's first collective call, so the ranks first agree on whether to run.
+// An error is printed once: by rank 0, or else by the first rank that found it.
+int batch_ranks(const ParsedArgs& args, const GlobalOptions& global) {
+  core::batch::BatchOptions options;
+  std::ostringstream err;
+  std::optional<int> stop;
+  std::optional<UsageError> usage;
+  try {
+    stop = prepare_batch(args, global, options, err);
+  } catch (const UsageError& e) {
+    usage = e;
+    stop = 2;
+  } catch (const std::exception& e) {
+    err << "ntklab batch: " << e.what() << "\n";
+    stop = 1;
+  }
+  // 0: run; otherwise the exit status + 1.
+  const auto codes = core::mpi::allgather(stop ? std::uint64_t(*stop) + 1 : 0);
+  const auto first = std::find_if(codes.begin(), codes.end(), [](auto c) { return c != 0; });
+  if (first == codes.end()) {
+    if (core::mpi::rank() == 0) std::cerr << err.str() << std::flush;  // warnings, once
+    return run_prepared(args, global, options);
+  }
+  const int reporter = static_cast<int>(codes[0] != 0 ? 0 : first - codes.begin());
+  if (core::mpi::rank() == reporter) {
+    if (usage) throw *usage;  // main prints it with the usage text
+    if (reporter != 0) std::cerr << "ntklab batch: on rank " << reporter << " (host "
+                                 << core::mpi::host_name() << "):\n";
+    std::cerr << err.str() << std::flush;
+  }
+  return stop ? *stop : static_cast<int>(*first - 1);
+}
+
+int batch_main(const ParsedArgs& args, const GlobalOptions& global) {
+  if (core::mpi::size() > 1) return batch_ranks(args, global);
+  core::batch::BatchOptions options;
+  if (const auto stop = prepare_batch(args, global, options, std::cerr)) return *stop;
+  return run_prepared(args, global, options);
 }
 
 }  // namespace
@@ -206,10 +275,14 @@ const Command& batch_command() {
       "batch runs (DIR/batch.lock holds its pid): a second batch or --resume on DIR is refused.\n"
       "--plot runs `ntklab plot DIR` at the end. A batch has at most 1000000 jobs (grid × reps);\n"
       "--jobs above twice the usable cores gives a warning.\n"
+      "Under `mpirun -np R ntklab batch …` the jobs spread over the R ranks (hosts), J at a time\n"
+      "on each: rank 0 alone writes DIR; the others send each job's rows back, and the manifest\n"
+      "records the ranks and hosts (docs/mpi_batches.md). A rank that dies loses its running\n"
+      "jobs only: --resume, with or without mpirun, runs them again.\n"
       "Exit status: 0 all jobs ok, 1 a job failed or an error, 128+N stopped by signal N.",
       {{"--grid", "KEY=V1,V2,...", "a parameter axis (repeat for a grid); KEY=@FILE reads the values, one a line", true},
        {"--reps", "N", "repetitions of every grid point (default 1)", false},
-       {"--jobs", "J", "worker processes at once (default 1)", false},
+       {"--jobs", "J", "worker processes at once (default 1); under mpirun, on each rank", false},
        {"--job-timeout", "S", "stop a job after S seconds and record it as failed (timeout)", false},
        {"--out", "DIR", "the batch folder (results.jsonl, manifest.json, logs/)", false},
        {"--resume", "", "skip the jobs DIR/results.jsonl already has", false},

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -20,6 +22,9 @@
 #include "core/batch/results.hpp"
 #include "core/batch/thread_shares.hpp"
 #include "core/batch/workers.hpp"
+#include "core/batch/job_run.hpp"
+#include "core/batch/remote.hpp"
+#include "core/mpi/comm.hpp"
 #include "ntk/sdk/error.hpp"
 
 namespace ntk::core::batch {
@@ -116,14 +121,40 @@ std::string signal_name(int signal) {
   return abbreviation ? std::string("SIG") + abbreviation : "signal " + std::to_string(signal);
 }
 
-// The line of a worker's stderr that says what went wrong: for a Lua error the message line
-// before "stack traceback:", otherwise the last line.
-std::string error_summary(const std::string& text) {
-  std::size_t end = text.find("\nstack traceback:");
-  if (end == std::string::npos) end = text.size();
-  const auto newline = text.rfind('\n', end == 0 ? 0 : end - 1);
-  const std::size_t start = newline == std::string::npos || newline >= end ? 0 : newline + 1;
-  return text.substr(start, end - start);
+
+void make_folders(const std::string& dir) {
+  std::error_code ec;
+  for (const char* sub : {"", "/jobs", "/logs"}) {
+    fs::create_directories(dir + sub, ec);
+    if (ec) throw_error("batch: cannot create ", dir + sub, ": ", ec.message());
+  }
+}
+
+// Collective, under mpirun: every rank must have expanded the same jobs (a --grid KEY=@FILE
+// could read different files on different hosts), and none may have failed to set up (rank 0
+// locks DIR and writes the manifest; the others make their jobs/ and logs/). A failure on any
+// rank throws the same error on all of them, so none is left waiting for the others.
+void agree_to_start(const std::vector<Job>& jobs, std::string failure) {
+  std::uint64_t ids = mpi::fingerprint(nullptr, 0);
+  for (const auto& job : jobs) ids = mpi::fingerprint(job.id.data(), job.id.size() + 1, ids);
+  mpi::check_same(ids, "batch", "the list of jobs (grid × reps)");
+  if (failure.rfind("batch: ", 0) == 0) failure.erase(0, 7);
+  mpi::check_all(failure.empty(), failure, "batch");
+}
+
+// A rank ≥ 1 of `mpirun -np R ntklab batch`: it runs the jobs rank 0 hands it (remote.hpp).
+BatchSummary run_other_rank(const BatchOptions& o, const std::vector<Job>& jobs) {
+  (void)mpi::all_host_names();  // collective: rank 0 records them in the manifest
+  std::string failure;
+  try {
+    make_folders(o.out_dir);
+  } catch (const Error& e) {
+    failure = e.what();
+  }
+  agree_to_start(jobs, failure);
+  BatchSummary summary;
+  summary.interrupted_by = serve_jobs(o, jobs);
+  return summary;
 }
 
 }  // namespace
@@ -138,148 +169,150 @@ std::string timeout_text(double seconds) {
 BatchSummary run_batch(const BatchOptions& o) {
   check_options(o);
   const std::vector<Job> jobs = expand_jobs(o.grid, o.reps);
-  if (const std::string warning = jobs_warning(o.workers, usable_cores()); !warning.empty())
-    *o.progress << "batch: warning: " << warning << "\n";
+  // Under mpirun with R > 1 ranks this is rank 0, the coordinator and only writer (remote.hpp).
+  const bool distributed = mpi::size() > 1;
+  if (distributed && mpi::rank() != 0) return run_other_rank(o, jobs);
+  const std::vector<std::string> hosts =
+      distributed ? mpi::all_host_names() : std::vector<std::string>{};
+
   const std::string dir = o.out_dir;
   const std::string results = dir + "/results.jsonl";
   const std::string manifest_path = dir + "/manifest.json";
   std::error_code ec;
-  for (const char* sub : {"", "/jobs", "/logs"}) {
-    fs::create_directories(dir + sub, ec);
-    if (ec) throw_error("batch: cannot create ", dir + sub, ": ", ec.message());
-  }
-  const FolderLock lock(dir);  // before reading anything: the folder is ours until we return
-  Json history = check_folder(o, results, manifest_path);
-
   BatchSummary summary;
   summary.total = jobs.size();
-  std::set<std::string> done;
-  if (o.resume) {
-    if (const std::size_t cut = repair_tail(results))
-      *o.progress << "batch: removed a torn last line (" << cut << " bytes) from " << results
-                  << "\n";
-    // Corrupt lines would hide their jobs' results from plot; their jobs run again below.
-    const std::string moved = describe_quarantine(quarantine_corrupt_rows(results));
-    if (!moved.empty()) *o.progress << "batch: " << moved << "\n";
-    std::vector<std::string> warnings;
-    done = completed_jobs(results, warnings);
-    for (const auto& w : warnings) *o.progress << "batch: warning: skipping " << w << "\n";
-  }
   std::vector<const Job*> todo;
-  for (const auto& job : jobs) {
-    if (done.count(job.id)) ++summary.skipped;
-    else todo.push_back(&job);
-  }
+  Json manifest, threads;
+  std::unique_ptr<FolderLock> lock;
+  std::unique_ptr<ThreadShares> shares_owner;
+  std::string failure;
+  // Everything that can refuse the batch, before any job runs; under mpirun its error reaches
+  // every rank (agree_to_start).
+  try {
+    if (const std::string warning = jobs_warning(o.workers, usable_cores()); !warning.empty())
+      *o.progress << "batch: warning: " << warning << "\n";
+    make_folders(dir);
+    lock = std::make_unique<FolderLock>(dir);  // before reading anything: ours until we return
+    Json history = check_folder(o, results, manifest_path);
 
-  // The manifest, written now and completed at the end.
-  Json manifest = o.manifest_extra.is_object() ? o.manifest_extra : Json::object();
-  manifest.set("script", o.script);
-  manifest.set("grid", grid_json(o.grid));
-  manifest.set("constants", params_json(o.constants));
-  manifest.set("reps", o.reps);
-  manifest.set("workers", o.workers);
-  manifest.set("job_timeout_s", o.job_timeout_s > 0 ? Json(o.job_timeout_s) : Json());
-  manifest.set("seed_rule", seed_rule_text());
-  Json job_list = Json::array();
-  for (const auto& job : jobs) {
-    Json entry = Json::object();
-    entry.set("job", job.id);
-    entry.set("rep", job.rep);
-    entry.set("seed", static_cast<unsigned long long>(job.seed));
-    entry.set("params", params_json(job.params));
-    job_list.push_back(std::move(entry));
+    std::set<std::string> done;
+    if (o.resume) {
+      if (const std::size_t cut = repair_tail(results))
+        *o.progress << "batch: removed a torn last line (" << cut << " bytes) from " << results
+                    << "\n";
+      // Corrupt lines would hide their jobs' results from plot; their jobs run again below.
+      const std::string moved = describe_quarantine(quarantine_corrupt_rows(results));
+      if (!moved.empty()) *o.progress << "batch: " << moved << "\n";
+      std::vector<std::string> warnings;
+      done = completed_jobs(results, warnings);
+      for (const auto& w : warnings) *o.progress << "batch: warning: skipping " << w << "\n";
+    }
+    for (const auto& job : jobs) {
+      if (done.count(job.id)) ++summary.skipped;
+      else todo.push_back(&job);
+    }
+
+    // The manifest, written now and completed at the end.
+    manifest = o.manifest_extra.is_object() ? o.manifest_extra : Json::object();
+    manifest.set("script", o.script);
+    manifest.set("grid", grid_json(o.grid));
+    manifest.set("constants", params_json(o.constants));
+    manifest.set("reps", o.reps);
+    manifest.set("workers", o.workers);
+    if (distributed) {
+      Json mpi_entry = Json::object();
+      mpi_entry.set("ranks", mpi::size());
+      Json host_list = Json::array();
+      for (const auto& host : hosts) host_list.push_back(host);
+      mpi_entry.set("hosts", std::move(host_list));
+      mpi_entry.set("jobs_per_rank", o.workers);
+      manifest.set("mpi", std::move(mpi_entry));
+    }
+    manifest.set("job_timeout_s", o.job_timeout_s > 0 ? Json(o.job_timeout_s) : Json());
+    manifest.set("seed_rule", seed_rule_text());
+    Json job_list = Json::array();
+    for (const auto& job : jobs) {
+      Json entry = Json::object();
+      entry.set("job", job.id);
+      entry.set("rep", job.rep);
+      entry.set("seed", static_cast<unsigned long long>(job.seed));
+      entry.set("params", params_json(job.params));
+      job_list.push_back(std::move(entry));
+    }
+    manifest.set("jobs", std::move(job_list));
+    manifest.set("resumed", o.resume);
+    manifest.set("history", std::move(history));  // earlier runs of this batch (--resume)
+    // Threads per worker: the usable cores, whether shares follow the running workers (not when
+    // the user set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS), and each change of the shares.
+    shares_owner = std::make_unique<ThreadShares>(dir, usable_cores(), o.workers,
+                                                  ThreadShares::rebalance_allowed());
+    threads = Json::object();
+    threads.set("cores", shares_owner->cores());
+    threads.set("rebalance", shares_owner->rebalancing());
+    threads.set("changes", Json::array());
+    manifest.set("threads", threads);
+    manifest.set("start_time", utc_timestamp());
+    manifest.set("end_time", Json());
+    manifest.set("status", "running");
+    write_json_file(manifest_path, manifest);
+  } catch (const Error& e) {
+    if (!distributed) throw;
+    failure = e.what();
   }
-  manifest.set("jobs", std::move(job_list));
-  manifest.set("resumed", o.resume);
-  manifest.set("history", std::move(history));  // earlier runs of this batch (--resume)
-  // Threads per worker: the usable cores, whether shares follow the running workers (not when
-  // the user set OMP_NUM_THREADS / OPENBLAS_NUM_THREADS), and each change of the shares.
-  ThreadShares shares(dir, usable_cores(), o.workers, ThreadShares::rebalance_allowed());
-  Json threads = Json::object();
-  threads.set("cores", shares.cores());
-  threads.set("rebalance", shares.rebalancing());
-  threads.set("changes", Json::array());
-  manifest.set("threads", threads);
+  if (distributed) agree_to_start(jobs, failure);
+  ThreadShares& shares = *shares_owner;
   Json share_changes = Json::array();
-  manifest.set("start_time", utc_timestamp());
-  manifest.set("end_time", Json());
-  manifest.set("status", "running");
-  write_json_file(manifest_path, manifest);
 
   if (summary.skipped > 0)
     *o.progress << "batch: " << summary.skipped << " of " << jobs.size()
                 << " jobs already done in " << results << ", running " << todo.size() << "\n";
 
-  const auto job_output = [&](const Job& job) { return dir + "/jobs/" + job.id + ".jsonl"; };
   const auto label = [](const Job& job) { return job.id + " (" + describe_job(job) + ")"; };
 
   InterruptGuard guard;
   WorkerPool pool;
+  RemoteRanks remote(o.workers);
   Progress progress(*o.progress, o.terminal, todo.size());
   std::map<pid_t, const Job*> running;
   std::size_t next = 0;
 
   const auto launch = [&](const Job& job, std::size_t running_after) {
-    WorkerSpec spec;
-    spec.argv = o.worker_prefix;
-    const auto add = [&](const std::string& name, const std::string& value) {
-      spec.argv.push_back("--set");
-      spec.argv.push_back(name + "=" + value);
-    };
-    for (const auto& [name, value] : o.constants) add(name, value);
-    for (const auto& [name, value] : job.params) add(name, value);
-    add("rep", std::to_string(job.rep));
-    add("seed", std::to_string(job.seed));
-    add("job", job.id);
-    add("mode", "job");
-    add("out", job_output(job));
-    spec.stdout_path = dir + "/logs/" + job.id + ".log";
-    spec.stderr_path = dir + "/logs/" + job.id + ".err";
+    WorkerSpec spec = job_worker_spec(o, job);
     spec.environment = shares.starting(job.id, running_after);
-    fs::remove(job_output(job), ec);  // left over from a stopped run
+    fs::remove(job_output_path(dir, job), ec);  // left over from a stopped run
     running[pool.launch(spec)] = &job;
   };
 
-  const auto record_failure = [&](const Job& job, double elapsed, int code,
-                                  const std::string& error, const std::string& reason = "") {
-    append_lines(results, make_failed_row(job, o.constants, elapsed, code, error, reason));
-    ++summary.failed;
-    progress.job_failed(label(job), elapsed, error_summary(error));
+  // A job that ended here or on another rank: its rows, appended at once.
+  const auto record = [&](const Job& job, const JobEnd& end) {
+    const JobRecord record = record_job(job, o, end);
+    append_lines(results, record.lines);
+    const std::string where =
+        end.rank > 0 ? label(job) + " on rank " + std::to_string(end.rank) : label(job);
+    if (record.ok) {
+      ++summary.ok;
+      progress.job_done(where, end.elapsed_s, record.row_count == 0 ? "it wrote no result row" : "");
+    } else {
+      ++summary.failed;
+      progress.job_failed(where, end.elapsed_s, record.error_line);
+    }
   };
 
   const auto finished = [&](const WorkerExit& exit) {
     const Job& job = *running.at(exit.pid);
     running.erase(exit.pid);
     shares.ended(job.id);
-    const std::string output = job_output(job);
-    if (exit.timed_out) {
-      record_failure(job, exit.elapsed_s, exit.exit_code, timeout_text(o.job_timeout_s), "timeout");
-    } else if (exit.exit_code == 0) {
-      std::string rows;
-      std::size_t count = 0;
-      bool parsed = false;
-      std::string error;
-      try {
-        rows = make_ok_rows(job, o.constants, output, exit.elapsed_s, count);
-        parsed = true;
-      } catch (const Error& e) {
-        error = e.what();
-      }
-      if (parsed) {
-        append_lines(results, rows);
-        ++summary.ok;
-        progress.job_done(label(job), exit.elapsed_s, count == 0 ? "it wrote no result row" : "");
-      } else {
-        record_failure(job, exit.elapsed_s, 0, "malformed result: " + error);
-      }
-    } else {
-      std::string error = file_tail(dir + "/logs/" + job.id + ".err", 40, 6000);
-      if (error.empty())
-        error = exit.exit_code > 0 ? "exited with code " + std::to_string(exit.exit_code)
-                                   : "killed by signal " + std::to_string(-exit.exit_code);
-      record_failure(job, exit.elapsed_s, exit.exit_code, error);
-    }
-    fs::remove(output, ec);
+    JobEnd end = collect_job_end(exit, dir, job);
+    if (distributed) end.rank = 0;
+    record(job, end);
+    fs::remove(job_output_path(dir, job), ec);
+  };
+  const auto record_remote = [&](const RemoteJobEnd& remote_end) {
+    record(jobs.at(remote_end.job_index), remote_end.end);
+  };
+  const auto next_job = [&]() -> std::optional<std::size_t> {
+    if (next >= todo.size()) return std::nullopt;
+    return static_cast<std::size_t>(todo[next++] - jobs.data());
   };
 
   // A change of the shares: one entry in the manifest, and a line for all but the first.
@@ -298,28 +331,37 @@ BatchSummary run_batch(const BatchOptions& o) {
     first_shares = false;
   };
 
+  // A signal here, or one another rank received.
+  const auto stop_signal = [&] { return guard.signal() != 0 ? guard.signal() : remote.interrupted_by(); };
   const bool limited = o.job_timeout_s > 0;
   const auto workers = static_cast<std::size_t>(o.workers);
-  while (guard.signal() == 0 && (next < todo.size() || pool.running() > 0)) {
+  // Other ranks' results are polled between waits, so the wait is short when there are any.
+  const std::chrono::milliseconds wait(remote.active() ? 50 : limited ? 100 : 250);
+  while (stop_signal() == 0 && (next < todo.size() || pool.running() > 0 || !remote.all_done())) {
     const std::size_t running_after =
         pool.running() + std::min(workers - std::min(workers, pool.running()), todo.size() - next);
-    while (guard.signal() == 0 && pool.running() < workers && next < todo.size())
+    while (stop_signal() == 0 && pool.running() < workers && next < todo.size())
       launch(*todo[next++], running_after);
+    remote.hand_out(next_job);
+    if (next >= todo.size()) remote.finish();
     share_cores();
     if (limited)
       pool.enforce_time_limit(std::chrono::duration<double>(o.job_timeout_s), o.stop_grace);
-    // With a time limit the loop comes round often enough to keep it to a tenth of a second.
-    for (const auto& exit : pool.wait_some(std::chrono::milliseconds(limited ? 100 : 250))) {
+    for (const auto& exit : pool.wait_some(wait)) {
       // A worker ended by a signal while the batch is being stopped was stopped with it.
-      if (guard.signal() != 0 && exit.exit_code < 0) continue;
+      if (stop_signal() != 0 && exit.exit_code < 0) continue;
       finished(exit);
     }
-    progress.tick(pool.running());
+    for (const auto& remote_end : remote.receive()) record_remote(remote_end);
+    progress.tick(pool.running() + remote.running());
   }
-  if (guard.signal() != 0) {
-    summary.interrupted_by = guard.signal();
+  bool ranks_answered = true;
+  if (stop_signal() != 0) {
+    summary.interrupted_by = stop_signal();
+    remote.request_stop();  // the other ranks stop their workers while this one does
     pool.stop_all(o.stop_grace);
-    for (const auto& [pid, job] : running) fs::remove(job_output(*job), ec);
+    for (const auto& [pid, job] : running) fs::remove(job_output_path(dir, *job), ec);
+    ranks_answered = remote.wait_done(o.stop_grace + std::chrono::seconds(10), record_remote);
   }
   summary.not_run = todo.size() - summary.ok - summary.failed;
 
@@ -339,6 +381,11 @@ BatchSummary run_batch(const BatchOptions& o) {
   threads.set("changes", std::move(share_changes));
   manifest.set("threads", std::move(threads));
   write_json_file(manifest_path, manifest);
+  if (!ranks_answered) {
+    // A rank that does not answer would hold the others in MPI_Finalize for ever.
+    *o.progress << "batch: a rank did not answer the stop; aborting all ranks\n";
+    mpi::abort_all(128 + summary.interrupted_by);
+  }
   return summary;
 }
 

@@ -98,18 +98,34 @@ Json parameter_fields(const Job& job, const Params& constants) {
   return row;
 }
 
-Json batch_fields(const Job& job) {
+Json batch_fields(const Job& job, int rank) {
   Json fields = Json::object();
   fields.set("job", job.id);
   fields.set("rep", job.rep);
   fields.set("seed", static_cast<unsigned long long>(job.seed));
+  if (rank >= 0) fields.set("rank", rank);
   return fields;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::string make_ok_rows(const Job& job, const Params& constants, const std::string& job_output,
                          double elapsed_s, std::size_t& row_count) {
+  return make_ok_rows_from_text(job, constants, file_text(job_output), job_output, elapsed_s,
+                                row_count);
+}
+
+std::string make_ok_rows_from_text(const Job& job, const Params& constants,
+                                   const std::string& text_in, const std::string& job_output,
+                                   double elapsed_s, std::size_t& row_count, int rank) {
   const Json parameters = parameter_fields(job, constants);
-  Json batch = batch_fields(job);
+  Json batch = batch_fields(job, rank);
   batch.set("elapsed_s", elapsed_s);
   batch.set("status", "ok");
   const auto finish = [&](Json row) {
@@ -118,8 +134,8 @@ std::string make_ok_rows(const Job& job, const Params& constants, const std::str
   };
   std::string text;
   row_count = 0;
-  std::ifstream in(job_output, std::ios::binary);
-  if (in) {
+  {
+    std::istringstream in(text_in);
     std::string line;
     for (std::size_t number = 1; std::getline(in, line); ++number) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -142,9 +158,10 @@ std::string make_ok_rows(const Job& job, const Params& constants, const std::str
 }
 
 std::string make_failed_row(const Job& job, const Params& constants, double elapsed_s,
-                            int exit_code, const std::string& error, const std::string& reason) {
+                            int exit_code, const std::string& error, const std::string& reason,
+                            int rank) {
   Json row = parameter_fields(job, constants);
-  Json batch = batch_fields(job);
+  Json batch = batch_fields(job, rank);
   batch.set("elapsed_s", elapsed_s);
   batch.set("status", "failed");
   if (exit_code >= 0) batch.set("exit_code", exit_code);

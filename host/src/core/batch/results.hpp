@@ -51,20 +51,29 @@ constexpr const char* kBatchKey = "batch";
 // The job's parameters as an object: the constants, then the grid parameters (numbers as
 // numbers).
 Json parameter_fields(const Job& job, const Params& constants);
-// The batch's own fields of a job: job, rep, seed.
-Json batch_fields(const Job& job);
+// The batch's own fields of a job: job, rep, seed, and the MPI rank it ran on when rank ≥ 0
+// (only under mpirun; see batch.hpp).
+Json batch_fields(const Job& job, int rank = -1);
 
 // The rows to append for a job that exited 0, from the lines it wrote to `job_output`
 // (a missing file = no rows). A line that is not a JSON object throws (the caller records the
 // job as failed). Each row ends with '\n'.
 std::string make_ok_rows(const Job& job, const Params& constants, const std::string& job_output,
                          double elapsed_s, std::size_t& row_count);
+// The same from the text of the job's rows file (a job that ran on another MPI rank sends it);
+// `source` names the file in errors.
+std::string make_ok_rows_from_text(const Job& job, const Params& constants,
+                                   const std::string& text, const std::string& source,
+                                   double elapsed_s, std::size_t& row_count, int rank = -1);
 
 // The row of a failed job. exit_code ≥ 0 for a normal exit, else -signal. A non-empty `reason`
 // ("timeout") is recorded as batch.reason, before batch.error.
 std::string make_failed_row(const Job& job, const Params& constants, double elapsed_s,
                             int exit_code, const std::string& error,
-                            const std::string& reason = "");
+                            const std::string& reason = "", int rank = -1);
+
+// The whole text of a file, "" when it is missing or unreadable.
+std::string file_text(const std::string& path);
 
 // The last `max_lines` lines (at most `max_bytes` bytes) of a text file, "" if unreadable.
 std::string file_tail(const std::string& path, std::size_t max_lines, std::size_t max_bytes);

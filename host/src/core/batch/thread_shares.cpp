@@ -25,8 +25,8 @@ std::vector<int> thread_shares(unsigned cores, std::size_t running) {
 }
 
 ThreadShares::ThreadShares(const std::string& out_dir, unsigned cores, int workers,
-                           bool rebalance)
-    : dir_(out_dir + "/.threads"),
+                           bool rebalance, const std::string& subdir)
+    : dir_(out_dir + "/" + subdir),
       cores_(std::max(cores, 1u)),
       workers_(std::max(workers, 1)),
       rebalance_(rebalance) {

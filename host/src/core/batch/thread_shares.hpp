@@ -34,10 +34,12 @@ using Environment = std::vector<std::pair<std::string, std::string>>;
 
 class ThreadShares {
  public:
-  // `out_dir`: the batch's folder (the share files go in OUT_DIR/.threads, made afresh).
+  // `out_dir`: the batch's folder (the share files go in OUT_DIR/SUBDIR, made afresh; another
+  // MPI rank of the batch uses a SUBDIR of its own, so that a shared folder keeps them apart).
   // `workers`: --jobs. `rebalance`: false when the user set the thread variables.
-  ThreadShares(const std::string& out_dir, unsigned cores, int workers, bool rebalance);
-  // Removes OUT_DIR/.threads.
+  ThreadShares(const std::string& out_dir, unsigned cores, int workers, bool rebalance,
+               const std::string& subdir = ".threads");
+  // Removes OUT_DIR/SUBDIR.
   ~ThreadShares();
   ThreadShares(const ThreadShares&) = delete;
   ThreadShares& operator=(const ThreadShares&) = delete;

@@ -82,6 +82,7 @@ pid_t WorkerPool::launch(const WorkerSpec& spec) {
     const std::string name = entry.substr(0, entry.find('='));
     bool replaced = false;
     for (const auto& [key, value] : spec.environment) replaced = replaced || key == name;
+    for (const auto& key : spec.unset) replaced = replaced || key == name;
     if (!replaced) env_strings.push_back(entry);
   }
   for (const auto& [key, value] : spec.environment) env_strings.push_back(key + "=" + value);

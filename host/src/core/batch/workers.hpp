@@ -21,6 +21,7 @@ struct WorkerSpec {
   std::string stdout_path;        // truncated and written by the worker
   std::string stderr_path;
   std::vector<std::pair<std::string, std::string>> environment;  // set or replaced
+  std::vector<std::string> unset;  // removed from the environment (an MPI launcher's variables)
 };
 
 struct WorkerExit {
