@@ -6,7 +6,7 @@ local p = ntk.params{
   n = {20000, "training images"},
   n_test = {2000, "test images"},
   distributed = {false, "distribute over the ranks of mpirun"},
-  block = {0, "ScaLAPACK block size (0: the default, 64)"},
+  block = {0, "ScaLAPACK block size (0: the default)"},
   out = {"results/mpi_scaling.jsonl", "JSON lines (rank 0 writes)"},
 }
 
@@ -32,7 +32,7 @@ for i = 1, #guess do if guess[i] == truth[i] then correct = correct + 1 end end
 local omp, blas = ntk.threads()
 ntk.io.write_jsonl(p.out, {
   n = p.n, n_test = p.n_test, distributed = p.distributed, ranks = ntk.mpi.size(),
-  threads = omp, blas_threads = blas, block = opts and (p.block > 0 and p.block or 64) or nil,
+  threads = omp, blas_threads = blas, block = opts and K:grid().block or nil,
   kernel_s = t1 - t0, test_kernel_s = t2 - t1, ridge_s = t3 - t2, predict_s = t4 - t3,
   total_s = t4 - t0, test_accuracy = correct / #guess, method = fit.method,
   ridge_parts = p.distributed and fit.seconds or nil,

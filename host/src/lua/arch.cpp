@@ -26,7 +26,7 @@
 //                                       ScaLAPACK's block-cyclic layout, each rank computing
 //                                       only its blocks (one triangle when x2 is x1); grid:
 //                                       default the most square grid of the R ranks; block:
-//                                       default 64 (lua/dmatrix.cpp, core/distributed)
+//                                       default 128 (lua/dmatrix.cpp, core/distributed)
 //   A:describe(), A:name(), A:outputs(), tostring(A)
 //   A:network{width = m, seed = s}   -> network (seed defaults to 0)
 //   N:forward(x) (k × n), N:ntk(x1, x2) (n1 × n2, x2 optional), N:jacobian(x) ((n·k) × P),

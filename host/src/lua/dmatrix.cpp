@@ -8,7 +8,7 @@
 //   D:symmetric()   -> true for the kernel of one set of inputs with itself
 //   D:gather()      -> the whole matrix as ntk.matrix on rank 0, nil on the others (collective;
 //                      checked against rank 0's memory: for tests and small kernels)
-//   tostring(D)     -> "a 2000 x 2000 distributed NTK (float64, 2 x 2 ranks, blocks of 64)"
+//   tostring(D)     -> "a 2000 x 2000 distributed NTK (float64, 2 x 2 ranks, blocks of 128)"
 #include "lua/dmatrix.hpp"
 
 #include <new>

@@ -72,7 +72,7 @@ std::array<int, 9> Layout::descriptor(int context) const {
 
 arma::uword default_block(arma::uword n1, arma::uword n2, GridShape grid) {
   const arma::uword fit = std::min(n1 / arma::uword(grid.rows), n2 / arma::uword(grid.cols));
-  return std::max<arma::uword>(1, std::min<arma::uword>(64, fit));
+  return std::max<arma::uword>(1, std::min<arma::uword>(128, fit));
 }
 
 void check_fits(arma::uword n1, arma::uword n2, arma::uword block, GridShape grid,

@@ -50,8 +50,9 @@ struct Layout {
   std::array<int, 9> descriptor(int context) const;
 };
 
-// The block size for an n1 × n2 matrix on `grid` when the user gave none: 64 (a usual ScaLAPACK
-// block), smaller when the matrix is so small that some process would otherwise hold nothing.
+// The block size for an n1 × n2 matrix on `grid` when the user gave none: 128 (measured best of
+// 64/128/256 for pdpotrf here, docs/scaling.md), smaller when some process would otherwise
+// hold nothing.
 arma::uword default_block(arma::uword n1, arma::uword n2, GridShape grid);
 
 // Throws ntk::Error naming `function` when some process row or column of the grid would hold no
