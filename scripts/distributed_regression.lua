@@ -61,6 +61,7 @@ ntk.io.write_jsonl(p.out, {
   total_s = t4 - t0, test_accuracy = correct / #guess, method = fit.method,
   residual = fit.residual, refinement_steps = fit.refinement_steps,
   ridge_parts = p.distributed and fit.seconds or nil,
+  kernel_parts = p.distributed and K:seconds() or nil,
 })
 print(string.format("%s NTK, n = %d, %s, %d rank(s) x %d thread(s): kernel %.1f s, ridge %.1f s, "
                     .. "test accuracy %.4f", p.arch, p.n, p.precision, ntk.mpi.size(), omp,

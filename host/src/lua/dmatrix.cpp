@@ -6,6 +6,8 @@
 //                      this rank's place in the grid
 //   D:precision()   -> "float64" | "float32"
 //   D:symmetric()   -> true for the kernel of one set of inputs with itself
+//   D:seconds()     -> {compute, mirror}: this rank's wall seconds computing its blocks (until
+//                      every rank had finished) and mirroring the triangle (symmetric kernels)
 //   D:gather()      -> the whole matrix as ntk.matrix on rank 0, nil on the others (collective;
 //                      checked against rank 0's memory: for tests and small kernels)
 //   tostring(D)     -> "a 2000 x 2000 distributed NTK (float64, 2 x 2 ranks, blocks of 128)"
@@ -89,6 +91,18 @@ int l_symmetric(lua_State* L) {
   });
 }
 
+int l_seconds(lua_State* L) {
+  return protect(L, [&] {
+    const DistributedMatrix& m = check_dmatrix(L, 1, "seconds");
+    lua_createtable(L, 0, 2);
+    lua_pushnumber(L, m.seconds.compute);
+    lua_setfield(L, -2, "compute");
+    lua_pushnumber(L, m.seconds.mirror);
+    lua_setfield(L, -2, "mirror");
+    return 1;
+  });
+}
+
 int l_gather(lua_State* L) {
   return protect(L, [&] {
     arma::mat whole = core::distributed::gather(check_dmatrix(L, 1, "gather"));
@@ -101,6 +115,7 @@ int l_gather(lua_State* L) {
 const luaL_Reg kMethods[] = {{"size", l_size},         {"local_size", l_local_size},
                              {"grid", l_grid},         {"precision", l_precision},
                              {"symmetric", l_symmetric}, {"gather", l_gather},
+                             {"seconds", l_seconds},
                              {nullptr, nullptr}};
 
 }  // namespace

@@ -87,12 +87,7 @@ void push_float32_solution(lua_State* L, solve::Float32RidgeSolution s) {
   set_number(L, "residual", s.residual);
   lua_pushinteger(L, s.refinement_steps);
   lua_setfield(L, -2, "refinement_steps");
-  lua_createtable(L, static_cast<int>(s.residual_history.size()), 0);
-  for (std::size_t i = 0; i < s.residual_history.size(); ++i) {
-    lua_pushnumber(L, s.residual_history[i]);
-    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
-  }
-  lua_setfield(L, -2, "residual_history");
+  set_numbers(L, "residual_history", s.residual_history);
   lua_pushboolean(L, s.kernel_restored);
   lua_setfield(L, -2, "kernel_restored");
   lua_createtable(L, 0, 5);

@@ -86,6 +86,15 @@ void set_strings(lua_State* L, const char* key, const std::vector<std::string>& 
   lua_setfield(L, -2, key);
 }
 
+void set_numbers(lua_State* L, const char* key, const std::vector<double>& list) {
+  lua_createtable(L, static_cast<int>(list.size()), 0);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    lua_pushnumber(L, list[i]);
+    lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
+  }
+  lua_setfield(L, -2, key);
+}
+
 void push_index_list(lua_State* L, const arma::uvec& zero_based) {
   lua_createtable(L, static_cast<int>(zero_based.n_elem), 0);
   for (arma::uword i = 0; i < zero_based.n_elem; ++i) {

@@ -37,6 +37,7 @@ void set_number(lua_State* L, const char* key, double value);
 void set_string(lua_State* L, const char* key, const std::string& value);
 void set_matrix(lua_State* L, const char* key, arma::mat value);
 void set_strings(lua_State* L, const char* key, const std::vector<std::string>& list);
+void set_numbers(lua_State* L, const char* key, const std::vector<double>& list);
 // Pushes a Lua list of 1-based indices.
 void push_index_list(lua_State* L, const arma::uvec& zero_based);
 

@@ -31,11 +31,6 @@ namespace {
 namespace dist = core::distributed;
 using namespace solve_args;
 
-void set_double(lua_State* L, const char* key, double value) {
-  lua_pushnumber(L, value);
-  lua_setfield(L, -2, key);
-}
-
 // The ntk.matrix alpha of argument `index`, or of a ridge result table there.
 const arma::mat& alpha_arg(lua_State* L, int index, const char* fn) {
   arma::mat* alpha = test_matrix(L, index);
@@ -95,7 +90,7 @@ int s_ridge(lua_State* L) {
     const double lambda = number_arg(L, 2, "ridge");
     arma::mat alpha = h.solver->ridge_alpha(lambda);
     lua_createtable(L, 0, 4);
-    set_double(L, "lambda", lambda);
+    set_number(L, "lambda", lambda);
     push_matrix(L, h.solver->ridge_train_predictions(lambda));
     lua_setfield(L, -2, "train");
     if (h.test) {
@@ -208,23 +203,18 @@ int distributed_ridge(lua_State* L, const char* fn, bool has_ridge) {
   lua_setfield(L, -2, "alpha");
   lua_pushlstring(L, s.method.data(), s.method.size());
   lua_setfield(L, -2, "method");
-  set_double(L, "condition_number", s.condition_number);
-  set_double(L, "residual", s.residual);
+  set_number(L, "condition_number", s.condition_number);
+  set_number(L, "residual", s.residual);
   lua_pushinteger(L, s.refinement_steps);
   lua_setfield(L, -2, "refinement_steps");
-  lua_createtable(L, int(s.residual_history.size()), 0);
-  for (std::size_t i = 0; i < s.residual_history.size(); ++i) {
-    lua_pushnumber(L, s.residual_history[i]);
-    lua_rawseti(L, -2, lua_Integer(i + 1));
-  }
-  lua_setfield(L, -2, "residual_history");
+  set_numbers(L, "residual_history", s.residual_history);
   lua_createtable(L, 0, 6);
-  set_double(L, "factorisation", s.seconds.factorisation);
-  set_double(L, "solve", s.seconds.solve);
-  set_double(L, "residual", s.seconds.residual);
-  set_double(L, "condition", s.seconds.condition);
-  set_double(L, "restore", s.seconds.restore);
-  set_double(L, "total", s.seconds.total);
+  set_number(L, "factorisation", s.seconds.factorisation);
+  set_number(L, "solve", s.seconds.solve);
+  set_number(L, "residual", s.seconds.residual);
+  set_number(L, "condition", s.seconds.condition);
+  set_number(L, "restore", s.seconds.restore);
+  set_number(L, "total", s.seconds.total);
   lua_setfield(L, -2, "seconds");
   lua_newtable(L);
   lua_setfield(L, -2, "warnings");

@@ -94,8 +94,10 @@ void mirror(arma::Mat<T>& local, const Layout& L, const ProcessGrid& grid, bool 
         if (!mine(sI, sJ)) continue;
         const auto [r, c] = corner(sI, sJ);
         int& at = cursor[owner(sJ, sI)];
-        for (arma::uword j = 0; j < extent(sJ); ++j)
-          for (arma::uword i = 0; i < extent(sI); ++i) send[std::size_t(at++)] = local(r + i, c + j);
+        const arma::uword h = extent(sI), w = extent(sJ);
+        arma::Mat<T> packed(send.data() + at, h, w, false, true);  // a view of the buffer
+        packed = local.submat(r, c, r + h - 1, c + w - 1);
+        at += int(h * w);
       }
     if (MPI_Alltoallv(send.data(), send_counts.data(), send_offsets.data(), mpi_type<T>(),
                       receive.data(), recv_counts.data(), recv_offsets.data(), mpi_type<T>(),
@@ -108,8 +110,10 @@ void mirror(arma::Mat<T>& local, const Layout& L, const ProcessGrid& grid, bool 
         if (!mine(sJ, sI)) continue;
         const auto [r, c] = corner(sJ, sI);  // destination block (sJ, sI): the transpose
         int& at = cursor[owner(sI, sJ)];
-        for (arma::uword j = 0; j < extent(sJ); ++j)
-          for (arma::uword i = 0; i < extent(sI); ++i) local(r + j, c + i) = receive[std::size_t(at++)];
+        const arma::uword h = extent(sI), w = extent(sJ);
+        const arma::Mat<T> block(receive.data() + at, h, w, false, true);
+        local.submat(r, c, r + w - 1, c + h - 1) = block.t();
+        at += int(h * w);
       }
   }
 }
