@@ -92,9 +92,12 @@ int run_rank(const std::string& script, const lua::ScriptParams& params,
     if (core::mpi::rank() == 0) std::cerr << error.str() << std::flush;
     return 1;
   }
-  std::cerr << "ntklab run: rank " << core::mpi::rank() << " of " << core::mpi::size() << " (host "
-            << core::mpi::host_name() << ") failed; stopping all ranks:\n"
-            << error.str() << std::flush;
+  // One write: the other ranks' output must not land inside the message.
+  std::ostringstream message;
+  message << "ntklab run: rank " << core::mpi::rank() << " of " << core::mpi::size() << " (host "
+          << core::mpi::host_name() << ") failed; stopping all ranks:\n"
+          << error.str();
+  std::cerr << message.str() << std::flush;
   // mpirun forwards a rank's stderr asynchronously, and MPI_Abort kills the ranks at once: a
   // moment first, so the message arrives.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));

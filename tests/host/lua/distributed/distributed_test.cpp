@@ -186,6 +186,7 @@ TEST_CASE("distributed bad input: clear errors from rank 0, every rank exits, no
                          "if ntk.mpi.rank() == 1 then error('only rank 1 fails') end\n"
                          "ntk.mpi.barrier()\n");
     CHECK(shell(mpirun(3) + ntklab() + " run " + s, output) != 0);
+    INFO(output);
     CHECK(output.find("rank 1 of 3") != std::string::npos);
     CHECK(output.find("only rank 1 fails") != std::string::npos);
   }
