@@ -2,7 +2,10 @@
 // Every call is collective: every rank makes it with the same arguments (Y, λ and the inputs
 // are checked). Small results come back on every rank.
 //
-//   ntk.solve.ridge(D, Y, lambda [, {tolerance, max_steps, max_residual, estimate_condition}])
+//   ntk.solve.ridge(D, Y, lambda [, {tolerance, max_steps, max_residual, estimate_condition,
+//                                     keep_kernel = true}])   (keep_kernel = false: D keeps the
+//       factor instead of being restored, saving one exchange of half the matrix; D is then
+//       unusable)
 //   ntk.solve.interpolate(D, Y [, options])
 //       -> {alpha = n × k, method = "scalapack_cholesky" | "scalapack_cholesky_float32_refined",
 //           condition_number (float64), residual, refinement_steps, residual_history,
@@ -191,11 +194,13 @@ int distributed_ridge(lua_State* L, const char* fn, bool has_ridge) {
   dist::DistributedRidgeOptions options;
   if (!lua_isnoneornil(L, options_index)) {
     const TableReader args(L, options_index, std::string("ntk.solve.") + fn + " (distributed)",
-                           {"tolerance", "max_steps", "max_residual", "estimate_condition"});
+                           {"tolerance", "max_steps", "max_residual", "estimate_condition",
+                            "keep_kernel"});
     options.tolerance = args.number("tolerance", options.tolerance, Range::positive());
     options.max_steps = int(args.integer("max_steps", options.max_steps, Range::between(0, 1000)));
     options.max_residual = args.number("max_residual", options.max_residual, Range::positive());
     options.estimate_condition = args.boolean("estimate_condition", options.estimate_condition);
+    options.keep_kernel = args.boolean("keep_kernel", options.keep_kernel);
   }
   dist::DistributedRidgeSolution s = dist::distributed_ridge(K, Y, ridge, options);
   lua_createtable(L, 0, 8);

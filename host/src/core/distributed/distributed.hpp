@@ -47,6 +47,9 @@ struct DistributedRidgeOptions {
   int max_steps = 20;
   double max_residual = 1e-6;
   bool estimate_condition = true;  // float64: pdpocon's 1-norm estimate
+  // false: leave the factor in K's lower triangle and mark K consumed (K.factorised), saving
+  // the restore (a second exchange of half the matrix); later uses of K are errors.
+  bool keep_kernel = true;
 };
 
 struct DistributedRidgeSolution {

@@ -1,6 +1,7 @@
 #include <sstream>
 
 #include "core/distributed/distributed_matrix.hpp"
+#include "ntk/sdk/error.hpp"
 
 namespace ntk::core::distributed {
 
@@ -11,6 +12,12 @@ std::string DistributedMatrix::describe() const {
        << (float32 ? "float32" : "float64") << ", " << layout.grid_rows << " x "
        << layout.grid_cols << " ranks, blocks of " << layout.block << ")";
   return text.str();
+}
+
+void DistributedMatrix::require_kernel(const std::string& function) const {
+  if (factorised)
+    throw_error(function, ": ", describe(), " was consumed by ntk.solve.ridge with keep_kernel "
+                "= false (its lower triangle holds the Cholesky factor); compute it again");
 }
 
 }  // namespace ntk::core::distributed

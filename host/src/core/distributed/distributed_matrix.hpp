@@ -27,6 +27,8 @@ struct DistributedMatrix {
   arma::fmat local32;  // when float32
   // The kernel of one set of inputs with itself: symmetric, both triangles filled.
   bool symmetric = false;
+  // Its lower triangle holds a Cholesky factor (a ridge with keep_kernel = false): unusable.
+  bool factorised = false;
   std::string what;  // "ntk" or "nngp", for messages
   // Fingerprint of the inputs the kernel came from (mpi::fingerprint), for mismatch checks.
   std::uint64_t inputs_fingerprint = 0;
@@ -40,6 +42,8 @@ struct DistributedMatrix {
   arma::uword n_cols() const { return layout.n_cols; }
   // "a 2000 x 2000 distributed NTK (float64, 2 x 2 ranks, blocks of 64)"
   std::string describe() const;
+  // Throws (on every rank: every rank has the same flag) when the matrix holds a factor.
+  void require_kernel(const std::string& function) const;
 };
 
 }  // namespace ntk::core::distributed

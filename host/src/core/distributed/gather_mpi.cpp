@@ -48,6 +48,7 @@ void place(arma::mat& whole, const Layout& mine, const arma::Mat<T>& local) {
 }  // namespace
 
 arma::mat gather(const DistributedMatrix& m) {
+  m.require_kernel("D:gather()");
   const double bytes = 8.0 * double(m.n_rows()) * double(m.n_cols());
   const double limit = sdk::memory_limit_bytes();
   mpi::check_all(mpi::rank() != 0 || bytes <= limit,
@@ -75,6 +76,7 @@ arma::mat gather(const DistributedMatrix& m) {
 
 arma::mat distributed_predict(const DistributedMatrix& K, const arma::mat& alpha) {
   const char* fn = "ntk.solve.predict (distributed kernel)";
+  K.require_kernel(fn);
   if (alpha.n_rows != K.n_cols())
     mpi::throw_collective(std::string(fn) + ": alpha has " + std::to_string(alpha.n_rows) +
                           " rows but the kernel has " + std::to_string(K.n_cols()) + " columns");

@@ -246,7 +246,8 @@ DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const ar
     throw;
   }
   const auto restore_start = std::chrono::steady_clock::now();
-  restore();
+  if (options.keep_kernel) restore();
+  else K.factorised = true;
   s.seconds.restore = seconds_since(restore_start);
   s.seconds.total = seconds_since(start);
   return s;
@@ -256,6 +257,7 @@ DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const ar
 
 DistributedRidgeSolution distributed_ridge(DistributedMatrix& K, const arma::mat& Y, double ridge,
                                            const DistributedRidgeOptions& options) {
+  K.require_kernel(kFn);
   if (!K.symmetric || K.n_rows() != K.n_cols())
     mpi::throw_collective(std::string(kFn) + ": needs the symmetric kernel of one set of inputs, "
                           "A:kernel(x, x, kind, {distributed = true}); got " + K.describe());

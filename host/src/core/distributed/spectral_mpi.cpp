@@ -45,6 +45,7 @@ DistributedSpectral::DistributedSpectral(DistributedMatrix& K, const arma::mat& 
                                          const arma::mat& u0)
     : state_(std::make_unique<State>()) {
   const char* fn = "ntk.solve.spectral (distributed kernel)";
+  K.require_kernel(fn);
   if (!K.symmetric || K.float32)
     mpi::throw_collective(std::string(fn) + ": needs the float64 symmetric kernel of one set of "
                           "inputs, A:kernel(x, x, kind, {distributed = true}); got " + K.describe());

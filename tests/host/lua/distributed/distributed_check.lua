@@ -101,5 +101,10 @@ if ntk.mpi.rank() == 0 then compare("gathered_", G, Gt) end
 -- The solves restore the kernel: gathered again, it is what it was.
 local G2 = D:gather()
 if ntk.mpi.rank() == 0 then row.restored = rel(G2, G) end
+-- keep_kernel = false: the same alpha, and D is consumed (an error names it).
+local consumed = ntk.solve.ridge(D, Y, lambda, {keep_kernel = false})
+row.consumed_alpha = rel(consumed.alpha, dist.ridge.alpha)
+local ok, message = pcall(function() return D:gather() end)
+row.consumed_error = not ok and tostring(message):find("keep_kernel = false", 1, true) ~= nil
 if p.out ~= "" then ntk.io.write_jsonl(p.out, row) end
 print(string.format("rank %d of %d: done", ntk.mpi.rank(), ntk.mpi.size()))

@@ -100,6 +100,8 @@ void check_float64(const nlohmann::json& row, double kernel = 1e-12, double inde
   }
   CHECK(row.at("ridge_method") == "scalapack_cholesky");
   CHECK(row.at("ridge_residual").get<double>() <= 1e-10);
+  CHECK(row.at("consumed_alpha").get<double>() == 0.0);
+  CHECK(row.at("consumed_error") == true);
   CHECK(std::isfinite(row.at("condition_number").get<double>()));
 }
 
