@@ -14,19 +14,28 @@ local p = ntk.params{
   distributed = {true, "distribute over the ranks of mpirun (false: one process)"},
   block = {0, "ScaLAPACK block size (0: the default, 128)"},
   ridge = {1e-4, "lambda as a fraction of the mean diagonal of K"},
+  w_std = {1.5, "weight standard deviation (fc)"},
+  b_std = {0.1, "bias standard deviation (fc)"},
+  normalize = {"none", "images as loaded, or unit = unit norm scaled to sqrt(784) (as fashion_mnist_full.lua)",
+               choices = {"none", "unit"}},
   out = {"results/distributed_regression.jsonl", "JSON lines (rank 0 writes)"},
 }
 
 local wall = ntk.clock  -- wall-clock seconds
 
-local d = ntk.data.fashion_mnist{n_train = p.n, n_test = p.n_test, seed = 1}
+local d = ntk.data.fashion_mnist{n_train = p.n, n_test = p.n_test, seed = 1,
+                                 normalize = p.normalize == "unit" and "unit" or nil}
+if p.normalize == "unit" then
+  local scale = math.sqrt(d.train.x:rows())
+  d.train.x, d.test.x = d.train.x * scale, d.test.x * scale
+end
 local A, x, x_test
 if p.arch == "cnn" then
   A = ntk.arch("cnn", {depth = 3, readout = "flatten", w_std = 1.4, b_std = 0.1,
                        precision = p.precision})
   x, x_test = {x = d.train.x, shape = {1, 28, 28}}, {x = d.test.x, shape = {1, 28, 28}}
 else
-  A = ntk.arch("fc", {depth = 2, activation = "relu", w_std = 1.5, b_std = 0.1})
+  A = ntk.arch("fc", {depth = 2, activation = "relu", w_std = p.w_std, b_std = p.b_std})
   x, x_test = d.train.x, d.test.x
 end
 local opts = {precision = p.precision}
