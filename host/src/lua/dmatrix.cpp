@@ -6,8 +6,9 @@
 //                      this rank's place in the grid
 //   D:precision()   -> "float64" | "float32"
 //   D:symmetric()   -> true for the kernel of one set of inputs with itself
-//   D:seconds()     -> {compute, mirror}: this rank's wall seconds computing its blocks (until
-//                      every rank had finished) and mirroring the triangle (symmetric kernels)
+//   D:seconds()     -> {setup, compute, mirror}: this rank's wall seconds checking and
+//                      allocating, computing its blocks (until every rank had finished) and
+//                      mirroring the triangle (symmetric kernels)
 //   D:gather()      -> the whole matrix as ntk.matrix on rank 0, nil on the others (collective;
 //                      checked against rank 0's memory: for tests and small kernels)
 //   tostring(D)     -> "a 2000 x 2000 distributed NTK (float64, 2 x 2 ranks, blocks of 128)"
@@ -94,7 +95,9 @@ int l_symmetric(lua_State* L) {
 int l_seconds(lua_State* L) {
   return protect(L, [&] {
     const DistributedMatrix& m = check_dmatrix(L, 1, "seconds");
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
+    lua_pushnumber(L, m.seconds.setup);
+    lua_setfield(L, -2, "setup");
     lua_pushnumber(L, m.seconds.compute);
     lua_setfield(L, -2, "compute");
     lua_pushnumber(L, m.seconds.mirror);

@@ -32,10 +32,10 @@ struct DistributedMatrix {
   std::string what;  // "ntk" or "nngp", for messages
   // Fingerprint of the inputs the kernel came from (mpi::fingerprint), for mismatch checks.
   std::uint64_t inputs_fingerprint = 0;
-  // Wall seconds this rank spent computing its blocks (until every rank had finished) and
-  // mirroring the lower triangle onto the upper one.
+  // Wall seconds this rank spent on the checks and the allocation (setup), computing its blocks
+  // (until every rank had finished) and mirroring the lower triangle onto the upper one.
   struct {
-    double compute = 0, mirror = 0;
+    double setup = 0, compute = 0, mirror = 0;
   } seconds;
 
   arma::uword n_rows() const { return layout.n_rows; }
