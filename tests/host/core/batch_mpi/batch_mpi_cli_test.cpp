@@ -52,6 +52,10 @@ std::string mpirun(int ranks) {
   return std::string(exec) + " --oversubscribe -np " + std::to_string(ranks) + " ";
 }
 
+// The same under a 300 s limit, for commands the test waits on: a hang fails the test instead
+// of stalling CI.
+std::string limited_mpirun(int ranks) { return "timeout -k 10 300 " + mpirun(ranks); }
+
 std::string batch(const fs::path& dir, const fs::path& out, const std::string& extra = "") {
   return ntklab() + " batch " + quoted((dir / "job.lua").string()) + kGrid + " --out " +
          quoted(out.string()) + extra;
@@ -138,7 +142,7 @@ TEST_CASE("mpirun -np 2 and -np 4 give the rows of the same batch without MPI", 
 
   for (int ranks : {2, 4}) {
     const fs::path out = dir / ("np" + std::to_string(ranks));
-    const int status = shell(mpirun(ranks) + batch(dir, out), output);
+    const int status = shell(limited_mpirun(ranks) + batch(dir, out), output);
     INFO(output);
     REQUIRE(status == 0);
     CHECK(rows_by_job(out / "results.jsonl") == expected);
@@ -151,7 +155,7 @@ TEST_CASE("mpirun -np 2 and -np 4 give the rows of the same batch without MPI", 
     CHECK(mpi->find("jobs_per_rank")->as_integer() == 1);
     CHECK(manifest.find("status")->as_string() == "completed");
     // The error is printed once, by rank 0, and no rank is left waiting.
-    CHECK(shell(mpirun(ranks) + batch(dir, out), output) != 0);
+    CHECK(shell(limited_mpirun(ranks) + batch(dir, out), output) != 0);
     CHECK(output.find("already holds results") != std::string::npos);
     CHECK(output.find("already holds results") == output.rfind("already holds results"));
   }
@@ -198,7 +202,7 @@ TEST_CASE("a failing job under MPI is recorded with its stderr tail; the batch g
   std::string output;
   // x = 2 is the second job: rank 0 starts the first itself and hands the second to rank 1, so
   // the failure's stderr comes back over MPI.
-  CHECK(shell(mpirun(2) + batch(dir, out, " --set fail=2"), output) != 0);
+  CHECK(shell(limited_mpirun(2) + batch(dir, out, " --set fail=2"), output) != 0);
   INFO(output);
   std::size_t ok = 0, failed = 0;
   for (const Json& row : read_jsonl((out / "results.jsonl").string())) {
