@@ -63,10 +63,10 @@ arma::mat collect(const arma::Mat<T>& local, const Layout& B) {
 }
 
 // (K + λI)·α in float64 from K's strict upper triangle and the saved diagonal, on every rank.
-// One local block column (global block column J) at a time, converted to float64: its rows in
-// global blocks I < J are a prefix of the local rows and enter two GEMMs, K(I, J)·α(J) and
-// K(I, J)ᵀ·α(I) (the mirrored lower entry); the diagonal block, when this rank holds it, adds
-// its strict upper part entry by entry.
+// One local block column (global block column J) at a time: its rows in global blocks I < J are
+// a prefix of the local rows and enter two GEMMs, K(I, J)·α(J) and K(I, J)ᵀ·α(I) (the mirrored
+// lower entry); the diagonal block, when this rank holds it, adds its strict upper part entry
+// by entry.
 template <class T>
 arma::mat apply_kernel(const arma::Mat<T>& local, const Layout& L,
                        const std::vector<DiagonalEntry>& diagonal, const arma::vec& saved,
@@ -77,25 +77,30 @@ arma::mat apply_kernel(const arma::Mat<T>& local, const Layout& L,
     const arma::uword nb = L.block;
     const arma::mat alpha_rows = alpha.rows(rows);
     arma::mat row_sums(rows.n_elem, alpha.n_cols, arma::fill::zeros);
-    arma::mat chunk;
+    // Pieces of kPieceRows × nb entries, converted to float64 while they are in cache (the
+    // whole block column at once moved 3-4 copies of it through memory).
+    constexpr arma::uword kPieceRows = 2048;
+    arma::mat piece, column_sums;
     for (arma::uword c0 = 0; c0 < L.local_cols(); c0 += nb) {
       const arma::uword c1 = std::min(L.local_cols(), c0 + nb);
       const arma::uword g0 = L.global_col(c0), J = g0 / nb;
       const arma::uword p = L.local_rows_before(g0);  // rows of blocks I < J
       const arma::uword g1 = g0 + (c1 - c0);
-      const bool has_diagonal = int(J % L.grid_rows) == L.my_row;
-      const arma::uword rows_used = has_diagonal ? p + (c1 - c0) : p;
-      if (rows_used == 0) continue;
-      chunk = arma::conv_to<arma::mat>::from(local.submat(0, c0, rows_used - 1, c1 - 1));
       const arma::mat alpha_cols = alpha.rows(g0, g1 - 1);
-      if (p > 0) {
-        row_sums.head_rows(p) += chunk.head_rows(p) * alpha_cols;
-        product.rows(g0, g1 - 1) += chunk.head_rows(p).t() * alpha_rows.head_rows(p);
+      column_sums.zeros(c1 - c0, alpha.n_cols);
+      for (arma::uword r0 = 0; r0 < p; r0 += kPieceRows) {
+        const arma::uword r1 = std::min(p, r0 + kPieceRows);
+        piece = arma::conv_to<arma::mat>::from(local.submat(r0, c0, r1 - 1, c1 - 1));
+        row_sums.rows(r0, r1 - 1) += piece * alpha_cols;                       // K(i, j)·α(j)
+        column_sums += piece.t() * arma::mat(alpha_rows.rows(r0, r1 - 1));     // K(j, i)·α(i)
       }
-      if (has_diagonal) {  // the block (J, J): rows p.. of the chunk; strict upper entries only
+      product.rows(g0, g1 - 1) += column_sums;
+      if (int(J % L.grid_rows) == L.my_row) {
+        // The diagonal block (J, J), local rows p.., its strict upper entries only.
+        piece = arma::conv_to<arma::mat>::from(local.submat(p, c0, p + (c1 - c0) - 1, c1 - 1));
         for (arma::uword j = 0; j < c1 - c0; ++j)
           for (arma::uword i = 0; i < j; ++i) {
-            const double v = chunk(p + i, j);
+            const double v = piece(i, j);
             product.row(g0 + i) += v * alpha.row(g0 + j);
             product.row(g0 + j) += v * alpha.row(g0 + i);
           }
