@@ -87,7 +87,17 @@ int run_rank(const std::string& script, const lua::ScriptParams& params,
   // Progress bars only from rank 0: R copies of one bar would garble the terminal.
   if (core::mpi::rank() != 0) core::progress::set_enabled(false);
   std::ostringstream error;
-  if (lua::run_script(script, params, source, error, options) == 0) return 0;
+  if (lua::run_script(script, params, source, error, options) == 0) {
+    // A rank still inside a distributed call meets this one here and both report it, instead
+    // of waiting for ever (core/mpi/comm.hpp, enter_collective).
+    try {
+      core::mpi::enter_collective("the end of the script");
+      return 0;
+    } catch (const std::exception& e) {
+      if (core::mpi::rank() == 0) std::cerr << "ntklab run: " << e.what() << "\n" << std::flush;
+      return 1;
+    }
+  }
   if (core::mpi::collective_failure()) {
     if (core::mpi::rank() == 0) std::cerr << error.str() << std::flush;
     return 1;

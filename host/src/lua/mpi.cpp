@@ -47,6 +47,7 @@ int l_host(lua_State* L) {
 
 int l_hosts(lua_State* L) {
   return protect(L, [&] {
+    core::mpi::enter_collective("ntk.mpi.hosts()");
     const auto names = core::mpi::all_host_names();
     lua_createtable(L, int(names.size()), 0);
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -59,6 +60,7 @@ int l_hosts(lua_State* L) {
 
 int l_barrier(lua_State* L) {
   return protect(L, [&] {
+    core::mpi::enter_collective("ntk.mpi.barrier()");
     core::mpi::barrier();
     return 0;
   });

@@ -48,6 +48,7 @@ void place(arma::mat& whole, const Layout& mine, const arma::Mat<T>& local) {
 }  // namespace
 
 arma::mat gather(const DistributedMatrix& m) {
+  mpi::enter_collective("D:gather()");
   m.require_kernel("D:gather()");
   const double bytes = 8.0 * double(m.n_rows()) * double(m.n_cols());
   const double limit = sdk::memory_limit_bytes();
@@ -76,6 +77,7 @@ arma::mat gather(const DistributedMatrix& m) {
 
 arma::mat distributed_predict(const DistributedMatrix& K, const arma::mat& alpha) {
   const char* fn = "ntk.solve.predict (distributed kernel)";
+  mpi::enter_collective(fn);
   K.require_kernel(fn);
   if (alpha.n_rows != K.n_cols())
     mpi::throw_collective(std::string(fn) + ": alpha has " + std::to_string(alpha.n_rows) +

@@ -84,6 +84,7 @@ DistributedMatrix distributed_kernel(const sdk::Architecture& arch, const sdk::I
                                      const sdk::Inputs& b, bool same, bool ntk,
                                      const DistributeOptions& options) {
   const char* fn = "A:kernel{distributed = true}";
+  mpi::enter_collective(fn);
   const auto setup_start = std::chrono::steady_clock::now();
   const auto grid = make_grid(options.grid, fn);
   const arma::uword n1 = a.size(), n2 = b.size();

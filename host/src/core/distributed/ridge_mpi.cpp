@@ -262,6 +262,7 @@ DistributedRidgeSolution run(arma::Mat<T>& local, DistributedMatrix& K, const ar
 
 DistributedRidgeSolution distributed_ridge(DistributedMatrix& K, const arma::mat& Y, double ridge,
                                            const DistributedRidgeOptions& options) {
+  mpi::enter_collective(kFn);
   K.require_kernel(kFn);
   if (!K.symmetric || K.n_rows() != K.n_cols())
     mpi::throw_collective(std::string(kFn) + ": needs the symmetric kernel of one set of inputs, "

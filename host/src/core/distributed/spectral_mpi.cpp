@@ -25,6 +25,7 @@ struct DistributedSpectral::State {
 
   // Vᵀ·x for x (n × k, the same on every rank).
   arma::mat project(const arma::mat& x) const {
+    mpi::enter_collective("a query of a distributed spectral solver");
     arma::mat out(layout.n_cols, x.n_cols, arma::fill::zeros);
     const arma::uvec rows = layout.global_rows(), cols = layout.global_cols();
     if (!rows.is_empty() && !cols.is_empty()) out.rows(cols) = vectors.t() * x.rows(rows);
@@ -33,6 +34,7 @@ struct DistributedSpectral::State {
   }
   // V·c for c (n × k).
   arma::mat expand(const arma::mat& c) const {
+    mpi::enter_collective("a query of a distributed spectral solver");
     arma::mat out(layout.n_rows, c.n_cols, arma::fill::zeros);
     const arma::uvec rows = layout.global_rows(), cols = layout.global_cols();
     if (!rows.is_empty() && !cols.is_empty()) out.rows(rows) = vectors * c.rows(cols);
@@ -45,6 +47,7 @@ DistributedSpectral::DistributedSpectral(DistributedMatrix& K, const arma::mat& 
                                          const arma::mat& u0)
     : state_(std::make_unique<State>()) {
   const char* fn = "ntk.solve.spectral (distributed kernel)";
+  mpi::enter_collective(fn);
   K.require_kernel(fn);
   if (!K.symmetric || K.float32)
     mpi::throw_collective(std::string(fn) + ": needs the float64 symmetric kernel of one set of "

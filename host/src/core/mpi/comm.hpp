@@ -62,6 +62,12 @@ void check_same(std::uint64_t fingerprint, const std::string& function, const st
 // `message` (from the first failing rank's text `detail`) and records a collective failure.
 void check_all(bool ok, const std::string& detail, const std::string& function);
 
+// Collective, first in every distributed call: every rank says what it is about to do (`what`,
+// e.g. "A:kernel{distributed = true}"), and when the ranks are not all doing the same thing —
+// a call made on some ranks only, or a rank that has reached the end of its script — every
+// rank throws, naming both, instead of waiting for ever in mismatched collectives.
+void enter_collective(const std::string& what);
+
 // Throws ntk::Error(message) after recording that every rank throws it (a collective failure).
 [[noreturn]] void throw_collective(const std::string& message);
 bool collective_failure();

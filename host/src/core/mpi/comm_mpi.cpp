@@ -1,6 +1,7 @@
 // comm.hpp on MPI (MPI_COMM_WORLD).
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -81,6 +82,25 @@ std::vector<std::string> all_host_names() {
 
 void barrier() {
   if (running()) MPI_Barrier(MPI_COMM_WORLD);
+}
+
+void enter_collective(const std::string& what) {
+  if (!running() || size() == 1) return;
+  constexpr int kLength = 96;
+  std::string mine(kLength, '\0');
+  mine.replace(0, std::min<std::size_t>(what.size(), kLength - 1), what.substr(0, kLength - 1));
+  std::string all(std::size_t(kLength) * std::size_t(size()), '\0');
+  MPI_Allgather(mine.data(), kLength, MPI_CHAR, all.data(), kLength, MPI_CHAR, MPI_COMM_WORLD);
+  const char* first = all.c_str();
+  for (int r = 1; r < size(); ++r) {
+    const char* other = all.c_str() + std::size_t(r) * kLength;
+    if (std::string(other) != first)
+      throw_collective("the ranks are out of step: rank 0 is at " + std::string(first) +
+                       " while rank " + std::to_string(r) + " is at " + other +
+                       "; every rank must make the same distributed calls in the same order "
+                       "(a call inside `if ntk.mpi.rank() == 0 then ... end` leaves the others "
+                       "waiting)");
+  }
 }
 
 void allreduce_sum(double* data, std::size_t count) {

@@ -192,6 +192,26 @@ TEST_CASE("distributed bad input: clear errors from rank 0, every rank exits, no
     CHECK(output.find("rank 1 of 3") != std::string::npos);
     CHECK(output.find("only rank 1 fails") != std::string::npos);
   }
+  SECTION("a distributed call on one rank only: the ranks out of step, no hang") {
+    std::string text =
+        data + "if ntk.mpi.rank() == 0 then A:kernel(d.x, d.x, 'ntk', {distributed = true}) end\n";
+    text.replace(text.find("SEED"), 4, "1");
+    CHECK(shell(mpirun(2) + ntklab() + " run " + write("step.lua", text), output) == 1);
+    INFO(output);
+    CHECK(output.find("out of step: rank 0 is at A:kernel{distributed = true} while rank 1 is "
+                      "at the end of the script") != std::string::npos);
+  }
+  SECTION("different distributed calls on different ranks") {
+    std::string text = data +
+                       "local D = A:kernel(d.x, d.x, 'ntk', {distributed = true})\n"
+                       "if ntk.mpi.rank() == 1 then ntk.mpi.barrier() end\n"
+                       "D:gather()\n";
+    text.replace(text.find("SEED"), 4, "1");
+    CHECK(shell(mpirun(2) + ntklab() + " run " + write("calls.lua", text), output) == 1);
+    INFO(output);
+    CHECK(output.find("rank 0 is at D:gather() while rank 1 is at ntk.mpi.barrier()") !=
+          std::string::npos);
+  }
   // Each message once: rank 0 prints a collective error, the others stay quiet.
   SECTION("a collective error is printed once") {
     std::string text = data + "A:kernel(d.x, d.x, 'ntk', {distributed = true, grid = {4, 1}})\n";
