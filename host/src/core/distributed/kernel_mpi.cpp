@@ -107,11 +107,14 @@ DistributedMatrix distributed_kernel(const sdk::Architecture& arch, const sdk::I
   const double entry = options.float32 ? 4 : 8;
   const arma::uword group = std::max(block, (kGroupRows + block - 1) / block * block);
   const double need = entry * (double(rows.n_elem) * cols.n_elem + double(group) * cols.n_elem);
-  const double limit = sdk::memory_limit_bytes();
+  // The ranks on one host share its memory: each may use its share of the limit.
+  const int neighbours = mpi::ranks_on_this_host();
+  const double limit = sdk::memory_limit_bytes() / neighbours;
   mpi::check_all(need <= limit,
                  "the local part needs " + std::to_string(need / 1e9) + " GB, above this rank's "
-                 "memory limit of " + std::to_string(limit / 1e9) + " GB: use more ranks or "
-                 "precision = \"float32\"", fn);
+                 "share of the memory, " + std::to_string(limit / 1e9) + " GB (the host's limit "
+                 "divided among its " + std::to_string(neighbours) + " ranks): use more hosts, "
+                 "fewer ranks per host or precision = \"float32\"", fn);
   // Not zeroed: every entry is written below (the groups, the diagonal blocks, the mirror), so
   // the memory is touched once.
   if (options.float32) m.local32.set_size(rows.n_elem, cols.n_elem);

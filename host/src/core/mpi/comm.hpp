@@ -45,6 +45,8 @@ std::string host_name();
 
 // Collective: every rank's host name, in rank order (one entry without MPI).
 std::vector<std::string> all_host_names();
+// Collective: how many ranks share this rank's host (1 without MPI): they share its memory.
+int ranks_on_this_host();
 // Collective.
 void barrier();
 // Collective: element-wise sum over the ranks, the result on every rank.

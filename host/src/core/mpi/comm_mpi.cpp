@@ -80,6 +80,11 @@ std::vector<std::string> all_host_names() {
   return names;
 }
 
+int ranks_on_this_host() {
+  const std::vector<std::string> names = all_host_names();
+  return int(std::count(names.begin(), names.end(), names[std::size_t(rank())]));
+}
+
 void barrier() {
   if (running()) MPI_Barrier(MPI_COMM_WORLD);
 }

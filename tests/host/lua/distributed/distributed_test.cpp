@@ -212,6 +212,15 @@ TEST_CASE("distributed bad input: clear errors from rank 0, every rank exits, no
     CHECK(output.find("rank 0 is at D:gather() while rank 1 is at ntk.mpi.barrier()") !=
           std::string::npos);
   }
+  SECTION("a kernel beyond the memory of the ranks on this host: refused before allocating") {
+    const auto s = write("big.lua", "local d = ntk.data.sphere{n = 200000, d = 2, seed = 1}\n"
+                                    "local A = ntk.arch('fc', {depth = 1})\n"
+                                    "A:kernel(d.x, d.x, 'ntk', {distributed = true})\n");
+    CHECK(shell(mpirun(2) + ntklab() + " run " + s, output) == 1);
+    INFO(output);
+    CHECK(output.find("the local part needs 160.256") != std::string::npos);
+    CHECK(output.find("divided among its 2 ranks") != std::string::npos);
+  }
   // Each message once: rank 0 prints a collective error, the others stay quiet.
   SECTION("a collective error is printed once") {
     std::string text = data + "A:kernel(d.x, d.x, 'ntk', {distributed = true, grid = {4, 1}})\n";
