@@ -7,6 +7,9 @@
 //   ntk.mpi.hosts()      -> every rank's host name, in rank order          (collective)
 //   ntk.mpi.barrier()    -> waits for every rank                           (collective)
 //   ntk.mpi.output(on)   -> this rank writes files and prints too (on = true) or not
+//   ntk.mpi.sum(x)       -> the sum over the ranks of a number or an ntk.matrix (the same
+//                           shape on every rank), on every rank            (collective)
+//                           e.g. Monte-Carlo over ranks: each rank its own seeds, then sum
 //
 // Output: the script runs on every rank; only rank 0 prints (print) and writes
 // (ntk.io.write_jsonl, M:save, M:save_csv) unless ntk.mpi.output(true) was called on a rank.
@@ -75,6 +78,25 @@ int l_output(lua_State* L) {
   });
 }
 
+int l_sum(lua_State* L) {
+  return protect(L, [&] {
+    core::mpi::enter_collective("ntk.mpi.sum()");
+    if (lua_type(L, 1) == LUA_TNUMBER) {
+      double value = lua_tonumber(L, 1);
+      core::mpi::allreduce_sum(&value, 1);
+      lua_pushnumber(L, value);
+      return 1;
+    }
+    arma::mat m = matrix_arg(L, 1, "ntk.mpi.sum");
+    const arma::uword shape[2] = {m.n_rows, m.n_cols};
+    core::mpi::check_same(core::mpi::fingerprint(shape, sizeof shape), "ntk.mpi.sum()",
+                          "the matrix's shape");
+    core::mpi::allreduce_sum(m.memptr(), m.n_elem);
+    push_matrix(L, std::move(m));
+    return 1;
+  });
+}
+
 // print on a rank that does not write: nothing.
 int l_quiet_print(lua_State*) { return 0; }
 
@@ -88,7 +110,8 @@ int l_print(lua_State* L) {
 
 const luaL_Reg kMpi[] = {{"available", l_available}, {"rank", l_rank},       {"size", l_size},
                          {"host", l_host},           {"hosts", l_hosts},     {"barrier", l_barrier},
-                         {"output", l_output},       {nullptr, nullptr}};
+                         {"output", l_output},       {"sum", l_sum},
+                         {nullptr, nullptr}};
 
 }  // namespace
 

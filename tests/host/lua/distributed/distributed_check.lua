@@ -48,6 +48,11 @@ local Dt = A:kernel(xtest, xtrain, "ntk", opts)
 local Y = d.train.y
 local row = {ranks = ntk.mpi.size(), arch = p.arch, precision = p.precision,
              grid = D:grid(), local_rows = select(1, D:local_size())}
+-- ntk.mpi.sum: ranks 0..R-1 give r + 1 and {{r, 1}}.
+local R, r = ntk.mpi.size(), ntk.mpi.rank()
+row.sum_number = ntk.mpi.sum(r + 1) - R * (R + 1) / 2
+local summed = ntk.mpi.sum(ntk.matrix{{r, 1}})
+row.sum_matrix = math.abs(summed:get(1, 1) - R * (R - 1) / 2) + math.abs(summed:get(1, 2) - R)
 
 local G, Gt = D:gather(), Dt:gather()
 if ntk.mpi.rank() == 0 then

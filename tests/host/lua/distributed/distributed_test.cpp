@@ -81,6 +81,8 @@ nlohmann::json run_check(int ranks, const std::string& sets) {
 void check_float64(const nlohmann::json& row, double kernel = 1e-12, double independent = 1e-10) {
   INFO(row.dump());
   for (const char* key : {"kernel", "test_kernel"}) CHECK(row.at(key).get<double>() <= kernel);
+  CHECK(row.at("sum_number").get<double>() == 0.0);  // ntk.mpi.sum
+  CHECK(row.at("sum_matrix").get<double>() == 0.0);
   for (const char* key : {"symmetry", "restored"}) CHECK(row.at(key).get<double>() == 0.0);
   const bool singular = row.at("arch") == "gnn";
   for (const std::string prefix : {"gathered_", ""}) {
