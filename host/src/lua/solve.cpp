@@ -109,12 +109,8 @@ void ridge_float32(lua_State* L, const char* fn, bool has_ridge, arma::fmat& K) 
     const TableReader args(L, options_index, std::string("ntk.solve.") + fn + " (float32 kernel)",
                            {"tolerance", "max_steps", "max_condition", "max_residual",
                             "keep_kernel"});
-    options.tolerance = args.number("tolerance", options.tolerance, Range::positive());
-    options.max_steps = static_cast<int>(
-        args.integer("max_steps", options.max_steps, Range::between(0, 1000)));
+    read_refinement_options(args, options);
     options.max_condition = args.number("max_condition", options.max_condition, Range::positive());
-    options.max_residual = args.number("max_residual", options.max_residual, Range::positive());
-    options.keep_kernel = args.boolean("keep_kernel", options.keep_kernel);
   }
   // An fmatrix over memory it does not own (a mapped kernel file) may be read-only or shared:
   // the factorisation works on an owned copy then, if one fits.

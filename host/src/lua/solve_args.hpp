@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "lua/table_reader.hpp"
+
 namespace ntk::lua::solve_args {
 
 // The matrix at `index`: the ntk.matrix itself, or a table converted into `storage`.
@@ -40,5 +42,16 @@ void set_strings(lua_State* L, const char* key, const std::vector<std::string>& 
 void set_numbers(lua_State* L, const char* key, const std::vector<double>& list);
 // Pushes a Lua list of 1-based indices.
 void push_index_list(lua_State* L, const arma::uvec& zero_based);
+
+// The iterative-refinement options both refined ridges take (ntk.fmatrix, ntk.dmatrix):
+// tolerance, max_steps, max_residual and keep_kernel, into any options struct with those fields.
+template <class Options>
+void read_refinement_options(const TableReader& args, Options& options) {
+  options.tolerance = args.number("tolerance", options.tolerance, Range::positive());
+  options.max_steps =
+      static_cast<int>(args.integer("max_steps", options.max_steps, Range::between(0, 1000)));
+  options.max_residual = args.number("max_residual", options.max_residual, Range::positive());
+  options.keep_kernel = args.boolean("keep_kernel", options.keep_kernel);
+}
 
 }  // namespace ntk::lua::solve_args

@@ -196,11 +196,8 @@ int distributed_ridge(lua_State* L, const char* fn, bool has_ridge) {
     const TableReader args(L, options_index, std::string("ntk.solve.") + fn + " (distributed)",
                            {"tolerance", "max_steps", "max_residual", "estimate_condition",
                             "keep_kernel"});
-    options.tolerance = args.number("tolerance", options.tolerance, Range::positive());
-    options.max_steps = int(args.integer("max_steps", options.max_steps, Range::between(0, 1000)));
-    options.max_residual = args.number("max_residual", options.max_residual, Range::positive());
+    read_refinement_options(args, options);
     options.estimate_condition = args.boolean("estimate_condition", options.estimate_condition);
-    options.keep_kernel = args.boolean("keep_kernel", options.keep_kernel);
   }
   dist::DistributedRidgeSolution s = dist::distributed_ridge(K, Y, ridge, options);
   lua_createtable(L, 0, 8);
